@@ -1,0 +1,56 @@
+import { loadCatalog } from '../../catalog/builtin.js';
+import { expandCatalog } from '../../catalog/expand.js';
+import { EXIT } from '../../errors.js';
+import { parseDuration } from '../../util/duration.js';
+import { hostPort } from '../../util/ip.js';
+import { paramsFromArgv } from '../options.js';
+
+/** `netcheck plan <catalog>`: every probe the run would send. Sends nothing. */
+export async function planCommand({ catalog, argv }: { catalog: string; argv: Record<string, unknown> }): Promise<number> {
+  const cat = loadCatalog(catalog);
+  const plan = expandCatalog(cat, {
+    params: paramsFromArgv(argv),
+    sweep: !!argv.sweep,
+    ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
+    ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
+    ...(argv.timeout !== undefined ? { timeoutMs: parseDuration(String(argv.timeout), '--timeout') } : {}),
+    ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
+  });
+  const lineInfo = new Map(plan.lines.map((l) => [l.id, l]));
+  const rows = plan.probes.map((p) => {
+    const l = lineInfo.get(p.line)!;
+    const skip = plan.skipped.get(p.id);
+    return {
+      id: p.id,
+      line: p.line,
+      section: l.section.id,
+      description: l.def.description,
+      required: l.def.required ?? true,
+      kind: p.kind,
+      host: p.host,
+      port: p.port ?? null,
+      timeoutMs: p.timeoutMs,
+      ...(p.sampledFrom ? { sampledFrom: p.sampledFrom } : {}),
+      ...(Object.keys(p.options).length ? { options: p.options } : {}),
+      ...(skip ? { skip } : {}),
+      source: l.def.source ?? l.section.source ?? plan.catalog.source,
+    };
+  });
+  if (argv.json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return EXIT.OK;
+  }
+  const out: string[] = [`plan for ${plan.catalog.id}: ${rows.length} probes over ${plan.lines.length} documented lines (nothing sent)`];
+  for (const l of plan.lines) {
+    out.push(`\n${l.id} — ${l.def.description}${l.def.required === false ? ' (optional)' : ''}`);
+    for (const s of l.sampling) out.push(`  ${s.strategy === 'all' ? 'sweep' : `sample ${s.sampled} (${s.strategy})`} of ${s.cidr} (${s.rangeSize} addresses)`);
+    for (const id of l.probeIds) {
+      const p = plan.probes.find((x) => x.id === id)!;
+      const skip = plan.skipped.get(id);
+      out.push(`  ${p.kind.padEnd(5)} ${p.kind === 'dns' ? p.host : hostPort(p.host, p.port)}${skip ? `  (skipped: ${skip})` : ''}`);
+    }
+  }
+  for (const n of plan.notApplicable) out.push(`\nnot applicable: ${n.id} (${n.reason})`);
+  process.stdout.write(out.join('\n') + '\n');
+  return EXIT.OK;
+}

@@ -1,0 +1,70 @@
+import { isIP } from 'node:net';
+import { expandCatalog } from '../../catalog/expand.js';
+import { parseCatalog } from '../../catalog/load.js';
+import { CATALOG_SCHEMA_ID, type CatalogDef, type CheckDef } from '../../catalog/schema.js';
+import { runCheck } from '../../engine/check.js';
+import { CatalogError, UsageError } from '../../errors.js';
+import { PROBERS } from '../../probers/index.js';
+import { parsePorts } from '../../util/ip.js';
+import { checkRunOptions } from '../options.js';
+import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
+import { makeProgress } from '../progress.js';
+
+/** Split `host:ports`, `[v6]:ports`, `cidr:ports`; a bare name or address has no ports. */
+export function parseProbeTarget(target: string): { host: string; ports?: string } {
+  const br = /^\[([^\]]+)\](?::(.+))?$/.exec(target);
+  if (br) return { host: br[1]!, ...(br[2] ? { ports: br[2] } : {}) };
+  if (isIP(target) === 6 || (target.includes('/') && isIP(target.split('/')[0]!) === 6)) return { host: target };
+  const i = target.lastIndexOf(':');
+  if (i < 0) return { host: target };
+  return { host: target.slice(0, i), ports: target.slice(i + 1) };
+}
+
+/** `netcheck probe <kind> <target>`: an ad-hoc check through the same engine and statuses. */
+export async function probeCommand({ kind, target, argv }: { kind: string; target: string; argv: Record<string, unknown> }): Promise<number> {
+  if (!PROBERS[kind]) throw new UsageError(`unknown probe kind '${kind}'; kinds: ${Object.keys(PROBERS).join(', ')}`);
+  const o = checkRunOptions({ ...argv, control: argv.control ?? false });
+  const { host, ports } = parseProbeTarget(target);
+  if (kind !== 'dns' && ports === undefined) throw new UsageError(`${kind} needs a port: ${kind} HOST:PORT (e.g. netcheck probe ${kind} ${host}:443)`);
+  if (ports !== undefined) {
+    try {
+      parsePorts(ports);
+    } catch (err) {
+      throw new UsageError(`target '${target}': ${(err as Error).message}`);
+    }
+  }
+  const check: CheckDef = { kind };
+  for (const k of ['payload', 'expect', 'scheme', 'path', 'method'] as const) if (argv[k] !== undefined) check[k] = argv[k];
+  if (Array.isArray(argv.type)) check.types = (argv.type as string[]).map((t) => t.toUpperCase());
+  const def: CatalogDef = {
+    schema: CATALOG_SCHEMA_ID,
+    id: 'probe',
+    title: `ad-hoc ${kind} probe of ${target}`,
+    source: 'command line',
+    sections: [{ id: 'adhoc', name: `${kind} ${target}`, lines: [{ id: 'target', description: `${kind} ${target}`, targets: [host], ...(ports ? { ports } : {}), checks: [check] }] }],
+  };
+  // Validate the ad-hoc target exactly like a catalog, but speak of the command line, not a file.
+  let cat;
+  try {
+    cat = parseCatalog(JSON.stringify(def), 'command line');
+  } catch (err) {
+    if (err instanceof CatalogError) throw new UsageError(`target '${target}': ${err.message.replace(/^.*?: (sections\S*: )?/, '')}`);
+    throw err;
+  }
+  const plan = expandCatalog(cat, {
+    params: {},
+    sweep: true,
+    ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+  });
+  const progress = makeProgress(`probe ${kind}`, o.quiet || plan.probes.length < 20);
+  const signals = interruptControllers(o.quiet);
+  try {
+    const report = await runCheck(plan, { ...o, stopSignal: signals.stop.signal, hardSignal: signals.hard.signal, onResult: progress.onResult });
+    progress.end();
+    emitReport(report, { ...o, verbose: o.verbose || plan.probes.length <= 64 });
+    return exitCodeFor(report);
+  } finally {
+    signals.dispose();
+  }
+}

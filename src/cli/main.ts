@@ -1,0 +1,163 @@
+/**
+ * The entry point: parses the command line, dispatches to a command, and is the only place that
+ * maps errors and results to exit codes. Commands are loaded lazily so `--version` stays fast.
+ */
+import { EXIT, NetcheckError, UsageError } from '../errors.js';
+import { version } from '../version.js';
+
+const EPILOGUE = `Exit codes:
+  0    every required line passes
+  1    at least one required line fails (or partially fails)
+  2    usage error, or a catalog that does not validate
+  3    nothing failed, but a required line is inconclusive (e.g. UDP silence)
+  130  interrupted (Ctrl-C); the partial report is still written
+
+Durations take a unit: 500ms, 3s, 12m.`;
+
+/** Run the CLI with the given arguments (no `node` / script). Sets process.exitCode. */
+export async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  try {
+    const code = await dispatch(argv);
+    process.exitCode = code;
+  } catch (err) {
+    process.exitCode = reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof NetcheckError) {
+    process.stderr.write(`netcheck: ${err.message}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`netcheck: internal error (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+  return 70;
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const { default: yargs } = await import('yargs');
+  const { runOptions, catalogOptions } = await import('./options.js');
+  let exitCode: number = EXIT.OK;
+  const set = (p: Promise<number>): Promise<void> => p.then((c) => void (exitCode = c));
+
+  const y = yargs(argv)
+    .scriptName('netcheck')
+    .usage('netcheck <catalog> [parameters] [options]\n\nProve, line by line, that a vendor firewall document works on this network.')
+    .command(
+      '$0 [catalog]',
+      'check every line of a built-in catalog (e.g. eschat)',
+      (b) => catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' })))
+        .example('netcheck demo', 'see a real report against a built-in lab, touching no one’s network')
+        .example('netcheck eschat --signaling-port 7400', 'check the ESChat document on this network')
+        .example('netcheck eschat --signaling-port 7400 --json --output report.json', 'save the versioned JSON report'),
+      async (a) => {
+        if (!a.catalog) {
+          y.showHelp();
+          exitCode = EXIT.USAGE;
+          return;
+        }
+        const { runCommand } = await import('./commands/run.js');
+        await set(runCommand({ catalog: String(a.catalog), argv: a }));
+      },
+    )
+    .command(
+      'run',
+      'check every line of a catalog file',
+      (b) => catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' })))
+        .example('netcheck run --catalog ./my-vendor.yaml', 'check your own catalog'),
+      async (a) => {
+        const { runCommand } = await import('./commands/run.js');
+        await set(runCommand({ catalog: String(a.catalog), argv: a }));
+      },
+    )
+    .command(
+      'plan <catalog>',
+      'print every probe a catalog implies, sending nothing',
+      (b) => catalogOptions(b.positional('catalog', { type: 'string', describe: 'built-in name or file' }))
+        .option('json', { type: 'boolean', describe: 'JSON array of probes (line, kind, host, port, …)' })
+        .option('sweep', { type: 'boolean', describe: 'expand ranges fully instead of sampling' })
+        .option('sample', { type: 'number', describe: 'addresses sampled per range' })
+        .option('max-targets', { type: 'number', describe: 'cap on addresses a sweep may expand' })
+        .option('timeout', { type: 'string', describe: 'per-probe deadline, e.g. 3s' })
+        .example('netcheck plan eschat --signaling-port 7400 --json', 'the exact probe list as JSON'),
+      async (a) => {
+        const { planCommand } = await import('./commands/plan.js');
+        await set(planCommand({ catalog: String(a.catalog), argv: a }));
+      },
+    )
+    .command(
+      'list',
+      'list the built-in catalogs',
+      (b) => b.option('json', { type: 'boolean' }),
+      async (a) => {
+        const { listCommand } = await import('./commands/list.js');
+        await set(listCommand({ json: !!a.json }));
+      },
+    )
+    .command(
+      'validate <files..>',
+      'check catalog files strictly; errors name file, line and key',
+      (b) => b.positional('files', { type: 'string', array: true }).example('netcheck validate probes/*.yaml', ''),
+      async (a) => {
+        const { validateCommand } = await import('./commands/validate.js');
+        await set(validateCommand({ files: (a.files as string[]) ?? [] }));
+      },
+    )
+    .command(
+      'probe <kind> <target>',
+      'one ad-hoc check, like tcping / nc / a small nmap, with the same statuses',
+      (b) => runOptions(
+        b
+          .positional('kind', { type: 'string', describe: 'tcp, udp, dns, http' })
+          .positional('target', { type: 'string', describe: 'HOST:PORT, HOST:80,443, CIDR:4201-4264, [v6]:port, or a name for dns' }),
+      )
+        .option('payload', { type: 'string', describe: 'udp: datagram to send (text or hex:…)' })
+        .option('expect', { type: 'string', describe: 'udp: bytes the reply must contain' })
+        .option('scheme', { choices: ['http', 'https'] as const, describe: 'http: scheme (default: https on 443)' })
+        .option('path', { type: 'string', describe: 'http: request path' })
+        .option('method', { choices: ['GET', 'HEAD'] as const, describe: 'http: method' })
+        .option('type', { type: 'string', array: true, describe: 'dns: record types (A, AAAA)' })
+        .example('netcheck probe tcp 10.0.0.5:443', 'is TCP 443 open?')
+        .example('netcheck probe udp 10.0.0.5:4201-4264 --timeout 2s', 'UDP sweep with honest states')
+        .example('netcheck probe dns example.com --dns-server 10.0.0.53', 'resolve through a given server'),
+      async (a) => {
+        const { probeCommand } = await import('./commands/probe.js');
+        await set(probeCommand({ kind: String(a.kind), target: String(a.target), argv: a }));
+      },
+    )
+    .command(
+      'demo',
+      'run the full check against a built-in lab (loopback, or a real nftables firewall in network namespaces when root)',
+      (b) => runOptions(b).option('loopback', { type: 'boolean', describe: 'use the loopback lab even when a namespace lab is possible' }),
+      async (a) => {
+        const { demoCommand } = await import('./commands/demo.js');
+        await set(demoCommand({ argv: a }));
+      },
+    )
+    .command(
+      'schema [which]',
+      'print the JSON Schema of catalogs (for editors) or of the JSON report',
+      (b) => b.positional('which', { choices: ['catalog', 'report'] as const, default: 'catalog' }),
+      async (a) => {
+        const { schemaCommand } = await import('./commands/schema.js');
+        await set(schemaCommand({ which: String(a.which) }));
+      },
+    )
+    .epilogue(EPILOGUE)
+    .version(version())
+    .alias('V', 'version')
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    });
+
+  await y.parseAsync();
+  return exitCode;
+}

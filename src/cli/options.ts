@@ -1,0 +1,109 @@
+/**
+ * The one options table for commands that probe, and the one `check()` that catches
+ * contradictory or malformed options before anything is sent.
+ */
+import type { Argv } from 'yargs';
+import { DEFAULTS } from '../constants.js';
+import { UsageError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+
+export function runOptions<T>(y: Argv<T>) {
+  return y
+    .option('json', { type: 'boolean', describe: 'write the versioned JSON report to stdout (stdout carries only JSON)' })
+    .option('format', { choices: ['text', 'json', 'markdown', 'html', 'junit'] as const, describe: 'report format for stdout, or for --output' })
+    .option('output', { alias: 'o', type: 'string', describe: 'write the report to FILE (atomically); format from --format or the extension' })
+    .option('timeout', { type: 'string', describe: `per-probe deadline (default ${DEFAULTS.timeoutMs / 1000}s)` })
+    .option('concurrency', { type: 'number', describe: `probes in flight (default ${DEFAULTS.concurrency})` })
+    .option('per-host', { type: 'number', describe: `probes in flight to one destination (default ${DEFAULTS.perHostConcurrency})` })
+    .option('dns-server', { type: 'string', array: true, describe: 'resolve through this DNS server (HOST[:PORT]) instead of the system resolver' })
+    .option('control', { type: 'string', describe: `interception control: a HOST:PORT that must never answer (default ${DEFAULTS.controlTarget}); --no-control to skip` })
+    .option('ipv4', { alias: '4', type: 'boolean', describe: 'IPv4 only' })
+    .option('ipv6', { alias: '6', type: 'boolean', describe: 'IPv6 only' })
+    .option('udp-recheck', { type: 'string', describe: 'pace of UDP rechecks when ICMP rate limiting is suspected (default 1s; 0s disables)' })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'list every probe, not only the failing ones' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress on stderr' })
+    .option('color', { type: 'boolean', describe: 'force colour on or off (default: on for a TTY)' });
+}
+
+export function catalogOptions<T>(y: Argv<T>) {
+  return y
+    .option('param', { type: 'string', array: true, describe: 'catalog parameter as NAME=VALUE (or pass --NAME VALUE)' })
+    .option('sweep', { type: 'boolean', describe: 'probe every address of each range instead of a sample' })
+    .option('sample', { type: 'number', describe: `addresses sampled per range (default ${DEFAULTS.sampleCount})` })
+    .option('max-targets', { type: 'number', describe: `cap on addresses one range may expand to with --sweep (default ${DEFAULTS.maxSweepTargets})` })
+    .option('only', { type: 'string', array: true, describe: 'only these probe kinds (e.g. --only tcp udp)' });
+}
+
+/** Options every yargs command defines; anything else on a catalog command is a catalog parameter. */
+const KNOWN = new Set([
+  '_', '$0', 'catalog', 'json', 'format', 'output', 'o', 'timeout', 'concurrency', 'per-host', 'dns-server', 'control',
+  'ipv4', 'ipv6', '4', '6', 'udp-recheck', 'verbose', 'v', 'quiet', 'q', 'color', 'param', 'sweep', 'sample',
+  'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback',
+]);
+
+/** Catalog parameters from `--NAME VALUE` flags and `--param NAME=VALUE`. */
+export function paramsFromArgv(argv: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(argv)) {
+    if (KNOWN.has(k) || /[A-Z]/.test(k) || v === undefined) continue;
+    if (typeof v === 'boolean') throw new UsageError(`--${k} needs a value`);
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
+  }
+  for (const p of (argv.param as string[] | undefined) ?? []) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param '${p}': use NAME=VALUE, e.g. --param signaling-port=7400`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+export interface CommonRunOptions {
+  timeoutMs?: number;
+  concurrency?: number;
+  perHostConcurrency?: number;
+  dnsServers?: string[];
+  family?: 4 | 6;
+  control?: string | false;
+  udpRecheckIntervalMs?: number;
+  format: string;
+  output?: string;
+  verbose: boolean;
+  quiet: boolean;
+  color: boolean;
+}
+
+/** Validate and normalise the shared options. */
+export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
+  if (a.ipv4 && a.ipv6) throw new UsageError('-4 and -6 contradict each other; pick one (e.g. netcheck eschat -4)');
+  if (a.json && a.format && a.format !== 'json') throw new UsageError(`--json and --format ${String(a.format)} contradict each other; use one (e.g. --format json)`);
+  const posInt = (name: string): number | undefined => {
+    const v = a[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a whole number ≥ 1 (e.g. --${name} 64)`);
+    return v;
+  };
+  const timeoutMs = a.timeout !== undefined ? parseDuration(String(a.timeout), '--timeout') : undefined;
+  if (timeoutMs !== undefined && timeoutMs < 10) throw new UsageError('--timeout must be at least 10ms (e.g. --timeout 3s)');
+  let control: string | false | undefined;
+  if (a.control === false) control = false;
+  else if (typeof a.control === 'string') {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d+$/.test(a.control)) throw new UsageError(`--control '${a.control}': use HOST:PORT (e.g. --control 203.0.113.1:443), or --no-control`);
+    control = a.control;
+  }
+  const dnsServers = (a['dns-server'] as string[] | undefined)?.map(String);
+  const udpRecheck = a['udp-recheck'] !== undefined ? parseDuration(String(a['udp-recheck']), '--udp-recheck') : undefined;
+  return {
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(posInt('concurrency') !== undefined ? { concurrency: posInt('concurrency') } : {}),
+    ...(posInt('per-host') !== undefined ? { perHostConcurrency: posInt('per-host') } : {}),
+    ...(dnsServers?.length ? { dnsServers } : {}),
+    ...(a.ipv4 ? { family: 4 as const } : a.ipv6 ? { family: 6 as const } : {}),
+    ...(control !== undefined ? { control } : {}),
+    ...(udpRecheck !== undefined ? { udpRecheckIntervalMs: udpRecheck } : {}),
+    format: a.json ? 'json' : String(a.format ?? 'text'),
+    ...(typeof a.output === 'string' ? { output: a.output } : {}),
+    verbose: !!a.verbose,
+    quiet: !!a.quiet,
+    color: typeof a.color === 'boolean' ? a.color : !!process.stdout.isTTY && !process.env.NO_COLOR,
+  };
+}

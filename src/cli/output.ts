@@ -1,0 +1,55 @@
+/** Writing a finished report where the user asked for it, and the exit code it implies. */
+import { EXIT, UsageError } from '../errors.js';
+import { RENDERERS, formatForFile } from '../report/index.js';
+import type { Report } from '../types.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { CommonRunOptions } from './options.js';
+
+export function emitReport(report: Report, o: CommonRunOptions): void {
+  if (o.output) {
+    const fmt = o.format !== 'text' ? o.format : formatForFile(o.output) ?? 'text';
+    const r = RENDERERS[fmt];
+    if (!r) throw new UsageError(`format '${fmt}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
+    writeFileAtomic(o.output, r(report, { color: false, verbose: o.verbose }));
+    if (!o.quiet) process.stderr.write(`netcheck: report written to ${o.output} (${fmt})\n`);
+    // The terminal still gets the readable report unless stdout was asked to carry a format.
+    if (o.format === 'text' || o.format === fmt) process.stdout.write(RENDERERS.text!(report, { color: o.color, verbose: o.verbose }));
+    return;
+  }
+  const r = RENDERERS[o.format];
+  if (!r) throw new UsageError(`format '${o.format}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
+  process.stdout.write(r(report, { color: o.format === 'text' && o.color, verbose: o.verbose }));
+}
+
+/** 0 all required pass · 1 a required line fails · 3 only inconclusive · 130 interrupted. */
+export function exitCodeFor(report: Report): number {
+  if (report.interrupted) return EXIT.INTERRUPTED;
+  if (report.summary.requiredFailing > 0 || report.diagnoses.some((d) => d.code === 'NO_OUTBOUND_CONNECTIVITY')) return EXIT.FAILED;
+  if (report.summary.requiredInconclusive > 0) return EXIT.INCONCLUSIVE;
+  return EXIT.OK;
+}
+
+/**
+ * Ctrl-C once: stop scheduling, let probes in flight finish, write what was measured.
+ * Ctrl-C twice: cancel probes in flight too. SIGTERM behaves like the first Ctrl-C.
+ */
+export function interruptControllers(quiet: boolean): { stop: AbortController; hard: AbortController; dispose: () => void } {
+  const stop = new AbortController();
+  const hard = new AbortController();
+  const onSignal = (): void => {
+    if (!stop.signal.aborted) {
+      stop.abort();
+      if (!quiet) process.stderr.write('\nnetcheck: interrupted — finishing probes in flight, then writing the partial report (Ctrl-C again to cancel them)\n');
+    } else hard.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stop,
+    hard,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Typed errors with stable codes. Commands throw these; only src/cli/main.ts turns them into
+ * exit codes and messages. Network conditions are never errors: they are probe outcomes.
+ */
+
+/** Exit codes, documented in `--help` and the README. */
+export const EXIT = {
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  INCONCLUSIVE: 3,
+  INTERRUPTED: 130,
+} as const;
+
+export class NetcheckError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  constructor(code: string, message: string, exitCode: number) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad command line: wrong flag, missing parameter, contradictory options. Exit 2. */
+export class UsageError extends NetcheckError {
+  constructor(message: string, code = 'NC_USAGE') {
+    super(code, message, EXIT.USAGE);
+  }
+}
+
+/** A location in a catalog file, for error messages. */
+export interface SourcePos {
+  file: string;
+  line?: number;
+  col?: number;
+  /** Dotted path of the offending key, e.g. `sections[0].lines[2].ports`. */
+  key?: string;
+}
+
+/** A catalog that does not validate. The message always names file, line and key. Exit 2. */
+export class CatalogError extends NetcheckError {
+  readonly pos: SourcePos;
+  readonly rule: string;
+  constructor(rule: string, pos: SourcePos, message: string) {
+    const where = `${pos.file}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.col !== undefined ? `:${pos.col}` : ''}`;
+    super('NC_CATALOG', `${where}: ${pos.key ? `${pos.key}: ` : ''}${message}`, EXIT.USAGE);
+    this.pos = pos;
+    this.rule = rule;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * http: an HTTP GET/HEAD with undici, through a connector of our own so each phase is timed:
+ * resolve → connect → tls → first byte → transfer. Any HTTP response proves the path is open;
+ * `expectStatus` narrows what counts as ok. Bodies are read up to a cap, then dropped.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { DEFAULTS } from '../constants.js';
+import type { Phases, Prober, ProbeOutcome } from '../types.js';
+import { hostPort } from '../util/ip.js';
+import { classify, errorCode } from './classify.js';
+import { ms, resolveTarget } from './common.js';
+
+export const http: Prober = async (spec, ctx) => {
+  const { Agent, request } = await import('undici');
+  const scheme = spec.options.scheme === 'https' || (spec.options.scheme === undefined && spec.port === 443) ? 'https' : 'http';
+  const method = spec.options.method === 'HEAD' ? 'HEAD' : 'GET';
+  const path = typeof spec.options.path === 'string' ? spec.options.path : '/';
+  const expectStatus = Array.isArray(spec.options.expectStatus) ? (spec.options.expectStatus as number[]) : undefined;
+
+  const target = await resolveTarget(spec, ctx);
+  if (!target.ok) return target.outcome;
+  const { address } = target;
+  const phases: Phases = target.resolveMs === undefined ? {} : { resolveMs: ms(target.resolveMs) };
+  let stage: 'connect' | 'tls' | 'app' = 'connect';
+  let sockets: Socket[] = [];
+  let tls: { authorized: boolean; error?: string; protocol?: string | null } | undefined;
+  let tReady = 0;
+
+  const agent = new Agent({
+    connections: 1,
+    pipelining: 0,
+    connect: (opts, cb) => {
+      const t0 = performance.now();
+      const raw = netConnect({ host: address, port: spec.port!, noDelay: true });
+      sockets.push(raw);
+      raw.once('error', (err) => cb(err, null));
+      raw.once('connect', () => {
+        phases.connectMs = ms(performance.now() - t0);
+        if (scheme === 'http') {
+          stage = 'app';
+          tReady = performance.now();
+          raw.removeAllListeners('error');
+          cb(null, raw);
+          return;
+        }
+        stage = 'tls';
+        const t1 = performance.now();
+        const servername = opts.servername || (/^[\d.:]+$/.test(spec.host) ? undefined : spec.host);
+        // Reachability only: certificate trust is the tls prober's question, so record it, don't fail on it.
+        const s: TLSSocket = tlsConnect({ socket: raw, ...(servername ? { servername } : {}), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+        sockets.push(s);
+        s.once('error', (err) => cb(err, null));
+        s.once('secureConnect', () => {
+          phases.tlsMs = ms(performance.now() - t1);
+          tls = { authorized: s.authorized, protocol: s.getProtocol() };
+          if (!s.authorized && s.authorizationError) tls.error = String(s.authorizationError);
+          stage = 'app';
+          tReady = performance.now();
+          s.removeAllListeners('error');
+          cb(null, s);
+        });
+      });
+    },
+  });
+
+  const url = `${scheme}://${hostPort(spec.host, spec.port)}${path}`;
+  try {
+    const res = await request(url, {
+      dispatcher: agent,
+      method,
+      signal: ctx.signal,
+      headers: { 'user-agent': 'netcheck', accept: '*/*' },
+      headersTimeout: spec.timeoutMs,
+      bodyTimeout: spec.timeoutMs,
+    });
+    phases.firstByteMs = ms(performance.now() - tReady);
+    const t2 = performance.now();
+    let bytes = 0;
+    let truncated = false;
+    try {
+      for await (const chunk of res.body) {
+        bytes += (chunk as Buffer).length;
+        if (bytes >= DEFAULTS.httpMaxBodyBytes) {
+          truncated = true;
+          break;
+        }
+      }
+    } catch (err) {
+      if (!ctx.signal.aborted) throw err;
+      return {
+        status: 'timeout',
+        reason: 'HTTP_BODY_DEADLINE',
+        detail: `status ${res.statusCode} arrived, but the body was still trickling at the deadline (${bytes} bytes read)`,
+        address,
+        phases,
+        data: { httpStatus: res.statusCode, bodyBytes: bytes, ...(tls ? { tls } : {}) },
+      };
+    } finally {
+      res.body.destroy();
+    }
+    phases.transferMs = ms(performance.now() - t2);
+    const data = {
+      httpStatus: res.statusCode,
+      bodyBytes: bytes,
+      ...(truncated ? { truncated: true } : {}),
+      ...(res.headers.server ? { server: String(res.headers.server) } : {}),
+      ...(res.headers.via ? { via: String(res.headers.via) } : {}),
+      ...(tls ? { tls } : {}),
+    };
+    if (expectStatus && !expectStatus.includes(res.statusCode)) {
+      return { status: 'error', reason: 'HTTP_UNEXPECTED_STATUS', detail: `HTTP ${res.statusCode}, expected ${expectStatus.join(' or ')}`, address, phases, data };
+    }
+    return { status: 'ok', reason: 'HTTP_RESPONSE', detail: `HTTP ${res.statusCode}${truncated ? ` (body capped at ${DEFAULTS.httpMaxBodyBytes} bytes)` : ''}`, address, phases, data };
+  } catch (err) {
+    return failure(err, stage, ctx.signal.aborted, spec.timeoutMs, address, phases, tls);
+  } finally {
+    for (const s of sockets) s.destroy();
+    sockets = [];
+    agent.destroy().catch(() => undefined);
+  }
+};
+
+function failure(
+  err: unknown,
+  stage: 'connect' | 'tls' | 'app',
+  aborted: boolean,
+  timeoutMs: number,
+  address: string,
+  phases: Phases,
+  tls: unknown,
+): ProbeOutcome {
+  const base = { address, phases, ...(tls ? { data: { tls } } : {}) };
+  if (aborted || errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {
+    if (stage === 'connect') {
+      return { status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${timeoutMs}ms`, ...base };
+    }
+    if (stage === 'tls') {
+      return { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected, but the TLS handshake did not finish within ${timeoutMs}ms`, ...base };
+    }
+    return { status: 'timeout', reason: 'HTTP_HEADERS_TIMEOUT', detail: `connected, but no HTTP response within ${timeoutMs}ms`, ...base };
+  }
+  const code = errorCode(err);
+  if (stage === 'connect') return { ...classify(code, 'connect'), ...base };
+  if (stage === 'tls') {
+    if (code === 'ECONNRESET') return { status: 'refused', reason: 'TLS_RESET', detail: 'connection reset during the TLS handshake (a filtering proxy or firewall may be rejecting it)', ...base };
+    return { status: 'error', reason: code ?? 'TLS_HANDSHAKE_FAILED', detail: `TLS handshake failed: ${(err as Error).message}`, ...base };
+  }
+  const o = classify(code, 'app', `HTTP exchange failed: ${(err as Error).message}`);
+  return { ...o, ...base };
+}

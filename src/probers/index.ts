@@ -1,0 +1,16 @@
+/**
+ * The registry of probe kinds: the only place that maps a kind name to its prober.
+ * Adding a kind = a file in this folder, a line here, an entry in CHECK_OPTION_SCHEMAS, a test.
+ */
+import type { Prober } from '../types.js';
+import { dns } from './dns.js';
+import { http } from './http.js';
+import { tcp } from './tcp.js';
+import { udp } from './udp.js';
+
+export const PROBERS: Record<string, Prober> = {
+  tcp,
+  udp,
+  dns,
+  http,
+};

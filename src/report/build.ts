@@ -1,0 +1,234 @@
+/**
+ * Plan + probe results → the finished Report: a verdict per documented line with its reason and
+ * remediation, run-level diagnoses first. Pure: no network, no clock reads beyond what is passed.
+ */
+import type { Plan, PlanLine } from '../catalog/expand.js';
+import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
+import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
+import { formatPorts, hostPort } from '../util/ip.js';
+
+export interface BuildInput {
+  plan: Plan;
+  results: ProbeResult[];
+  startedAt: Date;
+  finishedAt: Date;
+  interrupted: boolean;
+  version: string;
+  control?: ProbeResult;
+  catalogFile?: string;
+}
+
+const HARD: ReadonlySet<Status> = new Set(['refused', 'unreachable', 'filtered', 'timeout', 'error']);
+/** Kinds whose `ok` only means "a TCP handshake completed", which an interceptor can fake. */
+const TCP_ONLY_KINDS = new Set(['tcp']);
+
+export function countStatuses(rs: ProbeResult[]): Partial<Record<Status, number>> {
+  const out: Partial<Record<Status, number>> = {};
+  for (const r of rs) out[r.status] = (out[r.status] ?? 0) + 1;
+  return out;
+}
+
+function describeCounts(c: Partial<Record<Status, number>>): string {
+  return STATUSES.filter((s) => c[s]).map((s) => `${c[s]} ${s}`).join(', ');
+}
+
+/** Verdict of one line from its probe results. */
+export function lineVerdict(rs: ProbeResult[], policy: 'all' | 'any', intercepted: boolean): { verdict: Verdict; reason: string } {
+  const considered = rs.filter((r) => r.status !== 'skipped');
+  const skippedNote = rs.length > considered.length ? ` (${rs.length - considered.length} skipped)` : '';
+  if (considered.length === 0) {
+    const why = [...new Set(rs.map((r) => r.detail ?? r.reason))].join('; ');
+    return { verdict: 'inconclusive', reason: `not checked: ${why || 'no probes'}` };
+  }
+  const n = considered.length;
+  const ok = considered.filter((r) => r.status === 'ok');
+  const hard = considered.filter((r) => HARD.has(r.status)).length;
+  const soft = considered.filter((r) => r.status === 'open|filtered').length;
+  const counts = describeCounts(countStatuses(considered));
+
+  let v: { verdict: Verdict; reason: string };
+  if (policy === 'any') {
+    if (ok.length > 0) v = { verdict: 'pass', reason: `${ok.length} of ${n} sampled probes answered` };
+    else if (considered.every((r) => r.status === 'filtered' || r.status === 'open|filtered' || r.status === 'timeout')) {
+      v = {
+        verdict: 'inconclusive',
+        reason: `none of ${n} sampled probes answered (${counts}); silence from an address in a range may mean a firewall drop or simply no host there`,
+      };
+    } else v = { verdict: 'fail', reason: `none of ${n} sampled probes got through (${counts})` };
+  } else if (ok.length === n) v = { verdict: 'pass', reason: `all ${n} probes ok` };
+  else if (ok.length === 0 && soft === 0) v = { verdict: 'fail', reason: `${counts}` };
+  else if (hard === 0) {
+    v = {
+      verdict: 'inconclusive',
+      reason: ok.length
+        ? `${ok.length} of ${n} answered, ${soft} silent (UDP silence is open or filtered, not proof)`
+        : `no reply to any of ${n} UDP probes and no ICMP error: open or filtered, cannot tell which`,
+    };
+  } else if (ok.length === 0) v = { verdict: 'fail', reason: counts };
+  else v = { verdict: 'partial', reason: `${ok.length} of ${n} ok; ${counts}` };
+
+  if (intercepted && v.verdict === 'pass' && ok.every((r) => TCP_ONLY_KINDS.has(r.kind))) {
+    v = { verdict: 'inconclusive', reason: `${v.reason}, but TCP connects prove nothing here: the control address that must not answer did connect` };
+  }
+  return { ...v, reason: v.reason + skippedNote };
+}
+
+function protoOf(kind: string): string {
+  return kind === 'udp' || kind === 'udp-idle' ? 'UDP' : 'TCP';
+}
+
+/** What an IT admin should do about a line that did not pass. */
+export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): string | undefined {
+  if (verdict === 'pass') return undefined;
+  const what = `${pl.def.description}`;
+  const bad = rs.filter((r) => r.status !== 'ok' && r.status !== 'skipped');
+  if (bad.length === 0) {
+    const skipped = rs.find((r) => r.status === 'skipped');
+    return skipped ? `Not checked: ${skipped.detail ?? skipped.reason}.` : undefined;
+  }
+  const parts: string[] = [];
+  const dnsBad = bad.filter((r) => r.kind === 'dns');
+  if (dnsBad.length) {
+    parts.push(`Make sure ${[...new Set(dnsBad.map((r) => r.host))].join(', ')} resolve${dnsBad.length === 1 ? 's' : ''} from this network (${[...new Set(dnsBad.map((r) => r.reason))].join(', ')}): check the DNS servers in use and any DNS filtering.`);
+  }
+  const stalled = bad.filter((r) => r.status === 'timeout');
+  if (stalled.length) {
+    parts.push(`Connections to ${[...new Set(stalled.map((r) => hostPort(r.host, r.port)))].slice(0, 6).join(', ')} open but then stall: look for a proxy, DPI or IPS device interfering with ${what}.`);
+  }
+  // Group the rest by protocol + destination → ports, then by identical port sets.
+  const groups = new Map<string, { proto: string; ports: number[]; hosts: string[] }>();
+  for (const r of bad) {
+    if (r.kind === 'dns' || r.status === 'timeout' || r.port === undefined) continue;
+    const proto = protoOf(r.kind);
+    const key = `${proto} ${r.host}`;
+    const g = groups.get(key) ?? { proto, ports: [], hosts: [r.host] };
+    g.ports.push(r.port);
+    groups.set(key, g);
+  }
+  const byPorts = new Map<string, { proto: string; ports: string; hosts: string[] }>();
+  for (const g of groups.values()) {
+    const ports = formatPorts(g.ports);
+    const key = `${g.proto} ${ports}`;
+    const e = byPorts.get(key) ?? { proto: g.proto, ports, hosts: [] };
+    e.hosts.push(...g.hosts);
+    byPorts.set(key, e);
+  }
+  const sampled = pl.sampling.length ? pl.sampling.map((s) => s.cidr) : undefined;
+  for (const e of byPorts.values()) {
+    const hosts = sampled ?? e.hosts;
+    const onlySilence = bad.every((r) => r.status === 'open|filtered');
+    const verb = onlySilence ? 'Confirm that outbound' : 'Allow outbound';
+    const tail = onlySilence ? ` is allowed (UDP silence cannot prove it: check the firewall log for drops, or test against a netcheck reflector)` : '';
+    parts.push(`${verb} ${e.proto} ${e.ports} to ${hosts.join(', ')} (${what}${pl.def.role ? `, ${pl.def.role.replace('-', ' ')}` : ''})${tail}.`);
+  }
+  return parts.join(' ');
+}
+
+/** Assemble the Report. */
+export function buildReport(input: BuildInput): Report {
+  const { plan, results } = input;
+  const byLine = new Map<string, ProbeResult[]>();
+  for (const r of results) byLine.set(r.line, [...(byLine.get(r.line) ?? []), r]);
+  const controlConnected = input.control?.status === 'ok';
+
+  const lines: LineResult[] = plan.lines.map((pl) => {
+    const rs = byLine.get(pl.id) ?? [];
+    const policy = pl.def.expect ?? (pl.sampling.some((s) => s.strategy !== 'all') ? 'any' : 'all');
+    const { verdict, reason } =
+      rs.length === 0 && input.interrupted
+        ? { verdict: 'inconclusive' as Verdict, reason: 'not checked: the run was interrupted first' }
+        : lineVerdict(rs, policy, controlConnected);
+    const rem = remediation(pl, rs, verdict);
+    return {
+      id: pl.id,
+      section: pl.section.id,
+      description: pl.def.description,
+      ...(pl.def.role ? { role: pl.def.role } : {}),
+      required: pl.def.required ?? true,
+      ...(pl.def.condition ? { condition: pl.def.condition } : {}),
+      source: pl.def.source ?? pl.section.source ?? plan.catalog.source,
+      verdict,
+      reason,
+      ...(rem ? { remediation: rem } : {}),
+      probes: rs.map((r) => r.id),
+      counts: countStatuses(rs),
+      ...(pl.sampling.length ? { sampling: pl.sampling } : {}),
+    };
+  });
+
+  const summary: RunSummary = {
+    verdicts: { pass: 0, fail: 0, partial: 0, inconclusive: 0 },
+    statuses: countStatuses(results),
+    requiredFailing: 0,
+    requiredInconclusive: 0,
+    probes: results.length,
+  };
+  for (const l of lines) {
+    summary.verdicts[l.verdict]++;
+    if (l.required && (l.verdict === 'fail' || l.verdict === 'partial')) summary.requiredFailing++;
+    if (l.required && l.verdict === 'inconclusive') summary.requiredInconclusive++;
+  }
+
+  const diagnoses = diagnose(results, input);
+  const sectionIds = new Set(plan.lines.map((l) => l.section.id));
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'netcheck', version: input.version },
+    catalog: {
+      id: plan.catalog.id,
+      title: plan.catalog.title,
+      sources: [...new Set([plan.catalog.source, ...plan.catalog.sections.map((s) => s.source).filter((s): s is string => !!s)])],
+      ...(input.catalogFile ? { file: input.catalogFile } : {}),
+    },
+    parameters: plan.params,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),
+    interrupted: input.interrupted,
+    diagnoses,
+    ...(input.control ? { control: { target: hostPort(input.control.host, input.control.port), status: input.control.status, reason: input.control.reason } } : {}),
+    summary,
+    sections: plan.catalog.sections
+      .filter((s) => sectionIds.has(s.id))
+      .map((s) => ({
+        id: s.id,
+        name: s.name,
+        ...(s.description ? { description: s.description } : {}),
+        source: s.source ?? plan.catalog.source,
+        lines: plan.lines.filter((l) => l.section.id === s.id).map((l) => l.id),
+      })),
+    lines,
+    probes: results,
+    ...(plan.notApplicable.length ? { notApplicable: plan.notApplicable } : {}),
+    ...(plan.catalog.timers?.length
+      ? { timers: plan.catalog.timers.map((t) => ({ id: t.id, protocol: t.protocol, seconds: t.seconds, description: t.description, checked: false as const })) }
+      : {}),
+  };
+}
+
+function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
+  const out: Diagnosis[] = [];
+  if (input.interrupted) {
+    out.push({ code: 'INTERRUPTED', severity: 'warning', message: `interrupted: ${results.length} of ${input.plan.probes.length} probes finished; lines without results are inconclusive` });
+  }
+  const network = results.filter((r) => r.status !== 'skipped' && !r.internal);
+  if (network.length > 0 && !network.some((r) => r.status === 'ok')) {
+    const reasons = countStatuses(network);
+    const allNoRoute = network.every((r) => r.reason === 'ENETUNREACH' || r.reason === 'EAI_AGAIN' || (r.kind === 'dns' && r.status !== 'ok'));
+    out.push({
+      code: 'NO_OUTBOUND_CONNECTIVITY',
+      severity: 'critical',
+      message: allNoRoute
+        ? `no outbound connectivity: this host has no route to any destination (${describeCounts(reasons)}); check the network connection and default route before reading the lines below`
+        : `no outbound connectivity: none of the ${network.length} probes got through (${describeCounts(reasons)}); check the network connection, the default route, and whether a proxy is required, before reading the lines below`,
+    });
+  }
+  if (input.control?.status === 'ok') {
+    out.push({
+      code: 'TCP_INTERCEPTION',
+      severity: 'critical',
+      message: `TCP interception: the control address ${hostPort(input.control.host, input.control.port)}, which must never answer, completed a TCP handshake. Something on this network (captive portal, transparent proxy, security appliance) answers connections itself, so TCP-only results are marked inconclusive`,
+    });
+  }
+  return out;
+}

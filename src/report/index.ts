@@ -1,0 +1,23 @@
+/**
+ * Renderers: pure functions of a finished Report, one signature. The CLI picks one by name.
+ */
+import type { Report } from '../types.js';
+import { renderText } from './text.js';
+
+export interface RenderOptions {
+  color: boolean;
+  verbose?: boolean;
+}
+
+export type Renderer = (report: Report, opts: RenderOptions) => string;
+
+export const RENDERERS: Record<string, Renderer> = {
+  text: renderText,
+  json: (report) => JSON.stringify(report, null, 2) + '\n',
+};
+
+/** The format implied by an output file's extension. */
+export function formatForFile(path: string): string | undefined {
+  const ext = path.toLowerCase().split('.').pop();
+  return ({ json: 'json', txt: 'text', md: 'markdown', html: 'html', htm: 'html', xml: 'junit' } as Record<string, string>)[ext ?? ''];
+}

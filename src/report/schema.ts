@@ -1,0 +1,120 @@
+/**
+ * JSON Schema of the Report (schemaVersion 1): the public contract of `--json`.
+ */
+import { STATUSES } from '../types.js';
+
+export function reportJsonSchema(): Record<string, unknown> {
+  const status = { enum: [...STATUSES] };
+  const verdict = { enum: ['pass', 'fail', 'partial', 'inconclusive'] };
+  const counts = { type: 'object', propertyNames: status, additionalProperties: { type: 'integer' } };
+  const phases = {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(['resolveMs', 'connectMs', 'tlsMs', 'firstByteMs', 'transferMs'].map((k) => [k, { type: 'number', minimum: 0 }])),
+  };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://netcheck.dev/schema/report-v1.json',
+    title: 'netcheck report',
+    type: 'object',
+    required: ['schemaVersion', 'tool', 'catalog', 'parameters', 'startedAt', 'finishedAt', 'durationMs', 'interrupted', 'diagnoses', 'summary', 'sections', 'lines', 'probes'],
+    properties: {
+      schemaVersion: { const: 1 },
+      tool: { type: 'object', required: ['name', 'version'], properties: { name: { const: 'netcheck' }, version: { type: 'string' } } },
+      catalog: {
+        type: 'object',
+        required: ['id', 'title', 'sources'],
+        properties: { id: { type: 'string' }, title: { type: 'string' }, sources: { type: 'array', items: { type: 'string' } }, file: { type: 'string' } },
+      },
+      parameters: { type: 'object', additionalProperties: { type: 'string' } },
+      startedAt: { type: 'string', format: 'date-time' },
+      finishedAt: { type: 'string', format: 'date-time' },
+      durationMs: { type: 'number', minimum: 0 },
+      interrupted: { type: 'boolean' },
+      diagnoses: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['code', 'severity', 'message'],
+          properties: { code: { type: 'string' }, severity: { enum: ['critical', 'warning'] }, message: { type: 'string' } },
+        },
+      },
+      control: { type: 'object', required: ['target', 'status', 'reason'], properties: { target: { type: 'string' }, status, reason: { type: 'string' } } },
+      summary: {
+        type: 'object',
+        required: ['verdicts', 'statuses', 'requiredFailing', 'requiredInconclusive', 'probes'],
+        properties: {
+          verdicts: { type: 'object', additionalProperties: { type: 'integer' } },
+          statuses: counts,
+          requiredFailing: { type: 'integer' },
+          requiredInconclusive: { type: 'integer' },
+          probes: { type: 'integer' },
+        },
+      },
+      sections: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'name', 'source', 'lines'],
+          properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, source: { type: 'string' }, lines: { type: 'array', items: { type: 'string' } } },
+        },
+      },
+      lines: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'section', 'description', 'required', 'source', 'verdict', 'reason', 'probes', 'counts'],
+          properties: {
+            id: { type: 'string' },
+            section: { type: 'string' },
+            description: { type: 'string' },
+            role: { type: 'string' },
+            required: { type: 'boolean' },
+            condition: { type: 'string' },
+            source: { type: 'string' },
+            verdict,
+            reason: { type: 'string' },
+            remediation: { type: 'string' },
+            probes: { type: 'array', items: { type: 'string' } },
+            counts,
+            sampling: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['cidr', 'strategy', 'sampled', 'rangeSize'],
+                properties: { cidr: { type: 'string' }, strategy: { enum: ['spread', 'random', 'all'] }, sampled: { type: 'integer' }, rangeSize: { type: 'string' }, seed: { type: 'integer' } },
+              },
+            },
+          },
+        },
+      },
+      probes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'line', 'kind', 'host', 'status', 'reason', 'startedAt', 'durationMs', 'attempts'],
+          properties: {
+            id: { type: 'string' },
+            line: { type: 'string' },
+            kind: { type: 'string' },
+            host: { type: 'string' },
+            port: { type: 'integer', minimum: 1, maximum: 65535 },
+            address: { type: 'string' },
+            sampledFrom: { type: 'string' },
+            status,
+            reason: { type: 'string' },
+            detail: { type: 'string' },
+            phases,
+            data: { type: 'object' },
+            startedAt: { type: 'string' },
+            durationMs: { type: 'number', minimum: 0 },
+            attempts: { type: 'integer', minimum: 0 },
+            internal: { type: 'boolean' },
+          },
+        },
+      },
+      notApplicable: { type: 'array', items: { type: 'object', required: ['id', 'reason'], properties: { id: { type: 'string' }, reason: { type: 'string' } } } },
+      timers: { type: 'array', items: { type: 'object' } },
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The terminal report: summary and diagnoses first, then each document section with its lines,
+ * verdicts, reasons and remediation, then the probes that did not pass. Pure: colour is a
+ * parameter, never read from the terminal here.
+ */
+import { Chalk } from 'chalk';
+import type { LineResult, ProbeResult, Report, Status, Verdict } from '../types.js';
+import { formatDuration } from '../util/duration.js';
+import { hostPort } from '../util/ip.js';
+
+export interface TextOptions {
+  color: boolean;
+  /** List every probe, not only the ones that did not pass. */
+  verbose?: boolean;
+}
+
+export function renderText(report: Report, opts: TextOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const verdictMark: Record<Verdict, string> = {
+    pass: c.green('PASS        '),
+    fail: c.red.bold('FAIL        '),
+    partial: c.yellow.bold('PARTIAL     '),
+    inconclusive: c.cyan('INCONCLUSIVE'),
+  };
+  const statusColor = (s: Status): string =>
+    s === 'ok' ? c.green(s) : s === 'open|filtered' || s === 'skipped' ? c.cyan(s) : s === 'timeout' ? c.yellow(s) : c.red(s);
+
+  const out: string[] = [];
+  const s = report.summary;
+  out.push(c.bold(`netcheck ${report.catalog.id}: ${report.catalog.title}`));
+  out.push(c.dim(`source: ${report.catalog.sources.join(', ')} · ${report.startedAt} · ${formatDuration(report.durationMs)} · ${s.probes} probes`));
+  const params = Object.entries(report.parameters);
+  if (params.length) out.push(c.dim(`parameters: ${params.map(([k, v]) => `${k}=${v}`).join(' ')}`));
+  out.push('');
+  const verdictLine = (['pass', 'fail', 'partial', 'inconclusive'] as Verdict[])
+    .filter((v) => s.verdicts[v])
+    .map((v) => `${s.verdicts[v]} ${v}`)
+    .join(' · ');
+  const headline =
+    s.requiredFailing > 0
+      ? c.red.bold(`RESULT: ${s.requiredFailing} required line(s) failing`)
+      : s.requiredInconclusive > 0
+        ? c.cyan.bold(`RESULT: no required line failed, ${s.requiredInconclusive} inconclusive`)
+        : c.green.bold('RESULT: every required line passes');
+  out.push(`${headline}   (${verdictLine})`);
+  for (const d of report.diagnoses) {
+    out.push((d.severity === 'critical' ? c.red.bold('!! ') : c.yellow('!  ')) + d.message);
+  }
+  if (report.control && report.control.status !== 'ok') {
+    out.push(c.dim(`control: ${report.control.target} did not connect (${report.control.status}), so TCP connects are meaningful here`));
+  }
+  out.push('');
+
+  const byId = new Map(report.probes.map((p) => [p.id, p]));
+  const lineById = new Map(report.lines.map((l) => [l.id, l]));
+  for (const sec of report.sections) {
+    out.push(c.bold.underline(sec.name) + c.dim(`  [${sec.source}]`));
+    for (const id of sec.lines) {
+      const l = lineById.get(id);
+      if (!l) continue;
+      out.push(renderLine(l, c, verdictMark));
+      const probes = l.probes.map((p) => byId.get(p)).filter((p): p is ProbeResult => !!p);
+      const shown = opts.verbose ? probes : probes.filter((p) => p.status !== 'ok');
+      const limit = opts.verbose ? Infinity : 8;
+      for (const p of shown.slice(0, limit)) out.push(`      ${renderProbe(p, statusColor)}`);
+      if (shown.length > limit) out.push(c.dim(`      … ${shown.length - limit} more (use --verbose or --json)`));
+    }
+    out.push('');
+  }
+  if (report.notApplicable?.length) {
+    out.push(c.dim('Not applicable with these parameters:'));
+    for (const n of report.notApplicable) out.push(c.dim(`  ${n.id}: ${n.reason}`));
+    out.push('');
+  }
+  if (report.timers?.length) {
+    out.push(c.dim(`Timers in the document (not measured by this run): ${report.timers.map((t) => `${t.protocol.toUpperCase()} ${formatDuration(t.seconds * 1000)}`).join(', ')}`));
+  }
+  const st = Object.entries(s.statuses).map(([k, v]) => `${v} ${k}`).join(', ');
+  out.push(c.dim(`probes: ${st}`));
+  return out.join('\n') + '\n';
+}
+
+function renderLine(l: LineResult, c: InstanceType<typeof Chalk>, mark: Record<Verdict, string>): string {
+  const tags = [l.role?.replace('-', ' '), l.required ? undefined : 'optional', l.condition].filter(Boolean).join(', ');
+  const head = `  ${mark[l.verdict]} ${l.description}${tags ? c.dim(` (${tags})`) : ''}`;
+  const lines = [head, c.dim(`      ${l.reason}`)];
+  if (l.sampling) {
+    for (const s of l.sampling) {
+      lines.push(c.dim(`      ${s.strategy === 'all' ? `swept all ${s.sampled}` : `sampled ${s.sampled} of ${BigInt(s.rangeSize).toLocaleString('en-US')} addresses (${s.strategy}${s.seed !== undefined ? `, seed ${s.seed}` : ''})`} in ${s.cidr}`));
+    }
+  }
+  if (l.remediation) lines.push(`      ${c.bold('→')} ${l.remediation}`);
+  return lines.join('\n');
+}
+
+function renderProbe(p: ProbeResult, color: (s: Status) => string): string {
+  const where = p.kind === 'dns' ? p.host : hostPort(p.host, p.port);
+  const addr = p.address && p.address !== p.host ? ` [${p.address}]` : '';
+  return `${p.kind.padEnd(5)} ${where}${addr}  ${color(p.status)} ${p.reason}${p.detail ? ` — ${p.detail}` : ''} (${formatDuration(p.durationMs)})`;
+}
