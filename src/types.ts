@@ -173,6 +173,25 @@ export interface RunSummary {
 
 export const REPORT_SCHEMA_VERSION = 1;
 
+/**
+ * The environment fingerprint of a run (collected by src/report/environment.ts). Proxy
+ * credentials are always masked; `--redact` also masks internal addresses and host names.
+ */
+export interface EnvironmentInfo {
+  netcheckVersion: string;
+  os: { platform: string; type: string; release: string; arch: string; hostname: string };
+  node: string;
+  interfaces: { name: string; addresses: { address: string; family: 4 | 6; cidr?: string; internal: boolean }[] }[];
+  /** Default routes from /proc/net/route and /proc/net/ipv6_route (Linux); empty when unknown. */
+  defaultRoutes: { family: 4 | 6; interface: string; gateway?: string; metric: number }[];
+  dns: { servers: string[]; source: 'dns-server' | 'resolv.conf' | 'unknown'; search?: string[] };
+  /** Proxy environment variables in effect, credentials replaced by `***`. */
+  proxy: { name: string; value: string }[];
+  /** Public source address of this host as seen by a far end, when a probe learned it. */
+  egress?: { address: string; source: string };
+  time: { collectedAt: string; timeZone: string; utcOffsetMinutes: number };
+}
+
 /** The finished result of a run: the only input of every renderer. */
 export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -196,4 +215,6 @@ export interface Report {
   /** Lines of the document that do not apply with these parameters, with why. */
   notApplicable?: { id: string; reason: string }[];
   timers?: { id: string; protocol: string; seconds: number; description: string; checked: false }[];
+  /** Where the run happened: host, network configuration, resolver, proxies, time. Set by runCheck. */
+  environment?: EnvironmentInfo;
 }

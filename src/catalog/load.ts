@@ -24,7 +24,7 @@ export interface LoadedCatalog {
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(): ReturnType<Ajv['compile']> {
   // Compiled lazily: start-up of commands that never read a catalog stays fast.
-  validator ??= new Ajv({ allErrors: false, strict: true, discriminator: true }).compile(catalogJsonSchema());
+  validator ??= new Ajv({ allErrors: false, strict: true, discriminator: true, verbose: true }).compile(catalogJsonSchema());
   return validator;
 }
 

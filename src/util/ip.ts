@@ -94,8 +94,8 @@ export function sampleCidr(c: Cidr, n: number, strategy: 'spread' | 'random' = '
   const out = new Set<string>();
   if (strategy === 'spread') {
     if (n === 1) return [bigIntToIp(first, c.family)];
-    const step = (count - 1n) / BigInt(n - 1);
-    for (let i = 0; i < n; i++) out.add(bigIntToIp(first + step * BigInt(i), c.family));
+    // Multiply before dividing so the last sample is exactly the last usable address.
+    for (let i = 0; i < n; i++) out.add(bigIntToIp(first + ((count - 1n) * BigInt(i)) / BigInt(n - 1), c.family));
   } else {
     let s = BigInt(seed >>> 0) | 1n;
     while (out.size < n) {
