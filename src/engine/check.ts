@@ -5,6 +5,7 @@
 import type { Plan } from '../catalog/expand.js';
 import { DEFAULTS } from '../constants.js';
 import { buildReport } from '../report/build.js';
+import { collectEnvironment, egressFromResults } from '../report/environment.js';
 import type { ProbeResult, ProbeSpec, Report } from '../types.js';
 import { version } from '../version.js';
 import { makeLookup, runOne, runProbes, type EngineOptions } from './run.js';
@@ -42,7 +43,7 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
       })()
     : Promise.resolve(undefined);
   const [{ results, interrupted }, controlResult] = await Promise.all([runProbes(plan.probes, plan.skipped, opts), controlPromise]);
-  return buildReport({
+  const report = buildReport({
     plan,
     results,
     startedAt,
@@ -52,4 +53,8 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
     ...(controlResult ? { control: controlResult } : {}),
     catalogFile: plan.file,
   });
+  // Every report says where it was measured (issue 6); collected here so renderers stay pure.
+  const egress = egressFromResults(results);
+  report.environment = collectEnvironment({ ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}), ...(egress ? { egress } : {}) });
+  return report;
 }

@@ -2,6 +2,9 @@
  * Renderers: pure functions of a finished Report, one signature. The CLI picks one by name.
  */
 import type { Report } from '../types.js';
+import { renderHtml } from './html.js';
+import { renderJunit } from './junit.js';
+import { renderMarkdown } from './markdown.js';
 import { renderText } from './text.js';
 
 export interface RenderOptions {
@@ -14,6 +17,9 @@ export type Renderer = (report: Report, opts: RenderOptions) => string;
 export const RENDERERS: Record<string, Renderer> = {
   text: renderText,
   json: (report) => JSON.stringify(report, null, 2) + '\n',
+  markdown: (report) => renderMarkdown(report),
+  html: (report) => renderHtml(report),
+  junit: (report) => renderJunit(report),
 };
 
 /** The format implied by an output file's extension. */

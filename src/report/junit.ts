@@ -1,0 +1,91 @@
+/**
+ * JUnit XML for CI systems: one <testsuite> per document section, one <testcase> per documented
+ * line. `fail`/`partial` → <failure> (message: why; body: what to do and the probes that did not
+ * pass); `inconclusive` → <skipped> with the reason, because "could not tell" is neither a pass nor
+ * a failure; `pass` → an empty testcase. Pure: a function of the Report only.
+ */
+import type { LineResult, ProbeResult, Report } from '../types.js';
+import { hostPort } from '../util/ip.js';
+import { offsetMs } from './present.js';
+
+/** Escape for XML text and attribute values; drops characters XML 1.0 cannot carry. */
+function x(s: unknown): string {
+  return String(s ?? '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/** Seconds a line took: from its first probe's start to its last probe's end. */
+function lineSeconds(report: Report, probes: ProbeResult[]): number {
+  if (!probes.length) return 0;
+  const start = Math.min(...probes.map((p) => offsetMs(report, p.startedAt)));
+  const end = Math.max(...probes.map((p) => offsetMs(report, p.startedAt) + p.durationMs));
+  return Math.max(0, end - start) / 1000;
+}
+
+function testcase(report: Report, l: LineResult, probes: ProbeResult[], classname: string): string {
+  const name = `${l.id}: ${l.description}${l.role ? ` (${l.role})` : ''}${l.required ? '' : ' [optional]'}`;
+  const open = `    <testcase name="${x(name)}" classname="${x(classname)}" time="${lineSeconds(report, probes).toFixed(3)}">`;
+  const bad = probes.filter((p) => p.status !== 'ok');
+  const detail = [
+    ...(l.remediation ? [`What to do: ${l.remediation}`] : []),
+    `Source: ${l.source}`,
+    ...bad.map((p) => `${p.kind} ${p.kind === 'dns' ? p.host : hostPort(p.host, p.port)}${p.address && p.address !== p.host ? ` [${p.address}]` : ''}: ${p.status} ${p.reason}${p.detail ? ` — ${p.detail}` : ''}`),
+  ].join('\n');
+  if (l.verdict === 'fail' || l.verdict === 'partial') {
+    return `${open}\n      <failure message="${x(`${l.verdict}: ${l.reason}`)}" type="${l.verdict}">${x(detail)}</failure>\n    </testcase>`;
+  }
+  if (l.verdict === 'inconclusive') {
+    return `${open}\n      <skipped message="${x(`inconclusive: ${l.reason}`)}"/>\n      <system-out>${x(detail)}</system-out>\n    </testcase>`;
+  }
+  return `${open}</testcase>`;
+}
+
+export function renderJunit(report: Report): string {
+  const lineById = new Map(report.lines.map((l) => [l.id, l]));
+  const probeById = new Map(report.probes.map((p) => [p.id, p]));
+  const suites: string[] = [];
+  let tests = 0;
+  let failures = 0;
+  let skipped = 0;
+  for (const sec of report.sections) {
+    const cases: string[] = [];
+    let f = 0;
+    let sk = 0;
+    let secSeconds = 0;
+    const lines = sec.lines.map((id) => lineById.get(id)).filter((l): l is LineResult => !!l);
+    for (const l of lines) {
+      const probes = l.probes.map((id) => probeById.get(id)).filter((p): p is ProbeResult => !!p);
+      if (l.verdict === 'fail' || l.verdict === 'partial') f++;
+      if (l.verdict === 'inconclusive') sk++;
+      secSeconds += lineSeconds(report, probes);
+      cases.push(testcase(report, l, probes, `netcheck.${report.catalog.id}.${sec.id}`));
+    }
+    tests += lines.length;
+    failures += f;
+    skipped += sk;
+    suites.push(
+      `  <testsuite name="${x(`${report.catalog.id}: ${sec.name}`)}" tests="${lines.length}" failures="${f}" errors="0" skipped="${sk}" time="${secSeconds.toFixed(3)}" timestamp="${x(report.startedAt.replace(/Z$/, ''))}">\n` +
+        (cases.length ? cases.join('\n') + '\n' : '') +
+        '  </testsuite>',
+    );
+  }
+  const props = [
+    ['catalog', report.catalog.id],
+    ['sources', report.catalog.sources.join(', ')],
+    ...Object.entries(report.parameters).map(([k, v]) => [`param.${k}`, v]),
+    ...report.diagnoses.map((d) => [`diagnosis.${d.code}`, d.message]),
+    ...(report.environment ? [['netcheck', report.environment.netcheckVersion], ['host', report.environment.os.hostname], ['dns', report.environment.dns.servers.join(', ')]] : []),
+  ];
+  const propsXml = `  <properties>\n${props.map(([k, v]) => `    <property name="${x(k)}" value="${x(v)}"/>`).join('\n')}\n  </properties>\n`;
+  // Properties sit on the first suite too: several CI parsers ignore them on <testsuites>.
+  const first = suites[0]?.replace(/^(  <testsuite [^>]*>\n)/, (m) => m + propsXml.replace(/^ {2}/gm, '    '));
+  if (first !== undefined) suites[0] = first;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<testsuites name="${x(`netcheck ${report.catalog.id}`)}" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${(report.durationMs / 1000).toFixed(3)}">\n` +
+    suites.join('\n') +
+    '\n</testsuites>\n'
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * Markdown: the report as it is pasted into a vendor ticket. Headline and diagnoses first, then a
+ * table per document section (verdict, line, why, what to do), the probes that did not pass, and
+ * the environment the results came from. Pure: a function of the Report only.
+ */
+import type { LineResult, ProbeResult, Report, Verdict } from '../types.js';
+import { formatDuration } from '../util/duration.js';
+import { hostPort } from '../util/ip.js';
+import { headline, idleFlows, VERDICT_LABEL } from './present.js';
+
+const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', partial: '⚠️', inconclusive: '❔' };
+
+/** Escape text for a Markdown table cell: pipes, newlines and inline HTML. */
+function cell(s: string | undefined): string {
+  return (s ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\r?\n/g, '<br>');
+}
+
+function code(s: string): string {
+  return '`' + s.replace(/`/g, 'ˋ') + '`';
+}
+
+export function renderMarkdown(report: Report): string {
+  const out: string[] = [];
+  const s = report.summary;
+  out.push(`# netcheck: ${cell(report.catalog.title)}`, '');
+  out.push(`**${headline(report)}**`, '');
+  out.push(
+    `| | |`,
+    `|---|---|`,
+    `| Catalog | ${code(report.catalog.id)} (source: ${report.catalog.sources.map(cell).join(', ')}) |`,
+    `| Run | ${report.startedAt} → ${report.finishedAt} (${formatDuration(report.durationMs)})${report.interrupted ? ' — **interrupted**' : ''} |`,
+    `| Verdicts | ${(['pass', 'fail', 'partial', 'inconclusive'] as Verdict[]).map((v) => `${s.verdicts[v]} ${v}`).join(' · ')} |`,
+    `| Probes | ${s.probes} (${Object.entries(s.statuses).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}) |`,
+  );
+  const params = Object.entries(report.parameters);
+  if (params.length) out.push(`| Parameters | ${params.map(([k, v]) => code(`--${k} ${v}`)).join(' ')} |`);
+  if (report.control) out.push(`| Interception control | ${cell(report.control.target)}: ${report.control.status} (${cell(report.control.reason)}) |`);
+  out.push('');
+
+  if (report.diagnoses.length) {
+    out.push('## Read first', '');
+    for (const d of report.diagnoses) out.push(`- **${d.severity === 'critical' ? 'Critical' : 'Warning'} (${d.code}):** ${cell(d.message)}`);
+    out.push('');
+  }
+
+  const lineById = new Map(report.lines.map((l) => [l.id, l]));
+  const probeById = new Map(report.probes.map((p) => [p.id, p]));
+  for (const sec of report.sections) {
+    out.push(`## ${cell(sec.name)}`, '');
+    out.push(`Source: ${cell(sec.source)}`, '');
+    out.push('| Verdict | Line | Why | What to do |', '|---|---|---|---|');
+    for (const id of sec.lines) {
+      const l = lineById.get(id);
+      if (l) out.push(`| ${ICON[l.verdict]} ${VERDICT_LABEL[l.verdict]} | ${lineLabel(l)} | ${cell(l.reason)} | ${cell(l.remediation ?? '')} |`);
+    }
+    out.push('');
+  }
+
+  const notOk = report.lines.flatMap((l) => l.probes.map((id) => probeById.get(id)).filter((p): p is ProbeResult => !!p && p.status !== 'ok'));
+  if (notOk.length) {
+    out.push('## Probes that did not pass', '');
+    out.push('| Line | Probe | Status | Reason | Time |', '|---|---|---|---|---|');
+    for (const p of notOk) {
+      const where = p.kind === 'dns' ? p.host : hostPort(p.host, p.port);
+      const addr = p.address && p.address !== p.host ? ` → ${p.address}` : '';
+      out.push(`| ${code(p.line)} | ${p.kind} ${cell(where)}${cell(addr)} | ${p.status} | ${code(p.reason)}${p.detail ? ` ${cell(p.detail)}` : ''} | ${formatDuration(p.durationMs)} |`);
+    }
+    out.push('');
+  }
+
+  const flows = idleFlows(report);
+  if (report.timers?.length || flows.length) {
+    out.push('## Idle timers', '');
+    for (const t of report.timers ?? []) {
+      const r = t as unknown as Record<string, unknown>;
+      const state = r.checked ? (typeof r.verdict === 'string' ? r.verdict : 'checked') : 'not measured by this run';
+      out.push(`- ${t.protocol.toUpperCase()} ${formatDuration(t.seconds * 1000)}: ${cell(t.description)} — ${cell(state)}${typeof r.bracket === 'string' ? ` (${cell(r.bracket)})` : ''}`);
+    }
+    if (flows.length) {
+      out.push('', '| Flow | Idle gap | Result |', '|---|---|---|');
+      for (const f of flows) out.push(`| ${f.protocol.toUpperCase()} ${cell(f.label)} | ${formatDuration(f.gapMs)} | ${f.survived ? 'survived' : `lost${f.how ? ` (${cell(f.how)})` : ''}`} |`);
+    }
+    out.push('');
+  }
+
+  if (report.notApplicable?.length) {
+    out.push('## Not applicable with these parameters', '');
+    for (const n of report.notApplicable) out.push(`- ${code(n.id)}: ${cell(n.reason)}`);
+    out.push('');
+  }
+
+  const env = report.environment;
+  if (env) {
+    out.push('## Environment', '');
+    out.push('| | |', '|---|---|');
+    out.push(`| netcheck | ${env.netcheckVersion} |`);
+    out.push(`| OS | ${cell(`${env.os.type} ${env.os.release} (${env.os.platform}/${env.os.arch})`)}, host ${code(env.os.hostname)} |`);
+    out.push(`| Node | ${env.node} |`);
+    const addrs = env.interfaces.filter((i) => i.addresses.some((a) => !a.internal)).map((i) => `${i.name}: ${i.addresses.map((a) => a.cidr ?? a.address).join(', ')}`);
+    out.push(`| Interfaces | ${cell(addrs.join('; ') || 'none besides loopback')} |`);
+    out.push(`| Default route | ${cell(env.defaultRoutes.map((r) => `IPv${r.family} via ${r.gateway ?? 'direct'} dev ${r.interface} metric ${r.metric}`).join('; ') || 'none')} |`);
+    out.push(`| DNS servers | ${cell(env.dns.servers.join(', ') || 'none found')} (${env.dns.source}${env.dns.search?.length ? `; search ${env.dns.search.join(' ')}` : ''}) |`);
+    out.push(`| Proxy | ${cell(env.proxy.map((p) => `${p.name}=${p.value}`).join('; ') || 'none set')} |`);
+    out.push(`| Egress address | ${env.egress ? `${cell(env.egress.address)} (${cell(env.egress.source)})` : 'not known'} |`);
+    out.push(`| Time | ${env.time.collectedAt} (${env.time.timeZone}, UTC${env.time.utcOffsetMinutes >= 0 ? '+' : '-'}${formatOffset(env.time.utcOffsetMinutes)}) |`);
+    out.push('');
+  }
+  out.push(`<sub>netcheck ${report.tool.version} · report schema v${report.schemaVersion}</sub>`, '');
+  return out.join('\n');
+}
+
+function lineLabel(l: LineResult): string {
+  const tags = [l.role?.replace('-', ' '), l.required ? undefined : 'optional', l.condition].filter(Boolean).join(', ');
+  return `${cell(l.description)}${tags ? ` (${cell(tags)})` : ''}<br>${code(l.id)}`;
+}
+
+function formatOffset(min: number): string {
+  const a = Math.abs(min);
+  return `${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}

@@ -1,0 +1,104 @@
+/**
+ * Reports as Prometheus metrics, named the way blackbox_exporter names its own
+ * (`probe_success`, `probe_duration_seconds`) under a `netcheck_` prefix, so alerting rules and
+ * dashboards written for blackbox read naturally.
+ *
+ * Label cardinality is bounded by the catalog: labels are the catalog id, line id, section, probe
+ * kind, target (`host:port` as planned), status and verdict (closed sets), and diagnosis codes
+ * (a closed set). Never error text, addresses learned at run time, timestamps or reasons: those
+ * would grow without limit and belong in the JSON report (`/report`).
+ */
+import { Gauge, Registry } from 'prom-client';
+import type { Diagnosis, Report, Verdict } from '../types.js';
+import { STATUSES } from '../types.js';
+import { hostPort } from '../util/ip.js';
+
+const VERDICTS: Verdict[] = ['pass', 'fail', 'partial', 'inconclusive'];
+const DIAGNOSIS_CODES: Diagnosis['code'][] = ['NO_OUTBOUND_CONNECTIVITY', 'TCP_INTERCEPTION', 'INTERRUPTED', 'DNS_BROKEN'];
+
+type Labels = Record<string, string>;
+
+/** The per-report gauges, registered in one registry; `update` replaces one catalog's series. */
+export class ReportMetrics {
+  private readonly g: Record<string, Gauge<string>>;
+  /** Series set for each catalog by the last update, so series that vanished are removed. */
+  private readonly seen = new Map<string, Map<Gauge<string>, Labels[]>>();
+
+  constructor(readonly registry: Registry) {
+    const gauge = (name: string, help: string, labelNames: string[]): Gauge<string> => new Gauge({ name, help, labelNames, registers: [registry] });
+    this.g = {
+      probeSuccess: gauge('netcheck_probe_success', 'Whether the probe saw the expected behaviour (1) or not (0), like blackbox_exporter probe_success.', ['catalog', 'line', 'kind', 'target']),
+      probeDuration: gauge('netcheck_probe_duration_seconds', 'How long the probe took, retries included.', ['catalog', 'line', 'kind', 'target']),
+      lineVerdict: gauge('netcheck_line_verdict', 'Verdict of each documented line: 1 for the verdict it has, 0 for the others.', ['catalog', 'section', 'line', 'required', 'verdict']),
+      lineProbes: gauge('netcheck_line_probes', 'Probes of each documented line by status.', ['catalog', 'line', 'status']),
+      runDuration: gauge('netcheck_run_duration_seconds', 'Duration of the last completed run of the catalog.', ['catalog']),
+      lastRun: gauge('netcheck_last_run_timestamp_seconds', 'When the last completed run of the catalog finished (Unix time).', ['catalog']),
+      requiredFailing: gauge('netcheck_required_lines_failing', 'Required lines whose verdict is fail or partial in the last run.', ['catalog']),
+      requiredInconclusive: gauge('netcheck_required_lines_inconclusive', 'Required lines whose verdict is inconclusive in the last run.', ['catalog']),
+      lines: gauge('netcheck_lines', 'Documented lines by verdict in the last run.', ['catalog', 'verdict']),
+      diagnosis: gauge('netcheck_diagnosis', 'Run-level findings that must be read first (1 when present).', ['catalog', 'code']),
+      interrupted: gauge('netcheck_run_interrupted', 'Whether the last run was interrupted before every probe finished.', ['catalog']),
+    };
+  }
+
+  /** Replace the series of `report.catalog.id` with those of this report. */
+  update(report: Report): void {
+    const catalog = report.catalog.id;
+    const now = new Map<Gauge<string>, Labels[]>();
+    const set = (g: Gauge<string>, labels: Labels, v: number): void => {
+      g.set(labels, v);
+      const list = now.get(g) ?? [];
+      list.push(labels);
+      now.set(g, list);
+    };
+    for (const p of report.probes) {
+      // A probe not sent (skipped) has no success and no duration: absent, not 0.
+      if (p.status === 'skipped') continue;
+      const l = { catalog, line: p.line, kind: p.kind, target: p.kind === 'dns' || p.port === undefined ? p.host : hostPort(p.host, p.port) };
+      set(this.g.probeSuccess!, l, p.status === 'ok' ? 1 : 0);
+      set(this.g.probeDuration!, l, p.durationMs / 1000);
+    }
+    for (const line of report.lines) {
+      for (const v of VERDICTS) set(this.g.lineVerdict!, { catalog, section: line.section, line: line.id, required: String(line.required), verdict: v }, line.verdict === v ? 1 : 0);
+      for (const s of STATUSES) {
+        const n = line.counts[s];
+        if (n) set(this.g.lineProbes!, { catalog, line: line.id, status: s }, n);
+      }
+    }
+    set(this.g.runDuration!, { catalog }, report.durationMs / 1000);
+    set(this.g.lastRun!, { catalog }, Date.parse(report.finishedAt) / 1000);
+    set(this.g.requiredFailing!, { catalog }, report.summary.requiredFailing);
+    set(this.g.requiredInconclusive!, { catalog }, report.summary.requiredInconclusive);
+    for (const v of VERDICTS) set(this.g.lines!, { catalog, verdict: v }, report.summary.verdicts[v] ?? 0);
+    for (const code of DIAGNOSIS_CODES) set(this.g.diagnosis!, { catalog, code }, report.diagnoses.some((d) => d.code === code) ? 1 : 0);
+    set(this.g.interrupted!, { catalog }, report.interrupted ? 1 : 0);
+
+    // Remove series the previous run of this catalog had and this one does not.
+    const before = this.seen.get(catalog);
+    if (before) {
+      for (const [g, list] of before) {
+        const keep = new Set((now.get(g) ?? []).map((l) => JSON.stringify(l)));
+        for (const l of list) if (!keep.has(JSON.stringify(l))) g.remove(l);
+      }
+    }
+    this.seen.set(catalog, now);
+  }
+}
+
+/** netcheck_build_info, as exporters conventionally expose their version. */
+export function registerBuildInfo(registry: Registry, version: string): void {
+  const g = new Gauge({ name: 'netcheck_build_info', help: 'netcheck version that produced these metrics (always 1).', labelNames: ['version'], registers: [registry] });
+  g.set({ version }, 1);
+}
+
+/**
+ * The metrics of one or more reports in the Prometheus text format: what `--prometheus-textfile`
+ * writes for node_exporter's textfile collector (no timestamps, as that collector requires).
+ */
+export async function reportsToPrometheusText(reports: Report[]): Promise<string> {
+  const registry = new Registry();
+  registerBuildInfo(registry, reports[0]?.tool.version ?? 'unknown');
+  const m = new ReportMetrics(registry);
+  for (const r of reports) m.update(r);
+  return registry.metrics();
+}
