@@ -62,7 +62,10 @@ export const udp: Prober = async (spec, ctx) => {
         }
         finish({ status: 'ok', reason: 'UDP_REPLY', detail: `reply of ${msg.length} bytes`, phases: { firstByteMs: rtt }, data: { replyBytes: msg.length } });
       });
-      s.connect(spec.port!, address, () => {
+      s.connect(spec.port!, address, (err?: Error) => {
+        // connect() itself fails with no route (ENETUNREACH): the socket is not connected, and
+        // send() without an address would throw, so the failure is the outcome.
+        if (err) return finish({ ...classify(errorCode(err), 'udp'), phases: { connectMs: ms(performance.now() - t0) } });
         send();
         // Re-send at even fractions of the deadline; the first reply or ICMP error ends the probe.
         for (let i = 1; i < sends; i++) timers.push(setTimeout(send, (spec.timeoutMs * i) / sends));
