@@ -22,7 +22,9 @@ export function runOptions<T>(y: Argv<T>) {
     .option('udp-recheck', { type: 'string', describe: 'pace of UDP rechecks when ICMP rate limiting is suspected (default 1s; 0s disables)' })
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'list every probe, not only the failing ones' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress on stderr' })
-    .option('color', { type: 'boolean', describe: 'force colour on or off (default: on for a TTY)' });
+    .option('color', { type: 'boolean', describe: 'force colour on or off (default: on for a TTY)' })
+    .option('redact', { type: 'boolean', describe: 'mask internal addresses, host names and proxy credentials in every output' })
+    .option('prometheus-textfile', { type: 'string', describe: 'also write Prometheus metrics to FILE (node_exporter textfile collector format, atomic)' });
 }
 
 export function catalogOptions<T>(y: Argv<T>) {
@@ -39,6 +41,8 @@ const KNOWN = new Set([
   '_', '$0', 'catalog', 'json', 'format', 'output', 'o', 'timeout', 'concurrency', 'per-host', 'dns-server', 'control',
   'ipv4', 'ipv6', '4', '6', 'udp-recheck', 'verbose', 'v', 'quiet', 'q', 'color', 'param', 'sweep', 'sample',
   'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback',
+  // Reports and the daemon (issue 6).
+  'redact', 'prometheus-textfile', 'every', 'jitter', 'listen', 'reports-dir', 'keep', 'webhook', 'webhook-timeout',
 ]);
 
 /** Catalog parameters from `--NAME VALUE` flags and `--param NAME=VALUE`. */
@@ -70,6 +74,10 @@ export interface CommonRunOptions {
   verbose: boolean;
   quiet: boolean;
   color: boolean;
+  /** Mask internal addresses, host names and credentials in every output (`--redact`). */
+  redact?: boolean;
+  /** node_exporter textfile to write the run's metrics to (`--prometheus-textfile`). */
+  prometheusTextfile?: string;
 }
 
 /** Validate and normalise the shared options. */
@@ -104,6 +112,8 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     ...(typeof a.output === 'string' ? { output: a.output } : {}),
     verbose: !!a.verbose,
     quiet: !!a.quiet,
+    ...(a.redact ? { redact: true } : {}),
+    ...(typeof a['prometheus-textfile'] === 'string' ? { prometheusTextfile: a['prometheus-textfile'] } : {}),
     color: typeof a.color === 'boolean' ? a.color : !!process.stdout.isTTY && !process.env.NO_COLOR,
   };
 }

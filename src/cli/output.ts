@@ -1,11 +1,32 @@
 /** Writing a finished report where the user asked for it, and the exit code it implies. */
 import { EXIT, UsageError } from '../errors.js';
 import { RENDERERS, formatForFile } from '../report/index.js';
+import { reportsToPrometheusText } from '../report/prometheus.js';
+import { redactReport } from '../report/redact.js';
 import type { Report } from '../types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { CommonRunOptions } from './options.js';
 
-export function emitReport(report: Report, o: CommonRunOptions): void {
+/**
+ * Write the report where asked: stdout and/or `--output`, then the `--prometheus-textfile`.
+ * With `--redact` every output is rendered from the redacted report. Await it: the textfile is
+ * written after the rest.
+ */
+export async function emitReport(full: Report, o: CommonRunOptions): Promise<void> {
+  const report = o.redact ? redactReport(full) : full;
+  writeReport(report, o);
+  if (o.prometheusTextfile) {
+    const text = await reportsToPrometheusText([report]);
+    try {
+      writeFileAtomic(o.prometheusTextfile, text);
+    } catch (err) {
+      throw new UsageError(`--prometheus-textfile ${o.prometheusTextfile}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'NC_IO');
+    }
+    if (!o.quiet) process.stderr.write(`netcheck: metrics written to ${o.prometheusTextfile}\n`);
+  }
+}
+
+function writeReport(report: Report, o: CommonRunOptions): void {
   if (o.output) {
     const fmt = o.format !== 'text' ? o.format : formatForFile(o.output) ?? 'text';
     const r = RENDERERS[fmt];

@@ -62,7 +62,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
   try {
     const report = await runCheck(plan, { ...o, stopSignal: signals.stop.signal, hardSignal: signals.hard.signal, onResult: progress.onResult });
     progress.end();
-    emitReport(report, { ...o, verbose: o.verbose || plan.probes.length <= 64 });
+    await emitReport(report, { ...o, verbose: o.verbose || plan.probes.length <= 64 });
     return exitCodeFor(report);
   } finally {
     signals.dispose();

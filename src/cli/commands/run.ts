@@ -32,7 +32,7 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
       onResult: progress.onResult,
     });
     progress.end();
-    emitReport(report, o);
+    await emitReport(report, o);
     return exitCodeFor(report);
   } finally {
     signals.dispose();
