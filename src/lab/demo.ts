@@ -1,0 +1,259 @@
+/**
+ * `netcheck demo`: a real report in seconds without touching anyone's network. It builds a lab,
+ * stages every behaviour a firewall document check can meet, runs the full check against an
+ * ESChat-shaped catalog, and then checks itself: each staged endpoint must show the status it was
+ * staged for.
+ *
+ * - As root with `ip` and `nft`: three network namespaces with a real stateful nftables firewall
+ *   (src/lab/netns.ts). Every status appears, including `filtered` (drop) and `unreachable`
+ *   (ICMP admin-prohibited), and the probes run from the client namespace.
+ * - Otherwise: servers on loopback. A firewall's silence and ICMP cannot be staged there, so those
+ *   lines are left out and the demo says so.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { parseCatalog } from '../catalog/load.js';
+import { expandCatalog } from '../catalog/expand.js';
+import { runCheck } from '../engine/check.js';
+import { EXIT } from '../errors.js';
+import { checkRunOptions } from '../cli/options.js';
+import { emitReport, interruptControllers } from '../cli/output.js';
+import { makeProgress } from '../cli/progress.js';
+import type { Report, Status } from '../types.js';
+import { DNSD_JS, startDnsd } from './dnsd.js';
+import { createLab, labSupport, statefulRuleset, type Lab } from './netns.js';
+import { SERVE_JS, serve, waitReady } from './serve.js';
+
+interface Ports {
+  open: number[];
+  reset?: number;
+  drop?: number;
+  prohibited?: number;
+  httpOk: number;
+  httpHang: number;
+  udpEcho: number[];
+  udpClosed: number[];
+  udpDropped: number[];
+  dns: number;
+}
+
+/** What each demo line was staged to show, for the self-check. */
+const STAGED: Record<string, Status> = {
+  provisioning: 'ok',
+  signaling: 'refused',
+  push: 'filtered',
+  'admin-portal': 'unreachable',
+  'data-primary': 'ok',
+  'data-closed': 'refused',
+  'data-dropped': 'open|filtered',
+  'web-portal': 'ok',
+  'web-api': 'timeout',
+  'maps-dns': 'ok',
+  'retired-dns': 'error',
+  vanity: 'skipped',
+};
+
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** The demo catalog: ESChat-shaped, pointing at the lab's addresses and ports. */
+export function demoCatalogYaml(server: string, p: Ports, firewall: boolean): string {
+  const line = (id: string, description: string, targets: string[], ports: number[] | undefined, checks: string, extra = ''): string =>
+    `      - id: ${id}
+        description: ${q(description)}
+        targets: [${targets.map(q).join(', ')}]
+${ports ? `        ports: [${ports.join(', ')}]\n` : ''}        checks: ${checks}
+${extra}`;
+  const sections: string[] = [];
+  const section = (id: string, name: string, lines: string[]): void => {
+    sections.push(`  - id: ${id}\n    name: ${q(name)}\n    lines:\n${lines.join('')}`);
+  };
+  section('servers', 'Provisioning and signaling (TCP)', [
+    line('provisioning', 'Provisioning server: open TCP ports', [server], p.open, '[{ kind: tcp }]', '        role: primary\n'),
+    ...(firewall
+      ? [
+          line('signaling', 'Signaling port: the firewall answers with a TCP reset', [server], [p.reset!], '[{ kind: tcp }]'),
+          line('push', 'Push port: the firewall drops it silently', [server], [p.drop!], '[{ kind: tcp }]'),
+          line('admin-portal', 'Admin portal: the firewall rejects with ICMP admin-prohibited', [server], [p.prohibited!], '[{ kind: tcp }]'),
+        ]
+      : [line('signaling', 'Signaling port: nothing listens, so the host resets', [server], [p.reset!], '[{ kind: tcp }]')]),
+  ]);
+  section('data', 'Data ports (UDP)', [
+    line('data-primary', 'Data server: UDP echo answers', [server], p.udpEcho, '[{ kind: udp }]', '        role: primary\n'),
+    line('data-closed', 'Data server: closed UDP ports (ICMP port unreachable)', [server], p.udpClosed, '[{ kind: udp }]', '        role: disaster-recovery\n'),
+    line('data-dropped', 'Data server: UDP silence (no reply, no ICMP)', [server], p.udpDropped, '[{ kind: udp }]', '        role: disaster-recovery\n'),
+  ]);
+  section('web', 'Web portal (HTTP)', [
+    line('web-portal', 'Web portal answers HTTP', [server], [p.httpOk], '[{ kind: http, path: /, expectStatus: [200] }]'),
+    line('web-api', 'Web API accepts, then never answers', [server], [p.httpHang], '[{ kind: http }]'),
+  ]);
+  section('names', 'Names (DNS)', [
+    line('maps-dns', 'Map tiles host resolves', ['maps.demo.test'], undefined, '[{ kind: dns, types: [A] }]'),
+    line('retired-dns', 'A retired host name (NXDOMAIN)', ['retired.demo.test'], undefined, '[{ kind: dns, types: [A] }]', '        required: false\n'),
+    line('vanity', 'Your vanity domains (optional parameter, not given)', ['$vanity-domains'], [443], '[{ kind: tcp }]', '        required: false\n'),
+  ]);
+  return `schema: netcheck/catalog/v1
+id: demo
+title: ${q(`netcheck demo lab (${firewall ? 'network namespaces + real nftables firewall' : 'loopback, no firewall'})`)}
+source: built-in demo lab
+parameters:
+  vanity-domains:
+    type: hosts
+    description: your vanity URL domains
+timers:
+  - id: tcp-registration
+    protocol: tcp
+    seconds: 720
+    description: a TCP flow must survive 12 minutes idle (as in the ESChat document)
+    source: built-in demo lab
+sections:
+${sections.join('')}`;
+}
+
+/** Compare what the lab staged with what the report says. */
+export function selfCheck(report: Report, firewall: boolean): string[] {
+  const problems: string[] = [];
+  for (const [line, status] of Object.entries(STAGED)) {
+    if (!firewall && (status === 'filtered' || status === 'unreachable')) continue;
+    const l = report.lines.find((x) => x.id === line);
+    if (!l) {
+      problems.push(`${line}: missing from the report`);
+      continue;
+    }
+    const seen = report.probes.filter((p) => p.line === line).map((p) => p.status);
+    if (seen.length === 0 || seen.some((s) => s !== status)) problems.push(`${line}: staged ${status}, saw ${[...new Set(seen)].join(', ') || 'nothing'}`);
+  }
+  return problems;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/netcheck.js', import.meta.url));
+
+/** Run the demo; returns the exit code (0 when the report shows exactly what was staged). */
+export async function runDemo(argv: Record<string, unknown>): Promise<number> {
+  const o = checkRunOptions({ ...argv, control: argv.control });
+  const support = labSupport();
+  const useNetns = support.ok && !argv.loopback;
+  if (!useNetns && !o.quiet) {
+    process.stderr.write(
+      `netcheck demo: loopback lab (${argv.loopback ? '--loopback' : support.ok ? '' : support.why}); a firewall's silence and ICMP cannot be staged on loopback, so 'filtered' and 'unreachable' are not shown. Run as root with nftables installed for the full lab.\n`,
+    );
+  }
+  const timeout = argv.timeout ? String(argv.timeout) : '1500ms';
+  let report: Report;
+  let firewall: boolean;
+  if (useNetns) {
+    firewall = true;
+    const r = await netnsDemo(timeout, o.quiet);
+    if (!r) return EXIT.INTERRUPTED;
+    report = r;
+  } else {
+    firewall = false;
+    report = await loopbackDemo({ ...o, timeoutMs: o.timeoutMs ?? 1500 });
+  }
+  emitReport(report, o);
+  if (report.interrupted) return EXIT.INTERRUPTED;
+  const problems = selfCheck(report, firewall);
+  if (!o.quiet) {
+    const statuses = [...new Set(report.probes.map((p) => p.status))];
+    process.stderr.write(
+      problems.length === 0
+        ? `netcheck demo: self-check passed — every staged behaviour showed up as its status (${statuses.join(', ')}).\n` +
+            `Next: netcheck plan eschat --signaling-port 7400, then on a real network: netcheck eschat --signaling-port 7400\n`
+        : `netcheck demo: self-check FAILED on this machine:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+    );
+  }
+  return problems.length === 0 ? EXIT.OK : EXIT.FAILED;
+}
+
+async function loopbackDemo(o: ReturnType<typeof checkRunOptions>): Promise<Report> {
+  const host = '127.0.0.1';
+  const s = await serve({ host, tcp: [0, 0], tcpHang: [0], udp: [0, 0], http: [0] });
+  const dns = await startDnsd({ host, records: { 'maps.demo.test': ['127.0.0.1'] } });
+  // Closed ports: bind, learn the number, release.
+  const closedTcp = await serve({ host, tcp: [0] });
+  const closedUdp = await serve({ host, udp: [0, 0] });
+  await closedTcp.close();
+  await closedUdp.close();
+  const silent = await serve({ host, udpSilent: [0, 0] });
+  try {
+    const ports: Ports = {
+      open: s.tcp,
+      reset: closedTcp.tcp[0]!,
+      httpOk: s.http[0]!,
+      httpHang: s.tcpHang[0]!,
+      udpEcho: s.udp,
+      udpClosed: closedUdp.udp,
+      udpDropped: silent.udpSilent,
+      dns: dns.port,
+    };
+    const cat = parseCatalog(demoCatalogYaml(host, ports, false), 'demo (loopback)');
+    const plan = expandCatalog(cat, { params: {}, timeoutMs: o.timeoutMs ?? 1500 });
+    const progress = makeProgress('demo', o.quiet);
+    const signals = interruptControllers(o.quiet);
+    try {
+      const report = await runCheck(plan, {
+        ...o,
+        dnsServers: [`${host}:${dns.port}`],
+        // A closed loopback port must not connect; if it does, something intercepts even loopback.
+        control: o.control ?? `${host}:${closedTcp.tcp[0]}`,
+        stopSignal: signals.stop.signal,
+        hardSignal: signals.hard.signal,
+        onResult: progress.onResult,
+      });
+      progress.end();
+      return report;
+    } finally {
+      signals.dispose();
+    }
+  } finally {
+    await Promise.all([s.close(), dns.close(), silent.close()]);
+  }
+}
+
+/** The full lab: probes run from the client namespace through a real firewall. */
+async function netnsDemo(timeout: string, quiet: boolean): Promise<Report | undefined> {
+  const P = { open: [80, 443], reset: 7400, drop: 5223, prohibited: 8443, httpOk: 8080, httpHang: 8081, udpEcho: [4201, 4202, 4203, 4204], udpClosed: [4205, 4206], udpDropped: [4207, 4208], dns: 53 };
+  const ruleset = statefulRuleset(`
+    tcp dport ${P.reset} reject with tcp reset
+    tcp dport ${P.drop} drop
+    tcp dport ${P.prohibited} reject with icmpx type admin-prohibited
+    udp dport { ${P.udpDropped.join(', ')} } drop
+  `);
+  const dir = mkdtempSync(join(tmpdir(), 'netcheck-demo-'));
+  let lab: Lab | undefined;
+  try {
+    lab = await createLab({ ruleset });
+    const server = lab.addr.server;
+    const srv = lab.spawn('server', [process.execPath, SERVE_JS, JSON.stringify({ host: server, tcp: [...P.open, P.reset, P.drop, P.prohibited], tcpHang: [P.httpHang], udp: P.udpEcho, http: [P.httpOk] })]);
+    const dnsd = lab.spawn('server', [process.execPath, DNSD_JS, JSON.stringify({ host: server, port: P.dns, records: { 'maps.demo.test': [server] } })]);
+    await Promise.all([waitReady(srv), waitReady(dnsd)]);
+    const file = join(dir, 'demo.yaml');
+    writeFileSync(file, demoCatalogYaml(server, P, true));
+    if (!quiet) process.stderr.write(`netcheck demo: lab up — client ${lab.addr.client} → nftables firewall → server ${server} (namespaces ${Object.values(lab.names).join(', ')})\n`);
+    // The run itself happens inside the client namespace, as it would on a user's machine.
+    const child = spawn('ip', ['netns', 'exec', lab.names.client, process.execPath, BIN, 'run', '--catalog', file, '--format', 'json', '--timeout', timeout, '--dns-server', `${server}:${P.dns}`, '--control', `${server}:${P.drop}`, ...(quiet ? ['--quiet'] : [])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // Ctrl-C reaches the child through the terminal's process group; forward SIGTERM ourselves.
+    const fwd = (): void => void child.kill('SIGINT');
+    process.on('SIGINT', fwd);
+    process.on('SIGTERM', fwd);
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    process.off('SIGINT', fwd);
+    process.off('SIGTERM', fwd);
+    if (!out.trim()) {
+      if (code === EXIT.INTERRUPTED) return undefined;
+      throw new Error(`the demo run in the client namespace produced no report (exit ${code})`);
+    }
+    return JSON.parse(out) as Report;
+  } finally {
+    await lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
