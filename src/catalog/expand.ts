@@ -8,8 +8,17 @@ import { UsageError } from '../errors.js';
 import type { ProbeSpec, SamplingInfo } from '../types.js';
 import { parseDuration } from '../util/duration.js';
 import { expandCidr, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
+import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
+import { readIpList, type IpList } from './ipList.js';
 import { PORTED_KINDS, paramValueProblem, portsOf, type LoadedCatalog } from './load.js';
 import type { CatalogDef, LineDef, ParamDef, PortsValue, SectionDef } from './schema.js';
+
+/** Why inbound checks are planned but never sent. */
+export const INBOUND_SKIP_REASON =
+  'inbound: the vendor connects to your systems here, which cannot be tested from inside your network; allow it at your edge (netcheck allowlist shows the rule)';
+
+/** Prefixes of a `targetsFrom.awsIpRanges` line probed without --sweep (spread over the list). */
+export const AWS_MAX_RANGES_DEFAULT = 32;
 
 export interface ExpandOptions {
   /** Parameter values from the command line (raw strings). */
@@ -22,6 +31,21 @@ export interface ExpandOptions {
   maxSweepTargets?: number;
   /** Only include probes of these kinds. */
   kinds?: string[];
+  /** Amazon's ip-ranges.json, for lines with `targetsFrom.awsIpRanges` (`--ip-ranges FILE`). */
+  awsIpRanges?: AwsIpRanges;
+}
+
+/** What a `targetsFrom.awsIpRanges` line drew from the ip-ranges file. */
+export interface AwsRangesInfo {
+  file: string;
+  services: string[];
+  region?: string;
+  /** Prefixes matching the services (and region). */
+  matched: number;
+  /** Prefixes probed (all with --sweep, else at most maxRanges, spread over the list). */
+  probed: number;
+  /** Every matching prefix (allowlist and match use them all). */
+  cidrs: string[];
 }
 
 export interface PlanLine {
@@ -30,6 +54,10 @@ export interface PlanLine {
   def: LineDef;
   probeIds: string[];
   sampling: SamplingInfo[];
+  /** Set for `targetsFrom.awsIpRanges` lines when an ip-ranges file was given. */
+  awsRanges?: AwsRangesInfo;
+  /** Address lists read from `file` parameters among the targets. */
+  lists?: IpList[];
 }
 
 export interface Plan {
@@ -112,35 +140,69 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
         if (skipReason) skipped.set(spec.id, skipReason);
       };
 
-      // Targets: literals, sampled or swept ranges, and parameter lists.
+      // Targets: literals, sampled or swept ranges, and parameter lists. `raw` keeps ranges whole
+      // for kinds that send no packets to them (e.g. ip-list).
+      const direction = line.direction ?? 'outbound';
       const targets: { host: string; sampledFrom?: string }[] = [];
+      const raw: { host: string; sampledFrom?: string }[] = [];
       const missing: string[] = [];
+      // Ranges are sampled only when some check sends packets to addresses (else sampling would also
+      // switch the line to an `any` verdict).
+      const sends = line.checks.some((c) => PORTED_KINDS.has(c.kind));
+      const addTarget = (h: string): void => {
+        raw.push({ host: h });
+        if (sends || !h.includes('/')) targets.push(...(sends ? expandTarget(h, line, opts, cap, pl) : [{ host: h }]));
+      };
       for (const t of line.targets) {
         if (t.startsWith('$')) {
-          const v = params[t.slice(1)];
-          if (v === undefined) missing.push(t.slice(1));
-          else for (const h of v.split(',').map((s) => s.trim()).filter(Boolean)) targets.push(...expandTarget(h, line, opts, cap, pl));
+          const name = t.slice(1);
+          const v = params[name];
+          if (v === undefined) missing.push(name);
+          else if (def.parameters?.[name]?.type === 'file') {
+            const list = readIpList(name, v);
+            (pl.lists ??= []).push(list);
+            for (const e of list.entries) addTarget(e.value);
+          } else for (const h of v.split(',').map((s) => s.trim()).filter(Boolean)) addTarget(h);
           continue;
         }
-        targets.push(...expandTarget(t, line, opts, cap, pl));
+        addTarget(t);
       }
+      // Amazon's ranges are only needed where something is sent to them (not for inbound-only lines).
+      let awsMissing = false;
+      const aws = line.targetsFrom?.awsIpRanges;
+      if (aws && direction !== 'inbound') {
+        if (!opts.awsIpRanges) awsMissing = true;
+        else for (const h of awsTargets(line, aws, params, opts, pl)) targets.push(...expandTarget(h, line, opts, cap, pl));
+      } else if (aws && opts.awsIpRanges) awsTargets(line, aws, params, opts, pl);
 
       for (const check of line.checks) {
         if (opts.kinds && !opts.kinds.includes(check.kind)) continue;
-        const { kind, ports: checkPorts, timeout, ...options } = check;
+        const { kind, ports: checkPorts, timeout, ...rawOptions } = check;
+        const options = resolveOptionRefs(rawOptions, def, params);
+        if (kind !== 'dns' && direction !== 'outbound') {
+          add({ id: `${line.id}/${kind}/inbound`, line: line.id, kind, host: '-', options, timeoutMs: timeoutDefault }, INBOUND_SKIP_REASON);
+          if (direction === 'inbound') continue;
+        }
+        if (kind !== 'dns' && awsMissing) {
+          add(
+            { id: `${line.id}/${kind}/aws-ip-ranges`, line: line.id, kind, host: '-', options, timeoutMs: timeoutDefault },
+            `needs Amazon's ip-ranges.json: pass --ip-ranges FILE (download it from https://ip-ranges.amazonaws.com/ip-ranges.json) or --fetch-ip-ranges`,
+          );
+        }
         const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : timeoutDefault;
         const portsValue = checkPorts ?? line.ports;
         const ported = PORTED_KINDS.has(kind);
         const ports = ported && portsValue !== undefined ? resolvePorts(portsValue, params) : undefined;
         if (ported && ports === undefined) {
           const pname = String(portsValue).slice(1);
-          add({ id: `${line.id}/${kind}/$${pname}`, line: line.id, kind, host: '-', options, timeoutMs }, `parameter --${pname} not set`);
+          add({ id: `${line.id}/${kind}/$${pname}`, line: line.id, kind, host: `$${pname}`, options, timeoutMs }, `parameter --${pname} not set`);
           continue;
         }
         for (const name of missing) {
-          add({ id: `${line.id}/${kind}/$${name}`, line: line.id, kind, host: '-', options, timeoutMs }, `parameter --${name} not set`);
+          add({ id: `${line.id}/${kind}/$${name}`, line: line.id, kind, host: `$${name}`, options, timeoutMs }, `parameter --${name} not set`);
         }
-        for (const t of targets) {
+        const unsampled = !ported && kind !== 'dns';
+        for (const t of unsampled ? raw : targets) {
           if (kind === 'dns') {
             if (isIP(t.host) !== 0) continue;
             add({ id: `${line.id}/dns/${t.host}`, line: line.id, kind, host: t.host, options, timeoutMs });
@@ -167,6 +229,58 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
     }
   }
   return { catalog: def, file: cat.file, params, lines, notApplicable, probes, skipped };
+}
+
+/**
+ * `$name` references in check options → the parameter's value. A `file` parameter becomes its
+ * address list ({@link IpList}); an unset one becomes `{ param, unset: true }` so the prober can say
+ * what it could not compare.
+ */
+function resolveOptionRefs(options: Record<string, unknown>, def: CatalogDef, params: Record<string, string>): Record<string, unknown> {
+  const one = (v: unknown): unknown => {
+    if (typeof v !== 'string' || !v.startsWith('$')) return v;
+    const name = v.slice(1);
+    const p = def.parameters?.[name];
+    if (!p) return v;
+    const value = params[name];
+    if (value === undefined) return { param: name, unset: true };
+    return p.type === 'file' ? readIpList(name, value) : value;
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) out[k] = Array.isArray(v) ? v.map(one) : one(v);
+  return out;
+}
+
+/** The ip-ranges prefixes a line probes; records what was matched on the plan line. */
+function awsTargets(line: LineDef, aws: NonNullable<LineDef['targetsFrom']>['awsIpRanges'], params: Record<string, string>, opts: ExpandOptions, pl: PlanLine): string[] {
+  const r = opts.awsIpRanges!;
+  const region = aws.region?.startsWith('$') ? params[aws.region.slice(1)] : aws.region;
+  const matched = filterAwsPrefixes(r, aws.services, region);
+  if (matched.length === 0) {
+    const where = region ? ` in region ${region}` : '';
+    const regions = awsRegions(r);
+    throw new UsageError(
+      `${line.id}: ${r.file} lists no ${aws.services.join(' or ')} prefixes${where}` +
+        (region ? `; regions in the file: ${regions.slice(0, 30).join(', ')}${regions.length > 30 ? ', …' : ''}` : ''),
+      'NC_AWS_NO_PREFIXES',
+    );
+  }
+  const max = aws.maxRanges ?? AWS_MAX_RANGES_DEFAULT;
+  let picked = matched.map((p) => p.cidr);
+  if (!opts.sweep && picked.length > max) {
+    // Evenly spread over the list (deterministic), so every part of Amazon's space is represented.
+    const step = (picked.length - 1) / (max - 1 || 1);
+    picked = Array.from({ length: max }, (_, i) => picked[Math.round(i * step)]!);
+  }
+  pl.awsRanges = {
+    file: r.file,
+    services: aws.services,
+    ...(region ? { region } : {}),
+    matched: matched.length,
+    probed: picked.length,
+    cidrs: matched.map((p) => p.cidr),
+  };
+  return picked;
 }
 
 function expandTarget(t: string, line: LineDef, opts: ExpandOptions, cap: number, pl: PlanLine): { host: string; sampledFrom?: string }[] {

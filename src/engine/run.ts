@@ -196,25 +196,31 @@ async function udpRecheck(
       const refused = rs.filter((r) => r.status === 'refused').length;
       const silent = specs.filter((s) => results.get(s.id)!.status === 'open|filtered');
       if (refused === 0 || silent.length === 0) return;
-      for (const spec of silent) {
-        const prev = results.get(spec.id)!;
-        if (opts.stopSignal?.aborted || performance.now() + interval > budgetEnd) {
-          results.set(spec.id, {
-            ...prev,
-            reason: 'UDP_SILENCE_RATE_LIMITED',
-            detail: `${prev.detail}; other ports of this host answered with ICMP, so ICMP rate limiting may have hidden a refusal here (not rechecked: budget spent)`,
-          });
-          continue;
-        }
-        await new Promise((r) => setTimeout(r, interval));
-        const t0 = performance.now();
-        const o = await runOne(spec, base, opts.hardSignal);
-        const merged: ProbeResult = { ...prev, ...o, attempts: prev.attempts + 1, durationMs: Math.round((prev.durationMs + performance.now() - t0) * 10) / 10 };
-        if (o.status === 'open|filtered') {
-          merged.detail = `${o.detail}; rechecked alone after other ports answered with ICMP, to rule out ICMP rate limiting`;
-        }
-        results.set(spec.id, merged);
-      }
+      // Staggered, not sequential: recheck i starts i+1 intervals after the phase began, so the
+      // phase lasts about (ports × interval + timeout) per destination, all destinations at once.
+      await Promise.all(
+        silent.map(async (spec, i) => {
+          const prev = results.get(spec.id)!;
+          const startAt = performance.now() + (i + 1) * interval;
+          if (opts.stopSignal?.aborted || startAt > budgetEnd) {
+            results.set(spec.id, {
+              ...prev,
+              reason: 'UDP_SILENCE_RATE_LIMITED',
+              detail: `${prev.detail}; other ports of this host answered with ICMP, so ICMP rate limiting may have hidden a refusal here (not rechecked: budget spent)`,
+            });
+            return;
+          }
+          await new Promise((r) => setTimeout(r, startAt - performance.now()));
+          if (opts.stopSignal?.aborted) return;
+          const t0 = performance.now();
+          const o = await runOne(spec, base, opts.hardSignal);
+          const merged: ProbeResult = { ...prev, ...o, attempts: prev.attempts + 1, durationMs: Math.round((prev.durationMs + performance.now() - t0) * 10) / 10 };
+          if (o.status === 'open|filtered') {
+            merged.detail = `${o.detail}; rechecked alone after other ports answered with ICMP, to rule out ICMP rate limiting`;
+          }
+          results.set(spec.id, merged);
+        }),
+      );
     }),
   );
 }

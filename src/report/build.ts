@@ -55,7 +55,7 @@ export function lineVerdict(rs: ProbeResult[], policy: 'all' | 'any', intercepte
         reason: `none of ${n} sampled probes answered (${counts}); silence from an address in a range may mean a firewall drop or simply no host there`,
       };
     } else v = { verdict: 'fail', reason: `none of ${n} sampled probes got through (${counts})` };
-  } else if (ok.length === n) v = { verdict: 'pass', reason: `all ${n} probes ok` };
+  } else if (ok.length === n) v = { verdict: 'pass', reason: n === 1 ? '1 probe ok' : `all ${n} probes ok` };
   else if (ok.length === 0 && soft === 0) v = { verdict: 'fail', reason: `${counts}` };
   else if (hard === 0) {
     v = {
@@ -71,6 +71,12 @@ export function lineVerdict(rs: ProbeResult[], policy: 'all' | 'any', intercepte
     v = { verdict: 'inconclusive', reason: `${v.reason}, but TCP connects prove nothing here: the control address that must not answer did connect` };
   }
   return { ...v, reason: v.reason + skippedNote };
+}
+
+type FailClass = 'silent-udp' | 'dropped' | 'refused' | 'unreachable' | 'other';
+
+function failClass(s: Status): FailClass {
+  return s === 'open|filtered' ? 'silent-udp' : s === 'filtered' ? 'dropped' : s === 'refused' ? 'refused' : s === 'unreachable' ? 'unreachable' : 'other';
 }
 
 function protoOf(kind: string): string {
@@ -95,31 +101,41 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): 
   if (stalled.length) {
     parts.push(`Connections to ${[...new Set(stalled.map((r) => hostPort(r.host, r.port)))].slice(0, 6).join(', ')} open but then stall: look for a proxy, DPI or IPS device interfering with ${what}.`);
   }
-  // Group the rest by protocol + destination → ports, then by identical port sets.
-  const groups = new Map<string, { proto: string; ports: number[]; hosts: string[] }>();
+  // Group the rest by how they failed, protocol and destination → ports, then by identical port sets.
+  const groups = new Map<string, { how: FailClass; proto: string; ports: number[]; host: string }>();
   for (const r of bad) {
     if (r.kind === 'dns' || r.status === 'timeout' || r.port === undefined) continue;
+    const how = failClass(r.status);
     const proto = protoOf(r.kind);
-    const key = `${proto} ${r.host}`;
-    const g = groups.get(key) ?? { proto, ports: [], hosts: [r.host] };
+    const key = `${how} ${proto} ${r.host}`;
+    const g = groups.get(key) ?? { how, proto, ports: [], host: r.host };
     g.ports.push(r.port);
     groups.set(key, g);
   }
-  const byPorts = new Map<string, { proto: string; ports: string; hosts: string[] }>();
+  const byPorts = new Map<string, { how: FailClass; proto: string; ports: string; hosts: string[] }>();
   for (const g of groups.values()) {
     const ports = formatPorts(g.ports);
-    const key = `${g.proto} ${ports}`;
-    const e = byPorts.get(key) ?? { proto: g.proto, ports, hosts: [] };
-    e.hosts.push(...g.hosts);
+    const key = `${g.how} ${g.proto} ${ports}`;
+    const e = byPorts.get(key) ?? { how: g.how, proto: g.proto, ports, hosts: [] };
+    e.hosts.push(g.host);
     byPorts.set(key, e);
   }
   const sampled = pl.sampling.length ? pl.sampling.map((s) => s.cidr) : undefined;
+  const label = `${what}${pl.def.role ? `, ${pl.def.role.replace('-', ' ')}` : ''}`;
   for (const e of byPorts.values()) {
-    const hosts = sampled ?? e.hosts;
-    const onlySilence = bad.every((r) => r.status === 'open|filtered');
-    const verb = onlySilence ? 'Confirm that outbound' : 'Allow outbound';
-    const tail = onlySilence ? ` is allowed (UDP silence cannot prove it: check the firewall log for drops, or test against a netcheck reflector)` : '';
-    parts.push(`${verb} ${e.proto} ${e.ports} to ${hosts.join(', ')} (${what}${pl.def.role ? `, ${pl.def.role.replace('-', ' ')}` : ''})${tail}.`);
+    const hosts = (sampled ?? e.hosts).join(', ');
+    const rule = `outbound ${e.proto} ${e.ports} to ${hosts} (${label})`;
+    parts.push(
+      e.how === 'silent-udp'
+        ? `Confirm that ${rule} is allowed: UDP silence cannot prove it; check the firewall log for drops, or test against a netcheck reflector.`
+        : e.how === 'dropped'
+          ? `Allow ${rule}: connection attempts are silently dropped.`
+          : e.how === 'refused'
+            ? `Allow ${rule}: it is actively refused (${e.proto === 'UDP' ? 'ICMP port unreachable' : 'TCP reset'}) by a firewall, or nothing listens there; if your firewall already allows it, ask the vendor.`
+            : e.how === 'unreachable'
+              ? `Allow ${rule}: it is rejected with ICMP unreachable (a firewall reject rule, or no route).`
+              : `Check ${rule}: the probe failed locally (see the probe detail).`,
+    );
   }
   return parts.join(' ');
 }
