@@ -154,7 +154,7 @@ export async function runDemo(argv: Record<string, unknown>): Promise<number> {
     firewall = false;
     report = await loopbackDemo({ ...o, timeoutMs: o.timeoutMs ?? 1500 });
   }
-  emitReport(report, o);
+  await emitReport(report, o);
   if (report.interrupted) return EXIT.INTERRUPTED;
   const problems = selfCheck(report, firewall);
   if (!o.quiet) {
