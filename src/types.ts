@@ -89,6 +89,31 @@ export interface ProbeContext {
    * with an errno-style `code` (ENOTFOUND, ESERVFAIL, ETIMEOUT, …).
    */
   lookup(host: string): Promise<ResolvedAddress[]>;
+  /**
+   * Aborted when the user asks the run to stop (first Ctrl-C). Probers that last minutes (the
+   * idle-timer kinds) return what they measured so far instead of running to their deadline.
+   */
+  stopSignal?: AbortSignal;
+  /** Live progress of a long probe (idle-timer checks), shown as a countdown on stderr. */
+  progress?: (update: ProbeProgress) => void;
+  /** Shared secret of a netcheck reflector (HMAC on ARM); kept out of specs so plans never print it. */
+  reflectorSecret?: string;
+  /**
+   * HTTP proxies (`--proxy`, HTTP_PROXY / HTTPS_PROXY / NO_PROXY) for the kinds that can use one
+   * (http, tls, ws, ocsp, crl); absent means direct. Holds credentials: never print it whole.
+   */
+  proxy?: import('./util/proxy.js').ProxySettings;
+}
+
+/** Progress of a long-running probe: flows alive and lost so far, and when it will end. */
+export interface ProbeProgress {
+  id: string;
+  /** Wall-clock epoch milliseconds at which the probe's last gap ends. */
+  endsAt: number;
+  alive: number;
+  lost: number;
+  /** Flows whose outcome is not known yet. */
+  pending: number;
 }
 
 export interface ResolvedAddress {
@@ -214,7 +239,108 @@ export interface Report {
   probes: ProbeResult[];
   /** Lines of the document that do not apply with these parameters, with why. */
   notApplicable?: { id: string; reason: string }[];
-  timers?: { id: string; protocol: string; seconds: number; description: string; checked: false }[];
+  /** The document's idle timers (e.g. ESChat's 12-minute TCP registration timer), and what was measured of them. */
+  timers?: TimerResult[];
   /** Where the run happened: host, network configuration, resolver, proxies, time. Set by runCheck. */
   environment?: EnvironmentInfo;
+}
+
+/**
+ * How an idle flow was lost, as seen from the client:
+ * - `rst`           a TCP reset arrived (a firewall injecting RST when its state expired, or on the reverse send)
+ * - `silent-drop`   the reflector's send after the gap never arrived, and nothing said why (state forgotten, packets dropped)
+ * - `icmp`          an ICMP error arrived (port/host/admin unreachable)
+ * - `nat-remapped`  the reflector saw the client's answer come from a different address:port than at the start
+ *                   (the NAT mapping expired and a new one was made)
+ * - `closed`        the connection was closed (FIN, or a WebSocket close frame: see `closeCode`)
+ */
+export type IdleLoss = 'rst' | 'silent-drop' | 'icmp' | 'nat-remapped' | 'closed';
+
+/** One flow of an idle-timer check (`tcp-idle`, `udp-idle`, `ws-idle`). */
+export interface IdleFlowResult {
+  /** Flow id, unique in its check (`f1`, `f2`, …). */
+  id: string;
+  protocol: 'tcp' | 'udp' | 'ws';
+  /** The silent gap this flow was given, in milliseconds. */
+  gapMs: number;
+  /**
+   * - `survived`  the reflector's send after the gap arrived, and the client's answer came back on the same mapping
+   * - `lost`      see `lost` for how
+   * - `unproven`  the far end is not a reflector: the flow was only held (nothing can show an expired state)
+   * - `pending`   the run stopped before this flow's gap ended
+   * - `error`     the flow could not be set up (reflector unreachable, refused the request, …); see `reason`
+   */
+  state: 'survived' | 'lost' | 'unproven' | 'pending' | 'error';
+  /** True when survived, false when lost; null when neither could be shown. */
+  survived: boolean | null;
+  lost?: IdleLoss;
+  /**
+   * Where the loss showed: `during-gap` (a reset/close/ICMP arrived while idle), `reflector-to-client`
+   * (the send after the gap did not arrive), `client-to-reflector` (the answer got no reply).
+   */
+  direction?: 'during-gap' | 'reflector-to-client' | 'client-to-reflector';
+  /** Stable code, e.g. `WAKE_RECEIVED`, `WAKE_MISSING`, `ECONNRESET`, `NAT_REMAPPED`, `HELD_OPEN`. */
+  reason: string;
+  detail: string;
+  /** Source address:port the reflector saw when the flow was armed. */
+  seen?: string;
+  /** Source address:port the reflector saw for the client's answer after the gap. */
+  seenAfter?: string;
+  /** How late the reflector's send arrived after the gap's deadline (ms; negative = early). */
+  wakeLateMs?: number;
+  /** When a reset, close or ICMP error arrived, in ms after the flow was armed. */
+  lostAtMs?: number;
+  /** WebSocket close code, when a close frame ended the flow. */
+  closeCode?: number;
+}
+
+/** What a set of staggered gaps shows about a path's idle timer. */
+export interface IdleBracket {
+  /** Longest gap a flow survived (ms); absent when none survived. */
+  longestSurvivedMs?: number;
+  /** Shortest gap after which a flow was lost (ms); absent when none was lost. */
+  shortestLostMs?: number;
+  /** False when a flow was lost after a gap shorter than one that survived (loss, or a path that is not a simple timer). */
+  consistent: boolean;
+  /** One sentence, e.g. "this path forgets idle TCP flows after 8m to 11m". */
+  text: string;
+}
+
+/** `ProbeOutcome.data` of the idle-timer kinds. */
+export interface IdleCheckData {
+  protocol: 'tcp' | 'udp' | 'ws';
+  /** The idle time a flow must survive (ms). */
+  requireMs: number;
+  /** `reflector`: the far end spoke after each gap; `hold`: the far end is not a reflector, flows were only held. */
+  mode: 'reflector' | 'hold';
+  flows: IdleFlowResult[];
+  bracket: IdleBracket;
+  verdict: Verdict;
+  /** Why this verdict, in one sentence. */
+  verdictReason: string;
+}
+
+/**
+ * A timer of the document (catalog `timers`) in the report. `checked: false` when the run did not
+ * measure it (no `--timers`); otherwise the fields below the line are set from the timer check.
+ */
+export interface TimerResult {
+  id: string;
+  protocol: string;
+  seconds: number;
+  description: string;
+  checked: boolean;
+  /** Why not checked, when `checked` is false and there is a reason beyond "not asked". */
+  note?: string;
+  /** Id of the probe that measured it (its ProbeResult has the raw outcome). */
+  probe?: string;
+  /** The far end used, `host:port`. */
+  target?: string;
+  verdict?: Verdict;
+  reason?: string;
+  /** The requirement checked against, in ms (the timer's seconds, times `--timer-scale`). */
+  requireMs?: number;
+  mode?: 'reflector' | 'hold';
+  bracket?: IdleBracket;
+  flows?: IdleFlowResult[];
 }
