@@ -12,7 +12,7 @@ import { parseCidr, parsePorts } from '../util/ip.js';
 import { CHECK_OPTION_SCHEMAS, catalogJsonSchema, type CatalogDef, type PortsValue } from './schema.js';
 
 /** Kinds whose checks address a port. */
-export const PORTED_KINDS = new Set(['tcp', 'udp', 'http', 'tls', 'ws-hold', 'tcp-idle', 'udp-idle', 'ws-idle']);
+export const PORTED_KINDS = new Set(['tcp', 'udp', 'http', 'tls', 'ws-hold', 'tcp-idle', 'udp-idle', 'ws-idle', 'stun']);
 
 export interface LoadedCatalog {
   def: CatalogDef;
@@ -142,7 +142,11 @@ function explainAjvError(err: ErrorObject, path: (string | number)[], data: unkn
     case 'pattern':
       return fail('bad-value', path, /ms\|s\|m\|h/.test(String(params.pattern))
         ? `${describe(value)} is not a duration; use a unit, e.g. 500ms, 3s, 12m`
-        : `${describe(value)} must be lower-case letters, digits and dashes`);
+        : String(params.pattern) === '^[A-Z0-9_]+$'
+          ? `${describe(value)} is not an ip-ranges.json service name; use capitals as Amazon does, e.g. EC2, CLOUDFRONT`
+          : String(params.pattern).startsWith('^\\$')
+            ? `${describe(value)} must name a parameter, e.g. $office-ips`
+            : `${describe(value)} must be lower-case letters, digits and dashes`);
     case 'discriminator': {
       const kinds = Object.keys(CHECK_OPTION_SCHEMAS).join(', ');
       return fail('unknown-kind', [...path, 'kind'], `'${String(getAt(data, [...path, 'kind']))}' is not a probe kind; known kinds: ${kinds}`);
@@ -193,6 +197,11 @@ function semanticChecks(def: CatalogDef, fail: Fail): void {
     unique('section', sec.id, ['sections', si, 'id']);
     sec.lines.forEach((line, li) => {
       const at: (string | number)[] = ['sections', si, 'lines', li];
+      // 'targets' may be left out only when 'targetsFrom' supplies the addresses (same message as the schema's).
+      if (line.targets === undefined) {
+        if (!line.targetsFrom) fail('missing-key', at, `missing required key 'targets'`);
+        line.targets = [];
+      }
       unique('line', line.id, [...at, 'id']);
       if (line.when) {
         const p = params[line.when.param];
@@ -208,7 +217,8 @@ function semanticChecks(def: CatalogDef, fail: Fail): void {
         if (t.startsWith('$')) {
           const p = params[t.slice(1)];
           if (!p) fail('unknown-param', tp, `no parameter named '${t.slice(1)}' (declare it under parameters)`);
-          if (p.type !== 'hosts' && p.type !== 'string') fail('unknown-param', tp, `parameter '${t.slice(1)}' is of type ${p.type}; targets need a hosts parameter`);
+          if (p.type !== 'hosts' && p.type !== 'string' && p.type !== 'file') fail('unknown-param', tp, `parameter '${t.slice(1)}' is of type ${p.type}; targets need a hosts or file parameter`);
+          if (p.type === 'file') hasCidr = true;
           hasName = true;
           return;
         }
@@ -217,6 +227,13 @@ function semanticChecks(def: CatalogDef, fail: Fail): void {
         if (t.includes('/')) hasCidr = true;
         if (isIP(t) === 0 && !t.includes('/')) hasName = true;
       });
+      const region = line.targetsFrom?.awsIpRanges.region;
+      if (line.targetsFrom) hasCidr = true;
+      if (region?.startsWith('$')) {
+        const p = params[region.slice(1)];
+        if (!p) fail('unknown-param', [...at, 'targetsFrom', 'awsIpRanges', 'region'], `no parameter named '${region.slice(1)}' (declare it under parameters)`);
+        if (p.type !== 'string' && p.type !== 'enum') fail('unknown-param', [...at, 'targetsFrom', 'awsIpRanges', 'region'], `parameter '${region.slice(1)}' is of type ${p.type}; a region needs a string parameter`);
+      }
       if (line.sample && !hasCidr) fail('bad-value', [...at, 'sample'], `'sample' applies to CIDR ranges and this line has none`);
       if (line.ports !== undefined) portsCheck(line.ports, [...at, 'ports'], params, fail);
       line.checks.forEach((c, ci) => {
@@ -224,6 +241,13 @@ function semanticChecks(def: CatalogDef, fail: Fail): void {
         if (c.ports !== undefined) portsCheck(c.ports, [...cp, 'ports'], params, fail);
         if (PORTED_KINDS.has(c.kind) && c.ports === undefined && line.ports === undefined) {
           fail('missing-key', cp, `a ${c.kind} check needs ports (on the check or on its line)`);
+        }
+        if (Array.isArray(c.disjointFrom)) {
+          (c.disjointFrom as string[]).forEach((ref, ri) => {
+            const p = params[ref.slice(1)];
+            if (!p) fail('unknown-param', [...cp, 'disjointFrom', ri], `no parameter named '${ref.slice(1)}' (declare it under parameters)`);
+            if (p.type !== 'file') fail('unknown-param', [...cp, 'disjointFrom', ri], `parameter '${ref.slice(1)}' is of type ${p.type}; disjointFrom needs file parameters (address lists)`);
+          });
         }
         if (c.kind === 'dns' && !hasName) fail('bad-value', [...cp, 'kind'], 'a dns check needs at least one host name among the targets');
         if (c.kind === 'dns' && Array.isArray(c.expectAddresses)) {

@@ -61,8 +61,20 @@ export interface LineDef {
   condition?: string;
   /** Only probe this line when a parameter has this value. */
   when?: { param: string; equals: string };
-  /** IP addresses, CIDR ranges, host names, or `$param` references. */
+  /**
+   * IP addresses, CIDR ranges, host names, or `$param` references. May be left out when
+   * `targetsFrom` supplies the addresses; the loader then sets it to `[]`.
+   */
   targets: string[];
+  /** Addresses published elsewhere by a third party (e.g. Amazon's ip-ranges.json), resolved at plan time. */
+  targetsFrom?: TargetsFromDef;
+  /**
+   * Who opens the connection. `outbound` (default): this network connects to the targets and is
+   * probed. `inbound`: the targets connect to the customer's systems; that cannot be probed from
+   * inside, so such checks are planned as skipped with why, and `allowlist` emits inbound rules.
+   * `both`: probed outbound, and the inbound half is listed as skipped.
+   */
+  direction?: 'outbound' | 'inbound' | 'both';
   ports?: PortsValue;
   protocol?: 'tcp' | 'udp';
   checks: CheckDef[];
@@ -71,6 +83,16 @@ export interface LineDef {
   sample?: SampleDef;
   source?: string;
   quote?: string;
+}
+
+/** A source of targets published outside the catalog. */
+export interface TargetsFromDef {
+  /**
+   * Amazon's ip-ranges.json (`--ip-ranges FILE`): the prefixes of these services, in `region` (a
+   * region name or a `$param`; unset = every region; CloudFront's GLOBAL prefixes always count).
+   * `maxRanges` caps how many prefixes are probed without `--sweep` (spread over the list).
+   */
+  awsIpRanges: { services: string[]; region?: string; maxRanges?: number };
 }
 
 export interface SectionDef {
@@ -136,6 +158,18 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
       minItems: 1,
       description: 'Statuses that count as ok. Default: any HTTP response proves the path is open.',
     },
+    blockStatuses: {
+      type: 'array',
+      items: { type: 'integer', minimum: 100, maximum: 599 },
+      minItems: 1,
+      description: 'Statuses that mean a block page (e.g. 403, 451 for a geo-block): reported as refused, HTTP_BLOCKED.',
+    },
+  },
+  /** RFC 5389 binding request: discovers this network's public (egress) address. */
+  stun: {},
+  /** No packets: an address list (a target) must not overlap the lists named here (`$file-params`). */
+  'ip-list': {
+    disjointFrom: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },
   },
 };
 
@@ -221,7 +255,8 @@ export function catalogJsonSchema(): Record<string, unknown> {
               minItems: 1,
               items: {
                 type: 'object',
-                required: ['id', 'description', 'targets', 'checks'],
+                // 'targets' is required unless 'targetsFrom' is given: checked in load.ts with the same message.
+                required: ['id', 'description', 'checks'],
                 additionalProperties: false,
                 properties: {
                   id: { type: 'string', pattern: idPattern },
@@ -251,6 +286,24 @@ export function catalogJsonSchema(): Record<string, unknown> {
                   },
                   source: { type: 'string' },
                   quote: { type: 'string' },
+                  targetsFrom: {
+                    type: 'object',
+                    required: ['awsIpRanges'],
+                    additionalProperties: false,
+                    properties: {
+                      awsIpRanges: {
+                        type: 'object',
+                        required: ['services'],
+                        additionalProperties: false,
+                        properties: {
+                          services: { type: 'array', items: { type: 'string', pattern: '^[A-Z0-9_]+$' }, minItems: 1, uniqueItems: true },
+                          region: { type: 'string', minLength: 1 },
+                          maxRanges: { type: 'integer', minimum: 1 },
+                        },
+                      },
+                    },
+                  },
+                  direction: { enum: ['outbound', 'inbound', 'both'] },
                 },
               },
             },

@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import { proxySettings, type ProxySettings } from '../util/proxy.js';
 
 export function runOptions<T>(y: Argv<T>) {
   return y
@@ -23,6 +24,8 @@ export function runOptions<T>(y: Argv<T>) {
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'list every probe, not only the failing ones' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress on stderr' })
     .option('color', { type: 'boolean', describe: 'force colour on or off (default: on for a TTY)' })
+    .option('proxy', { type: 'string', describe: 'send http, tls, ws, ocsp and crl probes through this HTTP proxy: http://[USER:PASS@]HOST:PORT (default: HTTPS_PROXY / HTTP_PROXY, minus NO_PROXY)' })
+    .option('compare-direct', { type: 'boolean', describe: 'with a proxy, also try each proxiable probe directly and show both paths' })
     .option('redact', { type: 'boolean', describe: 'mask internal addresses, host names and proxy credentials in every output' })
     .option('prometheus-textfile', { type: 'string', describe: 'also write Prometheus metrics to FILE (node_exporter textfile collector format, atomic)' });
 }
@@ -33,14 +36,16 @@ export function catalogOptions<T>(y: Argv<T>) {
     .option('sweep', { type: 'boolean', describe: 'probe every address of each range instead of a sample' })
     .option('sample', { type: 'number', describe: `addresses sampled per range (default ${DEFAULTS.sampleCount})` })
     .option('max-targets', { type: 'number', describe: `cap on addresses one range may expand to with --sweep (default ${DEFAULTS.maxSweepTargets})` })
-    .option('only', { type: 'string', array: true, describe: 'only these probe kinds (e.g. --only tcp udp)' });
+    .option('only', { type: 'string', array: true, describe: 'only these probe kinds (e.g. --only tcp udp)' })
+    .option('ip-ranges', { type: 'string', describe: "Amazon's ip-ranges.json, for catalogs that whitelist AWS ranges (e.g. conversation-builder)" })
+    .option('fetch-ip-ranges', { type: 'boolean', describe: 'download ip-ranges.json from Amazon (cached for a day) instead of --ip-ranges FILE' });
 }
 
 /** Options every yargs command defines; anything else on a catalog command is a catalog parameter. */
 const KNOWN = new Set([
   '_', '$0', 'catalog', 'json', 'format', 'output', 'o', 'timeout', 'concurrency', 'per-host', 'dns-server', 'control',
   'ipv4', 'ipv6', '4', '6', 'udp-recheck', 'verbose', 'v', 'quiet', 'q', 'color', 'param', 'sweep', 'sample',
-  'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback',
+  'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback', 'proxy', 'compare-direct', 'ip-ranges', 'fetch-ip-ranges',
   // Reports and the daemon (issue 6).
   'redact', 'prometheus-textfile', 'every', 'jitter', 'listen', 'reports-dir', 'keep', 'webhook', 'webhook-timeout',
 ]);
@@ -78,6 +83,8 @@ export interface CommonRunOptions {
   redact?: boolean;
   /** node_exporter textfile to write the run's metrics to (`--prometheus-textfile`). */
   prometheusTextfile?: string;
+  /** `--proxy` or the proxy variables (src/util/proxy.ts); absent means direct. */
+  proxy?: ProxySettings;
 }
 
 /** Validate and normalise the shared options. */
@@ -100,7 +107,10 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   }
   const dnsServers = (a['dns-server'] as string[] | undefined)?.map(String);
   const udpRecheck = a['udp-recheck'] !== undefined ? parseDuration(String(a['udp-recheck']), '--udp-recheck') : undefined;
+  if (a.proxy !== undefined && (typeof a.proxy !== 'string' || a.proxy === '')) throw new UsageError('--proxy needs a URL (e.g. --proxy http://proxy.example:3128)');
+  const proxy = proxySettings(a.proxy as string | undefined, process.env, !!a['compare-direct']);
   return {
+    ...(proxy ? { proxy } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(posInt('concurrency') !== undefined ? { concurrency: posInt('concurrency') } : {}),
     ...(posInt('per-host') !== undefined ? { perHostConcurrency: posInt('per-host') } : {}),

@@ -17,6 +17,7 @@ export const http: Prober = async (spec, ctx) => {
   const method = spec.options.method === 'HEAD' ? 'HEAD' : 'GET';
   const path = typeof spec.options.path === 'string' ? spec.options.path : '/';
   const expectStatus = Array.isArray(spec.options.expectStatus) ? (spec.options.expectStatus as number[]) : undefined;
+  const blockStatuses = Array.isArray(spec.options.blockStatuses) ? (spec.options.blockStatuses as number[]) : undefined;
 
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
@@ -108,6 +109,10 @@ export const http: Prober = async (spec, ctx) => {
       ...(res.headers.via ? { via: String(res.headers.via) } : {}),
       ...(tls ? { tls } : {}),
     };
+    if (blockStatuses?.includes(res.statusCode)) {
+      // A block page (403 Forbidden, 451 Unavailable For Legal Reasons): the site answered, and refused us.
+      return { status: 'refused', reason: 'HTTP_BLOCKED', detail: `HTTP ${res.statusCode}: a block page (e.g. a geo-restriction) refused this network`, address, phases, data };
+    }
     if (expectStatus && !expectStatus.includes(res.statusCode)) {
       return { status: 'error', reason: 'HTTP_UNEXPECTED_STATUS', detail: `HTTP ${res.statusCode}, expected ${expectStatus.join(' or ')}`, address, phases, data };
     }

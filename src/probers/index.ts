@@ -5,6 +5,8 @@
 import type { Prober } from '../types.js';
 import { dns } from './dns.js';
 import { http } from './http.js';
+import { ipList } from './ipList.js';
+import { stun } from './stun.js';
 import { tcp } from './tcp.js';
 import { udp } from './udp.js';
 
@@ -13,4 +15,6 @@ export const PROBERS: Record<string, Prober> = {
   udp,
   dns,
   http,
+  stun,
+  'ip-list': ipList,
 };

@@ -3,11 +3,13 @@ import { expandCatalog } from '../../catalog/expand.js';
 import { EXIT } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { hostPort } from '../../util/ip.js';
+import { ipRangesFromArgv } from '../ipRanges.js';
 import { paramsFromArgv } from '../options.js';
 
 /** `netcheck plan <catalog>`: every probe the run would send. Sends nothing. */
 export async function planCommand({ catalog, argv }: { catalog: string; argv: Record<string, unknown> }): Promise<number> {
   const cat = loadCatalog(catalog);
+  const awsIpRanges = await ipRangesFromArgv(argv);
   const plan = expandCatalog(cat, {
     params: paramsFromArgv(argv),
     sweep: !!argv.sweep,
@@ -15,6 +17,7 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
     ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
     ...(argv.timeout !== undefined ? { timeoutMs: parseDuration(String(argv.timeout), '--timeout') } : {}),
     ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
+    ...(awsIpRanges ? { awsIpRanges } : {}),
   });
   const lineInfo = new Map(plan.lines.map((l) => [l.id, l]));
   const rows = plan.probes.map((p) => {

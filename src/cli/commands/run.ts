@@ -1,6 +1,7 @@
 import { loadCatalog } from '../../catalog/builtin.js';
 import { expandCatalog } from '../../catalog/expand.js';
 import { runCheck } from '../../engine/check.js';
+import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { makeProgress } from '../progress.js';
@@ -14,6 +15,7 @@ export interface RunCommandInput {
 export async function runCommand({ catalog, argv }: RunCommandInput): Promise<number> {
   const o = checkRunOptions(argv);
   const cat = loadCatalog(catalog);
+  const awsIpRanges = await ipRangesFromArgv(argv);
   const plan = expandCatalog(cat, {
     params: paramsFromArgv(argv),
     sweep: !!argv.sweep,
@@ -21,6 +23,7 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
     ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
     ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
+    ...(awsIpRanges ? { awsIpRanges } : {}),
   });
   const progress = makeProgress(cat.def.id, o.quiet);
   const signals = interruptControllers(o.quiet);
