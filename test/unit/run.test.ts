@@ -1,0 +1,144 @@
+/**
+ * `netcheck run` end to end on loopback: concurrency and deadlines, Ctrl-C, atomic output,
+ * run-level diagnoses, stdout purity.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Socket } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/types.js';
+import { writeCatalog } from '../helpers/catalog.js';
+import { runCli } from '../helpers/cli.js';
+import { closedTcpPort, tcpServer, type Closeable } from '../helpers/servers.js';
+
+const closers: Closeable[] = [];
+afterAll(async () => void (await Promise.all(closers.map((c) => c.close()))));
+
+describe('netcheck run', () => {
+  it('takes about as long as the slowest probe, not the sum', async () => {
+    const hang = await tcpServer(() => undefined);
+    closers.push(hang);
+    const ports = Array.from({ length: 40 }, () => hang.port);
+    // 40 distinct probes (different paths) that each stall until their 700 ms deadline.
+    const file = writeCatalog(ports.map((p, i) => ({ id: `l${i}`, targets: ['127.0.0.1'], ports: [p], checks: `[{ kind: http, path: /${i} }]` })));
+    const r = await runCli(['run', '--catalog', file, '--no-control', '--timeout', '700ms', '--json', '--per-host', '64']);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.probes).toHaveLength(40);
+    expect(report.probes.every((p) => p.status === 'timeout')).toBe(true);
+    // Sequential would be 28 s; concurrent is one deadline plus start-up.
+    expect(report.durationMs).toBeLessThan(2500);
+    expect(r.code).toBe(1);
+  });
+
+  it('respects the per-destination limit', async () => {
+    let open = 0;
+    let peak = 0;
+    const srv = await tcpServer((s: Socket) => {
+      open++;
+      peak = Math.max(peak, open);
+      s.on('close', () => open--);
+      s.resume(); // a paused socket never sees the client's FIN, so it would never 'close'
+    });
+    closers.push(srv);
+    const file = writeCatalog(Array.from({ length: 12 }, (_, i) => ({ id: `l${i}`, targets: ['127.0.0.1'], ports: [srv.port], checks: `[{ kind: http, path: /${i} }]` })));
+    await runCli(['run', '--catalog', file, '--no-control', '--timeout', '300ms', '--json', '--per-host', '3']);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(3);
+  });
+
+  it('says "no outbound connectivity" first when nothing gets through', async () => {
+    const closed = await closedTcpPort();
+    const file = writeCatalog([
+      { id: 'a', targets: ['127.0.0.1'], ports: [closed], checks: '[{ kind: tcp }]' },
+      { id: 'b', targets: ['127.0.0.1'], ports: [closed], checks: '[{ kind: http }]' },
+    ]);
+    const r = await runCli(['run', '--catalog', file, '--no-control', '--json']);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.diagnoses[0]!.code).toBe('NO_OUTBOUND_CONNECTIVITY');
+    expect(r.code).toBe(1);
+    const text = await runCli(['run', '--catalog', file, '--no-control']);
+    const firstFinding = text.stdout.split('\n').findIndex((l) => l.includes('no outbound connectivity'));
+    const firstLine = text.stdout.split('\n').findIndex((l) => l.includes('FAIL'));
+    expect(firstFinding).toBeGreaterThan(-1);
+    expect(firstFinding).toBeLessThan(firstLine);
+  });
+
+  it('a control address that connects marks TCP-only passes inconclusive (interception)', async () => {
+    const open = await tcpServer();
+    closers.push(open);
+    const file = writeCatalog([{ id: 'a', targets: ['127.0.0.1'], ports: [open.port], checks: '[{ kind: tcp }]' }]);
+    const r = await runCli(['run', '--catalog', file, '--control', `127.0.0.1:${open.port}`, '--json']);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.diagnoses.map((d) => d.code)).toContain('TCP_INTERCEPTION');
+    expect(report.lines[0]!.verdict).toBe('inconclusive');
+    expect(r.code).toBe(3);
+    const closed = await closedTcpPort();
+    const r2 = await runCli(['run', '--catalog', file, '--control', `127.0.0.1:${closed}`, '--json']);
+    const report2 = JSON.parse(r2.stdout) as Report;
+    expect(report2.control?.status).toBe('refused');
+    expect(report2.lines[0]!.verdict).toBe('pass');
+    expect(r2.code).toBe(0);
+  });
+
+  it('Ctrl-C: stops scheduling, settles what is in flight, writes the partial report atomically, exits 130', async () => {
+    const hang = await tcpServer(() => undefined);
+    closers.push(hang);
+    const file = writeCatalog(Array.from({ length: 30 }, (_, i) => ({ id: `l${i}`, targets: ['127.0.0.1'], ports: [hang.port], checks: `[{ kind: http, path: /${i} }]` })));
+    const out = join(dirname(file), 'partial.json');
+    const r = await runCli(['run', '--catalog', file, '--no-control', '--timeout', '400ms', '--concurrency', '2', '--output', out, '--format', 'json', '--quiet'], { signalAfterMs: 900 });
+    expect(r.code).toBe(130);
+    expect(r.stderr).not.toMatch(/internal error/);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+    expect(report.interrupted).toBe(true);
+    expect(report.diagnoses[0]!.code).toBe('INTERRUPTED');
+    expect(report.probes.length).toBeGreaterThan(0);
+    expect(report.probes.length).toBeLessThan(30);
+    // Probes in flight were allowed to finish: none was invented or cut short.
+    expect(report.probes.every((p) => p.status === 'timeout')).toBe(true);
+    expect(report.lines.filter((l) => l.probes.length === 0).every((l) => l.verdict === 'inconclusive')).toBe(true);
+    // Atomic: no temporary file left beside the report.
+    expect(readdirSync(dirname(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('--json: stdout carries only JSON; progress goes to stderr', async () => {
+    const open = await tcpServer();
+    closers.push(open);
+    const file = writeCatalog([{ id: 'a', targets: ['127.0.0.1'], ports: [open.port], checks: '[{ kind: tcp }]' }]);
+    const r = await runCli(['run', '--catalog', file, '--no-control', '--json']);
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+    expect(r.stderr).toContain('probes');
+    expect(r.code).toBe(0);
+  });
+
+  it('refuses contradictory and malformed options with exit 2 and an example', async () => {
+    const file = writeCatalog([{ id: 'a', targets: ['127.0.0.1'], ports: [1], checks: '[{ kind: tcp }]' }]);
+    for (const args of [['-4', '-6'], ['--timeout', '3'], ['--json', '--format', 'text'], ['--concurrency', '0'], ['--control', 'nope']]) {
+      const r = await runCli(['run', '--catalog', file, ...(args[0] === '--control' ? [] : ['--no-control']), ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+    const missing = await runCli(['run', '--catalog', join(dirname(file), 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(existsSync(join(dirname(file), 'nope.yaml'))).toBe(false);
+  });
+});
+
+describe('netcheck probe', () => {
+  it('tcp over a port list, with the same statuses', async () => {
+    const open = await tcpServer();
+    closers.push(open);
+    const closed = await closedTcpPort();
+    const r = await runCli(['probe', 'tcp', `127.0.0.1:${open.port},${closed}`, '--json']);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.probes.map((p) => p.status).sort()).toEqual(['ok', 'refused']);
+    expect(r.code).toBe(1);
+  });
+  it('bad targets are usage errors (exit 2)', async () => {
+    for (const t of ['127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1', '10.0.0.0/33:80', '10.0.0.0/8:80']) {
+      const r = await runCli(['probe', 'tcp', t]);
+      expect(r.code, t).toBe(2);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
