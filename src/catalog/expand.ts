@@ -10,12 +10,13 @@ import { parseDuration } from '../util/duration.js';
 import { expandCidr, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
 import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
 import { readIpList, type IpList } from './ipList.js';
+import { isUrlTarget, parseUrlTarget } from '../trust/url.js';
 import { PORTED_KINDS, paramValueProblem, portsOf, type LoadedCatalog } from './load.js';
 import type { CatalogDef, LineDef, ParamDef, PortsValue, SectionDef } from './schema.js';
 
 /** Why inbound checks are planned but never sent. */
 export const INBOUND_SKIP_REASON =
-  'inbound: the vendor connects to your systems here, which cannot be tested from inside your network; allow it at your edge (netcheck allowlist shows the rule)';
+  'inbound: these addresses connect in to the protected systems, which cannot be tested from inside this network; allow them at that edge (netcheck allowlist prints the rule)';
 
 /** Prefixes of a `targetsFrom.awsIpRanges` line probed without --sweep (spread over the list). */
 export const AWS_MAX_RANGES_DEFAULT = 32;
@@ -206,6 +207,12 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
           if (kind === 'dns') {
             if (isIP(t.host) !== 0) continue;
             add({ id: `${line.id}/dns/${t.host}`, line: line.id, kind, host: t.host, options, timeoutMs });
+            continue;
+          }
+          const u = isUrlTarget(t.host) ? parseUrlTarget(t.host) : undefined;
+          if (u && !('error' in u)) {
+            // A URL target (ocsp, crl): the prober fetches the URL; host and port say where it goes.
+            add({ id: `${line.id}/${kind}/${u.url}`, line: line.id, kind, host: u.host, port: u.port, options: { ...options, url: u.url }, timeoutMs });
             continue;
           }
           if (!ports) {

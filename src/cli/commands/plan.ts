@@ -46,6 +46,10 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
   const out: string[] = [`plan for ${plan.catalog.id}: ${rows.length} probes over ${plan.lines.length} documented lines (nothing sent)`];
   for (const l of plan.lines) {
     out.push(`\n${l.id} — ${l.def.description}${l.def.required === false ? ' (optional)' : ''}`);
+    if (l.awsRanges) {
+      const a = l.awsRanges;
+      out.push(`  ${a.file}: ${a.matched} ${a.services.join('+')} prefixes${a.region ? ` in ${a.region} (and GLOBAL)` : ' in every region'}, ${a.probed} probed${a.probed < a.matched ? ' (spread; --sweep for all)' : ''}`);
+    }
     for (const s of l.sampling) out.push(`  ${s.strategy === 'all' ? 'sweep' : `sample ${s.sampled} (${s.strategy})`} of ${s.cidr} (${s.rangeSize} addresses)`);
     for (const id of l.probeIds) {
       const p = plan.probes.find((x) => x.id === id)!;
