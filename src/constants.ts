@@ -15,10 +15,11 @@ export const DEFAULTS = {
   /** UDP datagram sends spread over the deadline (first reply wins). */
   udpSends: 3,
   /**
-   * Pace between UDP probes to one destination. Linux answers closed ports with ICMP at a burst of
-   * 6 then 1 per `icmp_ratelimit` (1000 ms) (see ../shared/LAB.md); pacing keeps refusals visible.
+   * Linux answers closed ports with ICMP at a burst of about 6, then 1 per `icmp_ratelimit`
+   * (1000 ms) per destination (../shared/LAB.md). Silent ports of a host that also refused others
+   * are rechecked one at a time, this far apart, so a rate-limited ICMP is not read as silence.
    */
-  udpPaceMs: 0,
+  udpRecheckIntervalMs: 1000,
   /** Control destination that must never answer: TEST-NET-3 (RFC 5737). */
   controlTarget: '203.0.113.1:443',
   retries: 1,
@@ -26,3 +27,13 @@ export const DEFAULTS = {
 
 /** Retry only where an outcome is ambiguous or transient (local resource shortage). */
 export const RETRYABLE_REASONS = new Set(['EADDRNOTAVAIL', 'EMFILE', 'ENFILE', 'EAI_AGAIN', 'ENOBUFS']);
+
+/** Limits of the trust-path probers (issue 4): downloads are capped so a hostile endpoint cannot exhaust memory. */
+export const TRUST_LIMITS = {
+  /** Largest OCSP response read; real ones are 1–4 KiB. */
+  ocspMaxBytes: 64 * 1024,
+  /** Largest CRL downloaded; big public CAs publish CRLs of several MiB. */
+  crlMaxBytes: 20 * 1024 * 1024,
+  /** Clock skew tolerated on thisUpdate/nextUpdate. */
+  clockSkewMs: 5 * 60 * 1000,
+} as const;

@@ -15,6 +15,8 @@ export interface EngineOptions {
   /** Explicit DNS servers (`host[:port]`); absent means the system resolver. */
   dnsServers?: string[];
   family?: 4 | 6;
+  /** HTTP proxies for the kinds that can use one (src/util/proxy.ts); absent means direct. */
+  proxy?: ProbeContext['proxy'];
   /** Aborting stops scheduling; probes in flight finish within their own deadline. */
   stopSignal?: AbortSignal;
   /** Aborting cancels probes in flight too (a second Ctrl-C). */
@@ -94,6 +96,7 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     lookup: makeLookup(opts.dnsServers),
     ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     ...(opts.family ? { family: opts.family } : {}),
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
   };
   const retries = opts.retries ?? DEFAULTS.retries;
   const results = new Map<string, ProbeResult>();
@@ -179,7 +182,7 @@ async function udpRecheck(
   base: Omit<ProbeContext, 'signal' | 'timeoutMs'>,
   opts: EngineOptions,
 ): Promise<void> {
-  const interval = opts.udpRecheckIntervalMs ?? 1000;
+  const interval = opts.udpRecheckIntervalMs ?? DEFAULTS.udpRecheckIntervalMs;
   if (interval <= 0) return;
   const budgetEnd = performance.now() + (opts.udpRecheckBudgetMs ?? 120_000);
   const byDest = new Map<string, ProbeSpec[]>();
