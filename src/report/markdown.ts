@@ -16,7 +16,8 @@ function cell(s: string | undefined): string {
 }
 
 function code(s: string): string {
-  return '`' + s.replace(/`/g, 'ˋ') + '`';
+  // GFM splits table cells on `|` even inside code spans, so escape it there too.
+  return '`' + s.replace(/`/g, 'ˋ').replace(/\|/g, '\\|') + '`';
 }
 
 export function renderMarkdown(report: Report): string {
@@ -30,7 +31,7 @@ export function renderMarkdown(report: Report): string {
     `| Catalog | ${code(report.catalog.id)} (source: ${report.catalog.sources.map(cell).join(', ')}) |`,
     `| Run | ${report.startedAt} → ${report.finishedAt} (${formatDuration(report.durationMs)})${report.interrupted ? ' — **interrupted**' : ''} |`,
     `| Verdicts | ${(['pass', 'fail', 'partial', 'inconclusive'] as Verdict[]).map((v) => `${s.verdicts[v]} ${v}`).join(' · ')} |`,
-    `| Probes | ${s.probes} (${Object.entries(s.statuses).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}) |`,
+    `| Probes | ${s.probes} (${cell(Object.entries(s.statuses).map(([k, v]) => `${v} ${k}`).join(', ')) || 'none'}) |`,
   );
   const params = Object.entries(report.parameters);
   if (params.length) out.push(`| Parameters | ${params.map(([k, v]) => code(`--${k} ${v}`)).join(' ')} |`);
@@ -63,7 +64,7 @@ export function renderMarkdown(report: Report): string {
     for (const p of notOk) {
       const where = p.kind === 'dns' ? p.host : hostPort(p.host, p.port);
       const addr = p.address && p.address !== p.host ? ` → ${p.address}` : '';
-      out.push(`| ${code(p.line)} | ${p.kind} ${cell(where)}${cell(addr)} | ${p.status} | ${code(p.reason)}${p.detail ? ` ${cell(p.detail)}` : ''} | ${formatDuration(p.durationMs)} |`);
+      out.push(`| ${code(p.line)} | ${p.kind} ${cell(where)}${cell(addr)} | ${cell(p.status)} | ${code(p.reason)}${p.detail ? ` ${cell(p.detail)}` : ''} | ${formatDuration(p.durationMs)} |`);
     }
     out.push('');
   }

@@ -3,7 +3,7 @@
  * (text, JSON, Markdown, HTML, JUnit, metrics) shows the same masked values and none can leak.
  *
  * Masked: internal addresses (RFC 1918, CGNAT, ULA, link-local, loopback, including IPv4-mapped
- * forms), this host's name, its resolver search domains, host names in proxy settings, and names
+ * forms), this host's own interface addresses and gateways whatever their range, this host's name, its resolver search domains, host names in proxy settings, and names
  * under internal-only suffixes (.local, .lan, .internal, .corp, .home.arpa, …), plus any credentials
  * written into a URL. Kept: the vendor's public addresses and names, which are what a ticket is
  * about. Each distinct value gets a stable token (`internal-ipv4-1`), so the report stays readable
@@ -46,7 +46,11 @@ class Masker {
   private readonly nameRe: RegExp | undefined;
   private readonly suffixRe: RegExp;
 
-  constructor(names: string[]) {
+  constructor(
+    names: string[],
+    /** Addresses masked whatever their range: this host's own interface addresses and gateways. */
+    private readonly local: Set<string> = new Set(),
+  ) {
     // Longest first, so `db.corp.example` is masked before `corp.example`.
     this.names = [...new Set(names.map((n) => n.toLowerCase().replace(/\.$/, '')).filter((n) => n.length > 1))].sort((a, b) => b.length - a.length);
     this.nameRe = this.names.length
@@ -67,11 +71,15 @@ class Masker {
 
   string(s: string): string {
     let out = s.replace(URL_CRED_RE, (_m, scheme: string, _user: string, pw: string | undefined) => `${scheme}${pw !== undefined ? '***:***' : '***'}@`);
-    out = out.replace(IPV6_RE, (m) => (m.includes('::') || m.split(':').length > 2) && isInternalAddress(m) ? this.token('ipv6', m.replace(/%.*$/, '')) : m);
-    out = out.replace(IPV4_RE, (m) => (isInternalAddress(m) ? this.token('ipv4', m) : m));
+    out = out.replace(IPV6_RE, (m) => (m.includes('::') || m.split(':').length > 2) && this.masked(m) ? this.token('ipv6', m.replace(/%.*$/, '')) : m);
+    out = out.replace(IPV4_RE, (m) => (this.masked(m) ? this.token('ipv4', m) : m));
     if (this.nameRe) out = out.replace(this.nameRe, (m) => this.token('host', m));
     out = out.replace(this.suffixRe, (m) => this.token('host', m));
     return out;
+  }
+
+  private masked(addr: string): boolean {
+    return isInternalAddress(addr) || this.local.has(normalise(addr));
   }
 
   value(v: unknown): unknown {
@@ -84,6 +92,11 @@ class Masker {
     }
     return v;
   }
+}
+
+function normalise(addr: string): string {
+  const a = addr.replace(/%.*$/, '');
+  return ipaddr.isValid(a) ? ipaddr.parse(a).toNormalizedString() : a.toLowerCase();
 }
 
 function escapeRe(s: string): string {
@@ -112,7 +125,16 @@ export function redactReport(report: Report, opts: RedactOptions = {}): Report {
     ...(opts.names ?? []),
     ...(env ? [env.os.hostname, ...(env.dns.search ?? []), ...proxyHosts(env.proxy.map((p) => p.value))] : []),
   ].filter((n) => n && n !== 'localhost');
-  const m = new Masker(names);
+  // This host's own addresses identify it even when they are public; the egress address is kept
+  // (it is what a vendor needs to allow-list).
+  const local = new Set(
+    env
+      ? [...env.interfaces.flatMap((i) => i.addresses.map((a) => a.address)), ...env.defaultRoutes.map((r) => r.gateway).filter((g): g is string => !!g)]
+          .filter((a) => a !== env.egress?.address && ipaddr.isValid(a.replace(/%.*$/, '')))
+          .map(normalise)
+      : [],
+  );
+  const m = new Masker(names, local);
   const out = m.value(report) as Report;
   // The hostname field itself is masked even when it is a single label that matched nothing else.
   if (out.environment && env) out.environment.os.hostname = env.os.hostname ? m.string(env.os.hostname) : env.os.hostname;

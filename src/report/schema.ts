@@ -115,6 +115,73 @@ export function reportJsonSchema(): Record<string, unknown> {
       },
       notApplicable: { type: 'array', items: { type: 'object', required: ['id', 'reason'], properties: { id: { type: 'string' }, reason: { type: 'string' } } } },
       timers: { type: 'array', items: { type: 'object' } },
+      environment: environmentSchema(),
+    },
+  };
+}
+
+/** The environment fingerprint (issue 6): where a run happened. */
+function environmentSchema(): Record<string, unknown> {
+  const str = { type: 'string' };
+  return {
+    type: 'object',
+    required: ['netcheckVersion', 'os', 'node', 'interfaces', 'defaultRoutes', 'dns', 'proxy', 'time'],
+    additionalProperties: false,
+    properties: {
+      netcheckVersion: str,
+      os: {
+        type: 'object',
+        required: ['platform', 'type', 'release', 'arch', 'hostname'],
+        additionalProperties: false,
+        properties: { platform: str, type: str, release: str, arch: str, hostname: str },
+      },
+      node: str,
+      interfaces: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'addresses'],
+          additionalProperties: false,
+          properties: {
+            name: str,
+            addresses: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['address', 'family', 'internal'],
+                additionalProperties: false,
+                properties: { address: str, family: { enum: [4, 6] }, cidr: str, internal: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+      },
+      defaultRoutes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['family', 'interface', 'metric'],
+          additionalProperties: false,
+          properties: { family: { enum: [4, 6] }, interface: str, gateway: str, metric: { type: 'integer', minimum: 0 } },
+        },
+      },
+      dns: {
+        type: 'object',
+        required: ['servers', 'source'],
+        additionalProperties: false,
+        properties: { servers: { type: 'array', items: str }, source: { enum: ['dns-server', 'resolv.conf', 'unknown'] }, search: { type: 'array', items: str } },
+      },
+      proxy: {
+        type: 'array',
+        items: { type: 'object', required: ['name', 'value'], additionalProperties: false, properties: { name: str, value: str } },
+      },
+      egress: { type: 'object', required: ['address', 'source'], additionalProperties: false, properties: { address: str, source: str } },
+      time: {
+        type: 'object',
+        required: ['collectedAt', 'timeZone', 'utcOffsetMinutes'],
+        additionalProperties: false,
+        properties: { collectedAt: { type: 'string', format: 'date-time' }, timeZone: str, utcOffsetMinutes: { type: 'integer' } },
+      },
     },
   };
 }

@@ -1,0 +1,153 @@
+/**
+ * `netcheck daemon`: validate everything up front (catalogs, parameters, durations, addresses),
+ * then run the scheduler until SIGTERM/SIGINT.
+ */
+import { isIP } from 'node:net';
+import { loadCatalog } from '../../catalog/builtin.js';
+import { expandCatalog } from '../../catalog/expand.js';
+import { Daemon, type DaemonTarget } from '../../daemon/daemon.js';
+import { EXIT, UsageError } from '../../errors.js';
+import { parseDuration } from '../../util/duration.js';
+import { checkRunOptions, paramsFromArgv } from '../options.js';
+
+export const DAEMON_DEFAULTS = { every: '15m', listen: '127.0.0.1:9469', keep: 10, webhookTimeout: '5s', webhookRetries: 4, webhookBackoff: '2s' } as const;
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (loopback). */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]*):(\d+)$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isInteger(port) || port > 65535 || (m[1] && isIP(m[1]) === 0 && m[1] !== 'localhost')) {
+    throw new UsageError(`--listen '${text}': use ADDRESS:PORT with an IP address (e.g. --listen 127.0.0.1:9469, or [::1]:9469)`);
+  }
+  return { host: m[1] || '127.0.0.1', port };
+}
+
+/**
+ * Split catalog parameters between catalogs: `--param ID:NAME=VALUE` goes to catalog ID only, an
+ * unscoped `NAME=VALUE` to every catalog that declares NAME. A parameter no catalog takes is an
+ * error, as it is for a single run.
+ */
+export function distributeParams(catalogs: { id: string; declared: string[] }[], given: Record<string, string>): Map<string, Record<string, string>> {
+  const out = new Map(catalogs.map((c) => [c.id, {} as Record<string, string>]));
+  for (const [key, value] of Object.entries(given)) {
+    const colon = key.indexOf(':');
+    if (colon > 0) {
+      const id = key.slice(0, colon);
+      const name = key.slice(colon + 1);
+      const c = catalogs.find((x) => x.id === id);
+      if (!c) throw new UsageError(`--param ${key}=…: no catalog '${id}' in this daemon (catalogs: ${catalogs.map((x) => x.id).join(', ')})`);
+      if (!c.declared.includes(name)) throw new UsageError(`--param ${key}=…: catalog '${id}' has no parameter '${name}'${c.declared.length ? `; its parameters: ${c.declared.join(', ')}` : ''}`);
+      out.get(id)![name] = value;
+      continue;
+    }
+    const takers = catalogs.filter((c) => c.declared.includes(key));
+    if (!takers.length) throw new UsageError(`--${key}: none of the catalogs (${catalogs.map((c) => c.id).join(', ')}) has a parameter '${key}'`);
+    for (const c of takers) out.get(c.id)![key] ??= value;
+  }
+  return out;
+}
+
+export async function daemonCommand({ argv }: { argv: Record<string, unknown> }): Promise<number> {
+  for (const flag of ['output', 'format', 'json'] as const) {
+    if (argv[flag] !== undefined) throw new UsageError(`--${flag} does not apply to the daemon: it serves the latest report on /report and keeps reports in --reports-dir (e.g. --reports-dir /var/lib/netcheck)`);
+  }
+  const o = checkRunOptions(argv);
+  const names = ((argv.catalog as string[] | string | undefined) === undefined ? [] : ([] as string[]).concat(argv.catalog as string[])).map(String);
+  if (!names.length) throw new UsageError('netcheck daemon needs at least one --catalog NAME|FILE (e.g. netcheck daemon --catalog eschat --param signaling-port=7400 --every 15m)');
+  const everyMs = parseDuration(String(argv.every ?? DAEMON_DEFAULTS.every), '--every');
+  if (everyMs < 1000) throw new UsageError('--every must be at least 1s (e.g. --every 15m)');
+  const jitterMs = argv.jitter !== undefined ? parseDuration(String(argv.jitter), '--jitter') : 0;
+  if (jitterMs >= everyMs) throw new UsageError(`--jitter must be shorter than --every (e.g. --every ${DAEMON_DEFAULTS.every} --jitter 30s)`);
+  const keep = argv.keep ?? DAEMON_DEFAULTS.keep;
+  if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) throw new UsageError('--keep must be a whole number ≥ 1 (e.g. --keep 10)');
+  const listen = parseListen(String(argv.listen ?? DAEMON_DEFAULTS.listen));
+  let webhook: { url: string; timeoutMs: number; retries: number; backoffMs: number } | undefined;
+  if (argv.webhook !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(String(argv.webhook));
+    } catch {
+      throw new UsageError(`--webhook '${String(argv.webhook)}' is not a URL (e.g. --webhook https://alerts.example.com/netcheck)`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--webhook must be an http or https URL, not ${url.protocol}`);
+    webhook = {
+      url: url.href,
+      timeoutMs: parseDuration(String(argv['webhook-timeout'] ?? DAEMON_DEFAULTS.webhookTimeout), '--webhook-timeout'),
+      retries: DAEMON_DEFAULTS.webhookRetries,
+      backoffMs: parseDuration(DAEMON_DEFAULTS.webhookBackoff),
+    };
+  }
+
+  const loaded = names.map((n) => loadCatalog(n));
+  const ids = loaded.map((c) => c.def.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new UsageError(`--catalog: '${dup}' is given twice`);
+  const params = distributeParams(
+    loaded.map((c) => ({ id: c.def.id, declared: Object.keys(c.def.parameters ?? {}) })),
+    paramsFromArgv(argv),
+  );
+  const targets: DaemonTarget[] = loaded.map((cat) => ({
+    id: cat.def.id,
+    plan: expandCatalog(cat, {
+      params: params.get(cat.def.id) ?? {},
+      sweep: !!argv.sweep,
+      ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
+      ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
+    }),
+  }));
+
+  const log = (line: string): void => {
+    if (!o.quiet || /failed|not saved|webhook|bug/.test(line)) process.stderr.write(`netcheck daemon: ${line}\n`);
+  };
+  const daemon = new Daemon({
+    targets,
+    everyMs,
+    jitterMs,
+    host: listen.host,
+    port: listen.port,
+    ...(typeof argv['reports-dir'] === 'string' ? { reportsDir: argv['reports-dir'] } : {}),
+    keep,
+    ...(webhook ? { webhook } : {}),
+    check: {
+      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      ...(o.perHostConcurrency !== undefined ? { perHostConcurrency: o.perHostConcurrency } : {}),
+      ...(o.dnsServers ? { dnsServers: o.dnsServers } : {}),
+      ...(o.family ? { family: o.family } : {}),
+      ...(o.control !== undefined ? { control: o.control } : {}),
+      ...(o.udpRecheckIntervalMs !== undefined ? { udpRecheckIntervalMs: o.udpRecheckIntervalMs } : {}),
+    },
+    redact: !!o.redact,
+    log,
+  });
+
+  let bound: { host: string; port: number };
+  try {
+    bound = await daemon.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`--listen ${listen.host}:${listen.port}: cannot listen (${e.code ?? e.message})`);
+  }
+  const shown = isIP(bound.host) === 6 ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`;
+  // Always printed (even with --quiet): scripts and tests read the port from it.
+  process.stderr.write(`netcheck daemon: listening on http://${shown} (/metrics /healthz /report); ${targets.map((t) => `${t.id}: ${t.plan.probes.length} probes`).join(', ')}; every ${argv.every ?? DAEMON_DEFAULTS.every}\n`);
+  if (!/^127\.|^::1$|^::ffff:127\./.test(bound.host)) {
+    process.stderr.write(`netcheck daemon: note: ${shown} is reachable from other hosts; the reports describe this network\n`);
+  }
+
+  let signals = 0;
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        log(`${sig}: stopping (probes in flight finish first; send it again to cancel them)`);
+        daemon.shutdown().then(resolve, resolve);
+      } else void daemon.shutdown(true);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  log('stopped');
+  return EXIT.OK;
+}
