@@ -228,7 +228,9 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
     out.push({ code: 'INTERRUPTED', severity: 'warning', message: `interrupted: ${results.length} of ${input.plan.probes.length} probes finished; lines without results are inconclusive` });
   }
   const network = results.filter((r) => r.status !== 'skipped' && !r.internal);
-  if (network.length > 0 && !network.some((r) => r.status === 'ok')) {
+  // One destination that refuses is that destination's problem; many that all fail is the network's.
+  const destinations = new Set(network.map((r) => r.address ?? r.host));
+  if (destinations.size >= 2 && !network.some((r) => r.status === 'ok')) {
     const reasons = countStatuses(network);
     const allNoRoute = network.every((r) => r.reason === 'ENETUNREACH' || r.reason === 'EAI_AGAIN' || (r.kind === 'dns' && r.status !== 'ok'));
     out.push({

@@ -50,7 +50,7 @@ describe('netcheck run', () => {
     const closed = await closedTcpPort();
     const file = writeCatalog([
       { id: 'a', targets: ['127.0.0.1'], ports: [closed], checks: '[{ kind: tcp }]' },
-      { id: 'b', targets: ['127.0.0.1'], ports: [closed], checks: '[{ kind: http }]' },
+      { id: 'b', targets: ['127.0.0.2'], ports: [closed], checks: '[{ kind: http }]' },
     ]);
     const r = await runCli(['run', '--catalog', file, '--no-control', '--json']);
     const report = JSON.parse(r.stdout) as Report;
@@ -61,6 +61,9 @@ describe('netcheck run', () => {
     const firstLine = text.stdout.split('\n').findIndex((l) => l.includes('FAIL'));
     expect(firstFinding).toBeGreaterThan(-1);
     expect(firstFinding).toBeLessThan(firstLine);
+    // A single destination refusing is a finding about that destination, not about the network.
+    const one = await runCli(['probe', 'tcp', `127.0.0.1:${closed}`, '--json']);
+    expect((JSON.parse(one.stdout) as Report).diagnoses).toEqual([]);
   });
 
   it('a control address that connects marks TCP-only passes inconclusive (interception)', async () => {
