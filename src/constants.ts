@@ -2,10 +2,14 @@
 export const DEFAULTS = {
   /** Per-probe deadline. */
   timeoutMs: 3000,
-  /** Probes in flight across the whole run. */
-  concurrency: 128,
-  /** Probes in flight to one destination address (be polite to a single server). */
-  perHostConcurrency: 16,
+  /**
+   * Probes in flight across the whole run. The ESChat document alone implies ~490 probes; a run
+   * should last about one probe deadline, not several waves of them. Sockets are cheap; the OS
+   * file-descriptor limit is the real bound (Node raises the soft limit to the hard one).
+   */
+  concurrency: 512,
+  /** Probes in flight to one destination: a whole 64-port data range at once, and no more. */
+  perHostConcurrency: 64,
   /** Addresses probed from a CIDR range unless the catalog says otherwise. */
   sampleCount: 4,
   /** Largest range `--sweep` or an ad-hoc `probe` will expand. */
