@@ -45,7 +45,7 @@ export function catalogOptions<T>(y: Argv<T>) {
 const KNOWN = new Set([
   '_', '$0', 'catalog', 'json', 'format', 'output', 'o', 'timeout', 'concurrency', 'per-host', 'dns-server', 'control',
   'ipv4', 'ipv6', '4', '6', 'udp-recheck', 'verbose', 'v', 'quiet', 'q', 'color', 'param', 'sweep', 'sample',
-  'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback', 'proxy', 'compare-direct', 'ip-ranges', 'fetch-ip-ranges',
+  'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback', 'proxy', 'compare-direct', 'ip-ranges', 'fetch-ip-ranges', 'nft-table',
   // Reports and the daemon (issue 6).
   'redact', 'prometheus-textfile', 'every', 'jitter', 'listen', 'reports-dir', 'keep', 'webhook', 'webhook-timeout',
 ]);
@@ -100,6 +100,9 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   const timeoutMs = a.timeout !== undefined ? parseDuration(String(a.timeout), '--timeout') : undefined;
   if (timeoutMs !== undefined && timeoutMs < 10) throw new UsageError('--timeout must be at least 10ms (e.g. --timeout 3s)');
   let control: string | false | undefined;
+  // `--no-control --control X` (or --control twice) parses as an array; falling through to the
+  // default control target would contact an address the user tried to rule out.
+  if (Array.isArray(a.control)) throw new UsageError('--control is given more than once (or with --no-control); give one: --control HOST:PORT or --no-control');
   if (a.control === false) control = false;
   else if (typeof a.control === 'string') {
     if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d+$/.test(a.control)) throw new UsageError(`--control '${a.control}': use HOST:PORT (e.g. --control 203.0.113.1:443), or --no-control`);
