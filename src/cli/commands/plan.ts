@@ -2,7 +2,7 @@ import { loadCatalog } from '../../catalog/builtin.js';
 import { expandCatalog } from '../../catalog/expand.js';
 import { EXIT } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
-import { hostPort } from '../../util/ip.js';
+import { formatPorts, hostPort } from '../../util/ip.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { paramsFromArgv } from '../options.js';
 
@@ -43,18 +43,28 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     return EXIT.OK;
   }
+  const byId = new Map(plan.probes.map((p) => [p.id, p]));
   const out: string[] = [`plan for ${plan.catalog.id}: ${rows.length} probes over ${plan.lines.length} documented lines (nothing sent)`];
   for (const l of plan.lines) {
-    out.push(`\n${l.id} — ${l.def.description}${l.def.required === false ? ' (optional)' : ''}`);
+    const tags = [l.def.role?.replace('-', ' '), l.def.required === false ? 'optional' : undefined, l.def.condition].filter(Boolean).join(', ');
+    out.push(`\n${l.id} — ${l.def.description}${tags ? ` (${tags})` : ''}`);
     if (l.awsRanges) {
       const a = l.awsRanges;
       out.push(`  ${a.file}: ${a.matched} ${a.services.join('+')} prefixes${a.region ? ` in ${a.region} (and GLOBAL)` : ' in every region'}, ${a.probed} probed${a.probed < a.matched ? ' (spread; --sweep for all)' : ''}`);
     }
     for (const s of l.sampling) out.push(`  ${s.strategy === 'all' ? 'sweep' : `sample ${s.sampled} (${s.strategy})`} of ${s.cidr} (${s.rangeSize} addresses)`);
+    // One row per kind and host, ports compressed (a 64-port UDP range is one row, not 64).
+    const rowsOf = new Map<string, { kind: string; host: string; ports: number[]; skip?: string }>();
     for (const id of l.probeIds) {
-      const p = plan.probes.find((x) => x.id === id)!;
-      const skip = plan.skipped.get(id);
-      out.push(`  ${p.kind.padEnd(5)} ${p.kind === 'dns' ? p.host : hostPort(p.host, p.port)}${skip ? `  (skipped: ${skip})` : ''}`);
+      const p = byId.get(id)!;
+      const k = `${p.kind} ${p.host}`;
+      const row = rowsOf.get(k) ?? { kind: p.kind, host: p.host, ports: [], ...(plan.skipped.has(id) ? { skip: plan.skipped.get(id)! } : {}) };
+      if (p.port !== undefined) row.ports.push(p.port);
+      rowsOf.set(k, row);
+    }
+    for (const r of rowsOf.values()) {
+      const where = r.ports.length ? `${hostPort(r.host)}:${formatPorts(r.ports)}` : r.host;
+      out.push(`  ${r.kind.padEnd(5)} ${where}${r.ports.length > 1 ? `  (${r.ports.length} probes)` : ''}${r.skip ? `  (skipped: ${r.skip})` : ''}`);
     }
   }
   for (const n of plan.notApplicable) out.push(`\nnot applicable: ${n.id} (${n.reason})`);
