@@ -156,6 +156,35 @@ async function dispatch(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'allowlist <catalog>',
+      'print the firewall rules a catalog implies (each commented with its document line); sends nothing',
+      (b) => catalogOptions(b.positional('catalog', { type: 'string', describe: 'built-in name or file' }))
+        .option('format', { choices: ['nft', 'iptables', 'ip6tables', 'csv', 'json'] as const, default: 'nft', describe: 'nftables, iptables-restore (IPv4) / ip6tables-restore, CSV or JSON' })
+        .option('nft-table', { type: 'string', describe: 'nftables table (family inet) to add the chains to (default filter)' })
+        .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout' })
+        .example('netcheck allowlist liveperson --format nft', 'nftables chains for the LivePerson document')
+        .example('netcheck allowlist conversation-builder --hosting aws --ip-ranges ip-ranges.json --aws-region us-east-1 --format csv', 'AWS ranges in both directions, as CSV'),
+      async (a) => {
+        const { allowlistCommand } = await import('./commands/allowlist.js');
+        await set(allowlistCommand({ catalog: String(a.catalog), argv: a }));
+      },
+    )
+    .command(
+      'match <addresses..>',
+      'which documented line(s) cover an address, e.g. one from a firewall log; sends nothing (exit 1 if one is not covered)',
+      (b) => b
+        .positional('addresses', { type: 'string', array: true, describe: 'IP addresses' })
+        .option('catalog', { type: 'string', array: true, describe: 'catalog(s) to search (default: every built-in)' })
+        .option('ip-ranges', { type: 'string', describe: "Amazon's ip-ranges.json, to match AWS-hosted lines" })
+        .option('fetch-ip-ranges', { type: 'boolean', describe: 'download ip-ranges.json from Amazon (cached for a day)' })
+        .option('json', { type: 'boolean', describe: 'JSON on stdout' })
+        .example('netcheck match 52.6.58.86 178.249.101.7', 'which vendor lines cover these addresses'),
+      async (a) => {
+        const { matchCommand } = await import('./commands/match.js');
+        await set(matchCommand({ addresses: ((a.addresses as unknown[]) ?? []).map(String), argv: a }));
+      },
+    )
+    .command(
       'schema [which]',
       'print the JSON Schema of catalogs (for editors) or of the JSON report',
       (b) => b.positional('which', { choices: ['catalog', 'report'] as const, default: 'catalog' }),

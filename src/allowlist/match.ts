@@ -1,0 +1,89 @@
+/**
+ * Which documented line(s) cover an address: for reading firewall logs ("is 52.6.58.86 one of the
+ * vendor's?"). Works on catalogs as written, without parameters: literal addresses and ranges (a
+ * name's paired addresses are among them), and Amazon's ranges for
+ * `targetsFrom.awsIpRanges` lines when an ip-ranges.json is given (every region, since no region
+ * parameter is known here). Sends nothing.
+ */
+import { isIP } from 'node:net';
+import { filterAwsPrefixes, type AwsIpRanges } from '../catalog/awsIpRanges.js';
+import type { LoadedCatalog } from '../catalog/load.js';
+import type { PortsValue } from '../catalog/schema.js';
+import { cidrContains, formatPorts, parseCidr } from '../util/ip.js';
+import { portsOf } from '../catalog/load.js';
+
+export interface MatchHit {
+  catalog: string;
+  line: string;
+  section: string;
+  description: string;
+  /** The documented address or range that covers the address. */
+  range: string;
+  direction: 'outbound' | 'inbound' | 'both';
+  protocol?: string;
+  /** Ports as documented (`$name` when a parameter). */
+  ports?: string;
+  source: string;
+  quote?: string;
+  condition?: string;
+  /** For Amazon ranges: which prefix entry of ip-ranges.json. */
+  aws?: { service: string; region: string; file: string };
+}
+
+export interface MatchResult {
+  address: string;
+  matches: MatchHit[];
+}
+
+function portsText(v: PortsValue | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' && v.startsWith('$')) return v;
+  try {
+    return formatPorts(portsOf(v));
+  } catch {
+    return String(v);
+  }
+}
+
+/** Match every address against every line of the catalogs. */
+export function matchAddresses(addresses: string[], catalogs: LoadedCatalog[], aws?: AwsIpRanges): MatchResult[] {
+  return addresses.map((address) => {
+    const matches: MatchHit[] = [];
+    for (const cat of catalogs) {
+      const def = cat.def;
+      for (const section of def.sections) {
+        for (const line of section.lines) {
+          const ports = portsText(line.ports ?? line.checks.find((c) => c.ports !== undefined)?.ports);
+          const base = {
+            catalog: def.id,
+            line: line.id,
+            section: section.id,
+            description: line.description,
+            direction: line.direction ?? 'outbound',
+            ...(line.protocol ? { protocol: line.protocol } : {}),
+            ...(ports ? { ports } : {}),
+            source: line.source ?? section.source ?? def.source,
+            ...(line.quote ? { quote: line.quote } : {}),
+            ...(line.condition ? { condition: line.condition } : line.when ? { condition: `when ${line.when.param} is ${line.when.equals}` } : {}),
+          };
+          const literal = new Set<string>();
+          for (const t of line.targets) if (!t.startsWith('$') && (t.includes('/') || isIP(t) !== 0)) literal.add(t);
+          let hit = false;
+          for (const t of literal) {
+            if (cidrContains(parseCidr(t), address)) {
+              matches.push({ ...base, range: t });
+              hit = true;
+              break;
+            }
+          }
+          const spec = line.targetsFrom?.awsIpRanges;
+          if (!hit && spec && aws) {
+            const p = filterAwsPrefixes(aws, spec.services).find((x) => cidrContains(parseCidr(x.cidr), address));
+            if (p) matches.push({ ...base, range: p.cidr, aws: { service: p.service, region: p.region, file: aws.file } });
+          }
+        }
+      }
+    }
+    return { address, matches };
+  });
+}
