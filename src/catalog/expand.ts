@@ -7,6 +7,7 @@ import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import type { ProbeSpec, SamplingInfo } from '../types.js';
 import { parseDuration } from '../util/duration.js';
+import { idleDeadlineMs } from '../probers/idle-common.js';
 import { expandCidr, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
 import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
 import { readIpList, type IpList } from './ipList.js';
@@ -190,7 +191,8 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
             `needs Amazon's ip-ranges.json: pass --ip-ranges FILE (download it from https://ip-ranges.amazonaws.com/ip-ranges.json) or --fetch-ip-ranges`,
           );
         }
-        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : timeoutDefault;
+        // Idle-timer kinds last minutes: their deadline comes from their gaps, not the 3 s default.
+        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (idleDeadlineMs(kind, options) ?? timeoutDefault);
         const portsValue = checkPorts ?? line.ports;
         const ported = PORTED_KINDS.has(kind);
         const ports = ported && portsValue !== undefined ? resolvePorts(portsValue, params) : undefined;
@@ -294,7 +296,7 @@ function expandTarget(t: string, line: LineDef, opts: ExpandOptions, cap: number
   if (!t.includes('/')) return [{ host: t }];
   const c = parseCidr(t);
   if (c.size === 1n) return [{ host: c.text.split('/')[0]! }];
-  if (opts.sweep) {
+  if (opts.sweep && line.sample?.sweep !== false) {
     let hosts: string[];
     try {
       hosts = expandCidr(c, cap);

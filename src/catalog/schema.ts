@@ -134,6 +134,25 @@ const checkCommon = {
   timeout: { type: 'string', pattern: durationPattern, description: 'Per-probe deadline, e.g. 3s.' },
 } as const;
 
+const IDLE_OPTIONS = {
+  require: { type: 'string', pattern: durationPattern, description: 'The idle time a flow must survive, e.g. 12m (default: the longest gap).' },
+  gaps: {
+    type: 'array',
+    items: { type: 'string', pattern: durationPattern },
+    minItems: 1,
+    maxItems: 32,
+    description: 'Staggered silent gaps, one flow each (default: derived from require, e.g. 12m → 2m,5m,8m,11m,12.5m,15m).',
+  },
+  mode: { enum: ['reflector', 'hold'], description: 'hold: the target is not a reflector; send nothing, only hold the flow (inconclusive by nature).' },
+  grace: { type: 'string', pattern: durationPattern, description: "How late the reflector's send after a gap may arrive (default 5% of the longest gap, 1-5s)." },
+  backWait: { type: 'string', pattern: durationPattern, description: "How long the client's answer after the gap waits for its reply (default 3s)." },
+} as const;
+const WS_OPTIONS = {
+  tls: { type: 'boolean', description: 'wss instead of ws (default: wss on port 443).' },
+  path: { type: 'string', pattern: '^/', description: 'Request path (default /netcheck, the reflector endpoint).' },
+  fingerprint: { type: 'string', pattern: '^(sha256[:/])?[0-9A-Fa-f:]{64,95}$', description: "Pin the server certificate's SHA-256 fingerprint (a reflector's self-signed one)." },
+} as const;
+
 /**
  * Per-kind options of a check. Adding a probe kind adds one entry here (its options, strictly).
  */
@@ -170,6 +189,17 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
   /** No packets: an address list (a target) must not overlap the lists named here (`$file-params`). */
   'ip-list': {
     disjointFrom: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },
+  },
+  /** Idle-timer checks against a netcheck reflector (issue 3; docs/reflector.md). Durations as text: 12m, 90s. */
+  'tcp-idle': IDLE_OPTIONS,
+  'udp-idle': IDLE_OPTIONS,
+  'ws-idle': { ...IDLE_OPTIONS, ...WS_OPTIONS },
+  /** Hold a WebSocket open with the vendor's ping cadence; report whether, when and how it dropped. */
+  'ws-hold': {
+    ...WS_OPTIONS,
+    hold: { type: 'string', pattern: durationPattern, description: 'How long to hold the connection (default 15m).' },
+    pingEvery: { type: 'string', pattern: durationPattern, description: "The vendor's ping cadence (default 30s)." },
+    pongTimeout: { type: 'string', pattern: durationPattern, description: 'A ping unanswered this long counts as silence (default 10s).' },
   },
 };
 

@@ -7,7 +7,7 @@ import { lookup as dnsLookup, Resolver } from 'node:dns/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DEFAULTS, RETRYABLE_REASONS } from '../constants.js';
 import { PROBERS } from '../probers/index.js';
-import type { ProbeContext, ProbeOutcome, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
+import type { ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
 
 export interface EngineOptions {
   concurrency?: number;
@@ -33,6 +33,10 @@ export interface EngineOptions {
   udpRecheckIntervalMs?: number;
   /** Upper bound on the whole UDP recheck phase. */
   udpRecheckBudgetMs?: number;
+  /** Progress of long probes (idle-timer checks): flows alive/lost so far. */
+  onProgress?: (update: ProbeProgress) => void;
+  /** Shared secret of the netcheck reflector, passed to idle-timer probes (never put in specs). */
+  reflectorSecret?: string;
 }
 
 export interface EngineResult {
@@ -97,6 +101,10 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     ...(opts.family ? { family: opts.family } : {}),
     ...(opts.proxy ? { proxy: opts.proxy } : {}),
+    // Idle-timer probes last minutes: they stop early on the first Ctrl-C and report progress.
+    ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}),
+    ...(opts.onProgress ? { progress: opts.onProgress } : {}),
+    ...(opts.reflectorSecret !== undefined ? { reflectorSecret: opts.reflectorSecret } : {}),
   };
   const retries = opts.retries ?? DEFAULTS.retries;
   const results = new Map<string, ProbeResult>();

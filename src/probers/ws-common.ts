@@ -1,0 +1,94 @@
+/**
+ * Opening a WebSocket (ws or wss) for `ws-idle` and `ws-hold`: to the resolved address, with the
+ * name kept for Host and SNI, OS keepalive off, no compression, and optional certificate pinning
+ * (a netcheck reflector with a self-signed certificate prints its SHA-256 fingerprint).
+ */
+import { isIP, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { WebSocket } from 'ws';
+import { normaliseFingerprint } from '../reflector/cert.js';
+import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
+import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
+import { classify, errorCode } from './classify.js';
+import { resolveTarget } from './common.js';
+
+export interface WsOpened {
+  ok: true;
+  ws: WebSocket;
+  socket: Socket;
+  address: string;
+}
+
+/** Options shared by the WebSocket kinds. */
+export function wsUrlParts(spec: ProbeSpec): { tls: boolean; path: string; pin?: string } {
+  const o = spec.options;
+  const tls = o.tls === true || o.scheme === 'wss' || (o.tls === undefined && o.scheme === undefined && spec.port === 443);
+  const path = typeof o.path === 'string' ? o.path : REFLECTOR_DEFAULTS.wsPath;
+  const pin = typeof o.fingerprint === 'string' ? o.fingerprint : undefined;
+  return { tls, path, ...(pin ? { pin } : {}) };
+}
+
+/** Connect; an outcome explains any failure (classified like the other probers). */
+export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutMs: number): Promise<WsOpened | { ok: false; outcome: ProbeOutcome }> {
+  const target = await resolveTarget(spec, ctx);
+  if (!target.ok) return target;
+  const { address } = target;
+  const { tls, path, pin } = wsUrlParts(spec);
+  const want = pin ? normaliseFingerprint(pin) : undefined;
+  if (pin && !want) return { ok: false, outcome: { status: 'error', reason: 'BAD_FINGERPRINT', detail: `'${pin}' is not a SHA-256 fingerprint (64 hex digits)` } };
+  const hostHeader = isIP(spec.host) === 6 ? `[${spec.host}]` : spec.host;
+  const addrInUrl = isIP(address) === 6 ? `[${address}]` : address;
+  const url = `${tls ? 'wss' : 'ws'}://${addrInUrl}:${spec.port}${path}`;
+  return new Promise((resolve) => {
+    let done = false;
+    let pinFailed: string | undefined;
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      handshakeTimeout: timeoutMs,
+      headers: { Host: `${hostHeader}:${spec.port}` },
+      ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}),
+      // With a pin, the pin is the trust decision (a self-signed reflector); otherwise CA validation.
+      ...(want ? { rejectUnauthorized: false } : {}),
+    });
+    const finish = (r: WsOpened | { ok: false; outcome: ProbeOutcome }): void => {
+      if (done) return;
+      done = true;
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (!r.ok) ws.terminate();
+      resolve(r);
+    };
+    const onAbort = (): void => finish({ ok: false, outcome: { status: 'skipped', reason: 'INTERRUPTED', detail: 'stopped before the WebSocket opened' } });
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    ws.once('upgrade', (res) => {
+      const sock = res.socket as Socket;
+      // Keepalive off: its probes would refresh the firewall state an idle check measures.
+      sock.setKeepAlive(false);
+      if (want) {
+        const got = (sock as TLSSocket).getPeerCertificate?.()?.fingerprint256;
+        if (got !== want) {
+          pinFailed = got ?? 'none';
+          finish({ ok: false, outcome: { status: 'error', reason: 'TLS_PIN_MISMATCH', detail: `the server's certificate (SHA-256 ${pinFailed}) is not the pinned one (${want}): not the reflector you meant, or TLS interception` } });
+        }
+      }
+    });
+    ws.once('open', () => {
+      const sock = (ws as unknown as { _socket: Socket })._socket;
+      finish({ ok: true, ws, socket: sock, address });
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      finish({ ok: false, outcome: { status: 'error', reason: 'WS_UPGRADE_REFUSED', detail: `the server answered the WebSocket upgrade with HTTP ${res.statusCode}` } });
+    });
+    ws.once('error', (err) => {
+      const code = errorCode(err);
+      if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+        finish({ ok: false, outcome: { status: 'error', reason: 'TLS_UNTRUSTED', detail: `TLS certificate not trusted (${code}); for a reflector with a self-signed certificate, pin its fingerprint` } });
+        return;
+      }
+      if (!code && /timeout/i.test(err.message)) {
+        finish({ ok: false, outcome: { status: 'timeout', reason: 'WS_HANDSHAKE_TIMEOUT', detail: `the WebSocket handshake did not complete within ${timeoutMs}ms` } });
+        return;
+      }
+      finish({ ok: false, outcome: classify(code, 'connect') });
+    });
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * ws-hold: hold a WebSocket (ws or wss) open for a duration with the vendor's ping cadence, and
+ * report whether, when and how it dropped: a close frame (with its code), a reset, or silence
+ * (pongs stopped coming). Pings go out at absolute deadlines (t0 + k × cadence), never counted
+ * ticks. A held connection whose pings were answered proves the path keeps it with that cadence.
+ */
+import type { ProbeOutcome, Prober } from '../types.js';
+import { atDeadline, nowMs } from '../util/deadline.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
+import { errorCode } from './classify.js';
+import { ms } from './common.js';
+import { openWebSocket } from './ws-common.js';
+
+function dur(v: unknown, fallback: number, what: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return parseDuration(v, what);
+  return fallback;
+}
+
+export const wsHold: Prober = async (spec, ctx) => {
+  const o = spec.options;
+  const holdMs = dur(o.holdMs ?? o.hold, 15 * 60_000, 'hold');
+  const pingEveryMs = dur(o.pingEveryMs ?? o.pingEvery, 30_000, 'pingEvery');
+  const pongTimeoutMs = dur(o.pongTimeoutMs ?? o.pongTimeout, 10_000, 'pongTimeout');
+  const t0 = nowMs();
+  const opened = await openWebSocket(spec, ctx, Math.min(10_000, spec.timeoutMs));
+  if (!opened.ok) return opened.outcome;
+  const { ws, socket, address } = opened;
+  const connectMs = ms(nowMs() - t0);
+  const start = nowMs();
+  const endsAt = Date.now() + holdMs;
+  let pings = 0;
+  let pongs = 0;
+  let maxRttMs = 0;
+  ctx.progress?.({ id: spec.id, endsAt, alive: 1, lost: 0, pending: 1 });
+  try {
+    const end = await new Promise<{ how: 'held' | 'rst' | 'closed' | 'silence' | 'stopped'; code?: string; closeCode?: number; reason?: string }>((resolve) => {
+      let settled = false;
+      let cancelPing = (): void => undefined;
+      let cancelPong = (): void => undefined;
+      let cancelEnd = (): void => undefined;
+      let sentAt = 0;
+      const done = (v: Parameters<typeof resolve>[0]): void => {
+        if (settled) return;
+        settled = true;
+        cancelPing();
+        cancelPong();
+        cancelEnd();
+        ctx.signal.removeEventListener('abort', onStop);
+        ctx.stopSignal?.removeEventListener('abort', onStop);
+        resolve(v);
+      };
+      const onStop = (): void => done({ how: 'stopped' });
+      ctx.signal.addEventListener('abort', onStop, { once: true });
+      ctx.stopSignal?.addEventListener('abort', onStop, { once: true });
+      socket.on('error', (err) => done({ how: 'rst', code: errorCode(err) ?? 'ECONNRESET' }));
+      ws.on('close', (code: number, reason: Buffer) => done({ how: 'closed', closeCode: code, reason: reason.toString('utf8').slice(0, 120) }));
+      ws.on('pong', () => {
+        pongs++;
+        maxRttMs = Math.max(maxRttMs, nowMs() - sentAt);
+        cancelPong();
+      });
+      const schedulePing = (k: number): void => {
+        const at = start + k * pingEveryMs;
+        if (at >= start + holdMs) return;
+        cancelPing = atDeadline(at, () => {
+          sentAt = nowMs();
+          pings++;
+          try {
+            ws.ping();
+          } catch {
+            /* closing: the close event says how */
+          }
+          cancelPong = atDeadline(sentAt + pongTimeoutMs, () => done({ how: 'silence' }));
+          schedulePing(k + 1);
+        });
+      };
+      schedulePing(1);
+      cancelEnd = atDeadline(start + holdMs, () => done({ how: 'held' }));
+    });
+    const heldMs = Math.round(nowMs() - start);
+    const data = { holdMs, pingEveryMs, pings, pongs, maxRttMs: ms(maxRttMs), heldMs, ...(end.closeCode !== undefined ? { closeCode: end.closeCode } : {}) };
+    const cadence = pingEveryMs < holdMs ? `pinging every ${formatDuration(pingEveryMs)}` : 'without pings';
+    let out: ProbeOutcome;
+    switch (end.how) {
+      case 'held':
+        out = { status: 'ok', reason: 'WS_HELD', detail: `held open for ${formatDuration(heldMs)} ${cadence}; ${pongs} of ${pings} pings answered` };
+        break;
+      case 'stopped':
+        out = { status: 'skipped', reason: 'INTERRUPTED', detail: `stopped after ${formatDuration(heldMs)} of ${formatDuration(holdMs)}; the WebSocket was still open` };
+        break;
+      case 'rst':
+        out = { status: 'refused', reason: 'WS_DROPPED_RST', detail: `dropped after ${formatDuration(heldMs)} ${cadence}: the connection was reset (${end.code})` };
+        break;
+      case 'closed':
+        out = {
+          status: 'refused',
+          reason: 'WS_DROPPED_CLOSE',
+          detail: `dropped after ${formatDuration(heldMs)} ${cadence}: ${end.closeCode === 1006 ? 'the connection ended without a close frame (1006)' : `closed with code ${end.closeCode}${end.reason ? ` (${end.reason})` : ''}`}`,
+        };
+        break;
+      case 'silence':
+        out = { status: 'timeout', reason: 'WS_DROPPED_SILENT', detail: `dropped after ${formatDuration(heldMs)} ${cadence}: a ping got no pong within ${formatDuration(pongTimeoutMs)} (the path went silent)` };
+        break;
+    }
+    ctx.progress?.({ id: spec.id, endsAt, alive: end.how === 'held' ? 1 : 0, lost: end.how === 'held' || end.how === 'stopped' ? 0 : 1, pending: 0 });
+    return { ...out, address, phases: { connectMs }, data };
+  } finally {
+    ws.terminate();
+  }
+};

@@ -1,0 +1,541 @@
+/**
+ * `netcheck reflect`: the cooperating far end that idle-timer checks need. A firewall that has
+ * forgotten an idle flow shows nothing until the far end speaks on it after the gap (../shared/
+ * LAB.md), so the reflector, asked by a client, speaks first after N seconds of silence.
+ *
+ * It serves TCP echo, UDP echo and a WebSocket endpoint (ws, and wss with a given or self-signed
+ * certificate), each also speaking the NCR1 control protocol (./protocol.ts, docs/reflector.md).
+ *
+ * Safety, because a reflector on the internet is an attack surface:
+ * - no reply is larger than the request it answers; a flow's ARMED and WAKE together never exceed
+ *   the ARM request's size (no amplification, even from a spoofed UDP source);
+ * - server-initiated sends happen only on flows armed with a token the reflector issued to that
+ *   very source address (a spoofed source never sees its token), and, with a shared secret, only
+ *   when the ARM carries a valid HMAC;
+ * - per-source rate limits on messages and echo bytes, caps on armed flows (global, per source),
+ *   on connections per source, and on the gap a client may ask for;
+ * - it binds to 127.0.0.1 unless told otherwise.
+ */
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTcpServer, isIP, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { atDeadline, nowMs } from '../util/deadline.js';
+import { selfSignedCert, fingerprintOf } from './cert.js';
+import {
+  MAX_MESSAGE_BYTES,
+  REFLECTOR_DEFAULTS,
+  armMac,
+  encode,
+  formatSeen,
+  isControl,
+  issueToken,
+  newTokenKey,
+  parse,
+  safeEqual,
+  validFlowId,
+  verifyToken,
+  type Message,
+  type ReflectorErrorCode,
+} from './protocol.js';
+
+export interface ReflectorOptions {
+  /** Bind address (default 127.0.0.1). */
+  listen?: string;
+  tcpPorts?: number[];
+  udpPorts?: number[];
+  wsPorts?: number[];
+  wssPorts?: number[];
+  /** PEM certificate and key for wss; absent → a self-signed one is generated at start. */
+  tls?: { cert: string; key: string };
+  /** Shared secret: ARM must carry `mac=HMAC(secret, …)` (see docs/reflector.md). */
+  secret?: string;
+  maxFlows?: number;
+  maxFlowsPerSource?: number;
+  maxConnectionsPerSource?: number;
+  maxGapMs?: number;
+  ratePerSecond?: number;
+  rateBurst?: number;
+  bytesPerSecond?: number;
+  retainAfterWakeMs?: number;
+  tokenMaxAgeMs?: number;
+  /** Called for notable events (refusals, rate limiting), one line each, for logs. */
+  log?: (line: string) => void;
+}
+
+/** Counters, for logs, tests and the benchmark. */
+export interface ReflectorStats {
+  /** Flows armed and not yet forgotten. */
+  flows: number;
+  connections: number;
+  armed: number;
+  wakesSent: number;
+  echoed: number;
+  rateLimited: number;
+  /** Requests refused, by {@link ReflectorErrorCode}. */
+  refused: Partial<Record<ReflectorErrorCode, number>>;
+  /** Replies not sent because they would have been larger than their request. */
+  suppressed: number;
+}
+
+export interface Reflector {
+  listen: string;
+  tcp: number[];
+  udp: number[];
+  ws: number[];
+  wss: number[];
+  /** SHA-256 fingerprint of the wss certificate (`AB:CD:…`), when wss is served. */
+  fingerprint?: string;
+  selfSigned: boolean;
+  secret: boolean;
+  /** The startup line: what it listens on, with which limits. */
+  describe(): string;
+  stats(): ReflectorStats;
+  close(): Promise<void>;
+}
+
+type Transport = 'tcp' | 'udp' | 'ws';
+
+/** Where a reply goes: one connection, or one UDP source. */
+interface Peer {
+  transport: Transport;
+  ip: string;
+  seen: string;
+  /** TCP lines end with `\n`. */
+  newline: boolean;
+  send(buf: Buffer): void;
+  /** Flows armed on this connection (TCP/WS), forgotten when it closes. */
+  flows?: Set<Flow>;
+}
+
+interface Flow {
+  key: string;
+  id: string;
+  ip: string;
+  seen: string;
+  peer: Peer;
+  /** Bytes the reflector may still send for this flow (the ARM request's size). */
+  budget: number;
+  cancel: () => void;
+  woke: boolean;
+}
+
+/** Token bucket per source address. */
+class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {}
+  take(ip: string, n = 1): boolean {
+    const t = nowMs();
+    let b = this.buckets.get(ip);
+    if (!b) {
+      // Bound the table: under a flood of spoofed sources, forget everyone rather than grow.
+      if (this.buckets.size >= 100_000) this.buckets.clear();
+      b = { tokens: this.burst, at: t };
+      this.buckets.set(ip, b);
+    }
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.perSecond);
+    b.at = t;
+    if (b.tokens < n) return false;
+    b.tokens -= n;
+    return true;
+  }
+  sweep(): void {
+    const t = nowMs();
+    for (const [ip, b] of this.buckets) if (t - b.at > 60_000) this.buckets.delete(ip);
+  }
+}
+
+function stripMapped(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/** Start a reflector. Resolves once every listener is bound. */
+export async function startReflector(opts: ReflectorOptions = {}): Promise<Reflector> {
+  const D = REFLECTOR_DEFAULTS;
+  const listen = opts.listen ?? D.listen;
+  const o = {
+    maxFlows: opts.maxFlows ?? D.maxFlows,
+    maxFlowsPerSource: opts.maxFlowsPerSource ?? D.maxFlowsPerSource,
+    maxConnectionsPerSource: opts.maxConnectionsPerSource ?? D.maxConnectionsPerSource,
+    maxGapMs: opts.maxGapMs ?? D.maxGapMs,
+    retainAfterWakeMs: opts.retainAfterWakeMs ?? D.retainAfterWakeMs,
+    tokenMaxAgeMs: opts.tokenMaxAgeMs ?? D.tokenMaxAgeMs,
+  };
+  const log = opts.log ?? (() => undefined);
+  const messages = new RateLimiter(opts.ratePerSecond ?? D.ratePerSecond, opts.rateBurst ?? D.rateBurst);
+  const bytes = new RateLimiter(opts.bytesPerSecond ?? D.bytesPerSecond, opts.bytesPerSecond ?? D.bytesPerSecond);
+  const tokenKey = newTokenKey();
+  const flows = new Map<string, Flow>();
+  const flowsPerIp = new Map<string, number>();
+  const connsPerIp = new Map<string, number>();
+  const stats: ReflectorStats = { flows: 0, connections: 0, armed: 0, wakesSent: 0, echoed: 0, rateLimited: 0, refused: {}, suppressed: 0 };
+  const closers: (() => Promise<void>)[] = [];
+  const liveSockets = new Set<Socket>();
+  const sweeper = setInterval(() => {
+    messages.sweep();
+    bytes.sweep();
+  }, 30_000);
+  sweeper.unref();
+
+  /** Send `reply` only if it is no larger than the request it answers. */
+  const answer = (peer: Peer, reply: Buffer, requestBytes: number): boolean => {
+    if (reply.length > requestBytes) {
+      stats.suppressed++;
+      return false;
+    }
+    peer.send(reply);
+    return true;
+  };
+  const refuse = (peer: Peer, code: ReflectorErrorCode, requestBytes: number): void => {
+    stats.refused[code] = (stats.refused[code] ?? 0) + 1;
+    log(`refused ${code} from ${peer.seen} (${peer.transport})`);
+    answer(peer, encode('ERR', { code }, 0, peer.newline), requestBytes);
+  };
+
+  const forget = (f: Flow): void => {
+    if (flows.get(f.key) !== f) return;
+    f.cancel();
+    flows.delete(f.key);
+    f.peer.flows?.delete(f);
+    const n = (flowsPerIp.get(f.ip) ?? 1) - 1;
+    if (n <= 0) flowsPerIp.delete(f.ip);
+    else flowsPerIp.set(f.ip, n);
+    stats.flows = flows.size;
+  };
+
+  const control = (peer: Peer, buf: Buffer): void => {
+    const size = buf.length;
+    const m = parse(buf);
+    if ('error' in m) return refuse(peer, 'syntax', size);
+    const f = m.fields;
+    switch (m.verb) {
+      case 'HELLO': {
+        const t = issueToken(tokenKey, peer.transport, peer.seen, Date.now());
+        answer(peer, encode('TOKEN', { t, seen: peer.seen }, 0, peer.newline), size);
+        return;
+      }
+      case 'ARM':
+        return arm(peer, m, size);
+      case 'BACK': {
+        const flow = f.t && f.id ? flows.get(`${f.t}|${f.id}`) : undefined;
+        if (!flow) return refuse(peer, 'flow', size);
+        answer(peer, encode('BACKOK', { id: flow.id, seen: peer.seen, was: flow.seen }, 0, peer.newline), size);
+        return;
+      }
+      default:
+        return refuse(peer, 'verb', size);
+    }
+  };
+
+  const arm = (peer: Peer, m: Message, size: number): void => {
+    const { t, id, gap, mac } = m.fields;
+    if (!verifyToken(tokenKey, t, peer.transport, peer.seen, Date.now(), o.tokenMaxAgeMs)) return refuse(peer, 'token', size);
+    if (!validFlowId(id)) return refuse(peer, 'syntax', size);
+    const gapMs = gap !== undefined && /^\d{1,10}$/.test(gap) ? Number(gap) : NaN;
+    if (!(gapMs >= 0 && gapMs <= o.maxGapMs)) return refuse(peer, 'gap', size);
+    if (opts.secret !== undefined && !(mac && safeEqual(mac, armMac(opts.secret, t!, id, gapMs)))) return refuse(peer, 'auth', size);
+    const key = `${t}|${id}`;
+    if (flows.has(key)) return refuse(peer, 'dup', size);
+    if (flows.size >= o.maxFlows || (flowsPerIp.get(peer.ip) ?? 0) >= o.maxFlowsPerSource) return refuse(peer, 'flows', size);
+    const flow: Flow = { key, id, ip: peer.ip, seen: peer.seen, peer, budget: size, cancel: () => undefined, woke: false };
+    const armed = encode('ARMED', { id, seen: peer.seen }, 0, peer.newline);
+    if (!answer(peer, armed, flow.budget)) return;
+    flow.budget -= armed.length;
+    flows.set(key, flow);
+    flowsPerIp.set(peer.ip, (flowsPerIp.get(peer.ip) ?? 0) + 1);
+    peer.flows?.add(flow);
+    stats.flows = flows.size;
+    stats.armed++;
+    // The gap is measured against an absolute deadline from the ARM's arrival (util/deadline.ts).
+    flow.cancel = atDeadline(nowMs() + gapMs, () => wake(flow));
+  };
+
+  const wake = (flow: Flow): void => {
+    if (flows.get(flow.key) !== flow) return;
+    const msg = encode('WAKE', { id: flow.id, seen: flow.seen }, 0, flow.peer.newline);
+    if (msg.length <= flow.budget) {
+      flow.budget -= msg.length;
+      flow.woke = true;
+      stats.wakesSent++;
+      try {
+        flow.peer.send(msg);
+      } catch {
+        /* the connection is gone: the client will see that itself */
+      }
+    } else stats.suppressed++;
+    flow.cancel = atDeadline(nowMs() + o.retainAfterWakeMs, () => forget(flow));
+  };
+
+  /** Per-source connection accounting for TCP and WebSocket. */
+  const admit = (ip: string): boolean => {
+    const n = connsPerIp.get(ip) ?? 0;
+    if (n >= o.maxConnectionsPerSource) {
+      stats.refused.flows = (stats.refused.flows ?? 0) + 1;
+      log(`refused connection from ${ip}: ${n} already open`);
+      return false;
+    }
+    connsPerIp.set(ip, n + 1);
+    stats.connections++;
+    return true;
+  };
+  const release = (ip: string): void => {
+    const n = (connsPerIp.get(ip) ?? 1) - 1;
+    if (n <= 0) connsPerIp.delete(ip);
+    else connsPerIp.set(ip, n);
+    stats.connections--;
+  };
+
+  // --- TCP -------------------------------------------------------------------------------------
+  const onTcp = (s: Socket): void => {
+    const ip = stripMapped(s.remoteAddress ?? '?');
+    if (!admit(ip)) {
+      s.destroy();
+      return;
+    }
+    liveSockets.add(s);
+    // Keepalive off: a keepalive probe would refresh the firewall state the client is measuring.
+    s.setKeepAlive(false);
+    s.setNoDelay(true);
+    const peer: Peer = {
+      transport: 'tcp',
+      ip,
+      seen: formatSeen(s.remoteAddress ?? '?', s.remotePort ?? 0),
+      newline: true,
+      send: (b) => {
+        if (!s.destroyed) s.write(b);
+      },
+      flows: new Set(),
+    };
+    let mode: 'unknown' | 'echo' | 'control' = 'unknown';
+    let pending: Buffer = Buffer.alloc(0);
+    s.on('data', (chunk: Buffer) => {
+      if (mode === 'echo') return echoTcp(chunk);
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      if (mode === 'unknown') {
+        const probe = pending.subarray(0, 5);
+        if (probe.length < 5 && Buffer.from('NCR1 ').subarray(0, probe.length).equals(probe)) return;
+        mode = isControl(pending) ? 'control' : 'echo';
+        if (mode === 'echo') {
+          const b = pending;
+          pending = Buffer.alloc(0);
+          return echoTcp(b);
+        }
+      }
+      for (;;) {
+        const nl = pending.indexOf(0x0a);
+        if (nl < 0) {
+          if (pending.length > MAX_MESSAGE_BYTES) {
+            refuse(peer, 'syntax', pending.length);
+            s.destroy();
+          }
+          return;
+        }
+        const line = pending.subarray(0, nl + 1);
+        pending = pending.subarray(nl + 1);
+        if (!messages.take(ip)) {
+          stats.rateLimited++;
+          continue;
+        }
+        control(peer, Buffer.from(line));
+        if (s.destroyed) return;
+      }
+    });
+    const echoTcp = (b: Buffer): void => {
+      if (!messages.take(ip) || !bytes.take(ip, b.length)) {
+        stats.rateLimited++;
+        return;
+      }
+      stats.echoed++;
+      s.write(b);
+    };
+    s.on('error', () => {
+      /* a client resetting its flow is what idle checks do */
+    });
+    s.once('close', () => {
+      liveSockets.delete(s);
+      release(ip);
+      for (const f of peer.flows ?? []) forget(f);
+    });
+  };
+
+  // --- UDP -------------------------------------------------------------------------------------
+  const onUdp = (sock: UdpSocket, msg: Buffer, rinfo: RemoteInfo): void => {
+    const ip = stripMapped(rinfo.address);
+    if (!messages.take(ip)) {
+      stats.rateLimited++;
+      return;
+    }
+    const send = (b: Buffer): void => {
+      sock.send(b, rinfo.port, rinfo.address);
+    };
+    if (isControl(msg)) {
+      control({ transport: 'udp', ip, seen: formatSeen(rinfo.address, rinfo.port), newline: false, send }, msg);
+      return;
+    }
+    if (!bytes.take(ip, msg.length)) {
+      stats.rateLimited++;
+      return;
+    }
+    stats.echoed++;
+    send(msg);
+  };
+
+  // --- WebSocket -------------------------------------------------------------------------------
+  const onWs = (ws: WebSocket, req: IncomingMessage): void => {
+    const ip = stripMapped(req.socket.remoteAddress ?? '?');
+    if (!admit(ip)) {
+      ws.close(1013, 'too many connections');
+      return;
+    }
+    req.socket.setKeepAlive(false);
+    const peer: Peer = {
+      transport: 'ws',
+      ip,
+      seen: formatSeen(req.socket.remoteAddress ?? '?', req.socket.remotePort ?? 0),
+      newline: false,
+      send: (b) => {
+        if (ws.readyState === 1) ws.send(b, { binary: false });
+      },
+      flows: new Set(),
+    };
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!messages.take(ip)) {
+        stats.rateLimited++;
+        return;
+      }
+      if (!isBinary && isControl(data)) return control(peer, data);
+      if (!bytes.take(ip, data.length)) {
+        stats.rateLimited++;
+        return;
+      }
+      stats.echoed++;
+      ws.send(data, { binary: isBinary });
+    });
+    ws.on('error', () => {
+      /* oversized frames and resets end the connection; nothing else to do */
+    });
+    ws.once('close', () => {
+      release(ip);
+      for (const f of peer.flows ?? []) forget(f);
+    });
+  };
+
+  const out: Reflector = {
+    listen,
+    tcp: [],
+    udp: [],
+    ws: [],
+    wss: [],
+    selfSigned: false,
+    secret: opts.secret !== undefined,
+    describe: () => describe(out, o, opts),
+    stats: () => ({ ...stats, refused: { ...stats.refused } }),
+    close: async () => {
+      clearInterval(sweeper);
+      for (const f of [...flows.values()]) forget(f);
+      for (const s of liveSockets) s.destroy();
+      await Promise.all(closers.map((c) => c()));
+    },
+  };
+
+  const bindTcp = (srv: TcpServer | HttpServer, port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen({ host: listen, port, backlog: 4096 }, () => {
+        srv.off('error', reject);
+        resolve((srv.address() as AddressInfo).port);
+      });
+    });
+
+  try {
+    for (const p of opts.tcpPorts ?? []) {
+      const srv = createTcpServer({ noDelay: true }, onTcp);
+      out.tcp.push(await bindTcp(srv, p));
+      closers.push(() => new Promise((r) => srv.close(() => r())));
+    }
+    for (const p of opts.udpPorts ?? []) {
+      const sock = createSocket({ type: isIP(listen) === 6 ? 'udp6' : 'udp4' });
+      sock.on('message', (msg, rinfo) => onUdp(sock, msg, rinfo));
+      sock.on('error', () => {
+        /* ICMP for a datagram to a vanished client */
+      });
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(p, listen, () => {
+          sock.off('error', reject);
+          resolve();
+        });
+      });
+      out.udp.push(sock.address().port);
+      closers.push(() => new Promise((r) => sock.close(() => r())));
+    }
+    const wsServe = async (port: number, tls?: { cert: string; key: string }): Promise<number> => {
+      const onRequest = (_req: IncomingMessage, res: import('node:http').ServerResponse): void => {
+        // Smaller than any HTTP request that could have caused it.
+        res.socket?.end('HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\n\r\n');
+      };
+      const srv = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);
+      srv.on('connection', (s: Socket) => {
+        liveSockets.add(s);
+        s.once('close', () => liveSockets.delete(s));
+      });
+      const wss = new WebSocketServer({ server: srv, perMessageDeflate: false, maxPayload: 64 * 1024, clientTracking: false });
+      wss.on('connection', onWs);
+      wss.on('error', () => undefined);
+      const bound = await bindTcp(srv, port);
+      closers.push(() => new Promise((r) => {
+        wss.close();
+        srv.close(() => r());
+      }));
+      return bound;
+    };
+    for (const p of opts.wsPorts ?? []) out.ws.push(await wsServe(p));
+    if (opts.wssPorts?.length) {
+      let tls = opts.tls;
+      if (!tls) {
+        tls = await selfSignedCert([...new Set(['localhost', listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen])]);
+        out.selfSigned = true;
+      }
+      out.fingerprint = fingerprintOf(tls.cert);
+      for (const p of opts.wssPorts) out.wss.push(await wsServe(p, tls));
+    }
+  } catch (err) {
+    await out.close();
+    throw err;
+  }
+  return out;
+}
+
+function describe(r: Reflector, o: { maxFlows: number; maxFlowsPerSource: number; maxGapMs: number }, opts: ReflectorOptions): string {
+  const D = REFLECTOR_DEFAULTS;
+  const host = r.listen.includes(':') ? `[${r.listen}]` : r.listen;
+  const parts: string[] = [];
+  if (r.tcp.length) parts.push(`TCP echo ${r.tcp.join(',')}`);
+  if (r.udp.length) parts.push(`UDP echo ${compactPorts(r.udp)}`);
+  for (const p of r.ws) parts.push(`ws://${host}:${p}${D.wsPath}`);
+  for (const p of r.wss) parts.push(`wss://${host}:${p}${D.wsPath}`);
+  const lines = [`netcheck reflect: listening on ${r.listen} — ${parts.join('; ') || 'nothing'}`];
+  if (r.fingerprint) lines.push(`  TLS certificate ${r.selfSigned ? '(self-signed, generated now) ' : ''}SHA-256 ${r.fingerprint}`);
+  lines.push(
+    `  control protocol NCR1; shared secret ${r.secret ? 'required' : 'not set (anyone who can reach this may arm flows, to themselves only)'}; ` +
+      `limits: ${opts.ratePerSecond ?? D.ratePerSecond} msg/s per source, ${o.maxFlows} flows (${o.maxFlowsPerSource} per source), gap ≤ ${Math.round(o.maxGapMs / 60000)}m`,
+  );
+  if (r.listen === '0.0.0.0' || r.listen === '::') lines.push('  exposed on every interface: run it only where the idle checks need it, and prefer --secret');
+  return lines.join('\n');
+}
+
+function compactPorts(ports: number[]): string {
+  const s = [...ports].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
+    out.push(j > i ? `${s[i]}-${s[j]}` : `${s[i]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}
