@@ -296,7 +296,7 @@ function expandTarget(t: string, line: LineDef, opts: ExpandOptions, cap: number
   if (!t.includes('/')) return [{ host: t }];
   const c = parseCidr(t);
   if (c.size === 1n) return [{ host: c.text.split('/')[0]! }];
-  if (opts.sweep) {
+  if (opts.sweep && line.sample?.sweep !== false) {
     let hosts: string[];
     try {
       hosts = expandCidr(c, cap);

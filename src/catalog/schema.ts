@@ -36,6 +36,8 @@ export interface SampleDef {
   count?: number;
   strategy?: 'spread' | 'random';
   seed?: number;
+  /** false: `--sweep` leaves this range sampled (e.g. an IPv6 /32, which no sweep could cover). */
+  sweep?: boolean;
 }
 
 /** Options common to every check kind. */
@@ -201,6 +203,29 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
     pingEvery: { type: 'string', pattern: durationPattern, description: "The vendor's ping cadence (default 30s)." },
     pongTimeout: { type: 'string', pattern: durationPattern, description: 'A ping unanswered this long counts as silence (default 10s).' },
   },
+  /** TLS handshake, presented chain, expiry, expected issuers, interception verdict (issue 4). */
+  tls: {
+    servername: { type: 'string', minLength: 1, description: 'SNI name (default: the target when it is a name).' },
+    expectIssuers: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      minItems: 1,
+      description: 'Issuer names the chain must contain (case-insensitive substrings, e.g. DigiCert); none matching is an interception reason.',
+    },
+    ca: { type: 'string', minLength: 1, description: 'PEM file of the expected root(s), instead of the Mozilla store.' },
+    expiryWarnDays: { type: 'integer', minimum: 0, description: 'Report TLS_CERT_EXPIRING this many days before expiry (default 14).' },
+  },
+  /** An OCSP responder, graded 1 TCP → 2 HTTP/OCSP answer → 3 valid signed status of a real certificate. Targets are URLs. */
+  ocsp: {
+    cert: { type: 'string', minLength: 1, description: 'PEM/DER certificate to ask about (level 3 needs it and issuer).' },
+    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of cert's issuer." },
+    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest response read (default 64 KiB).' },
+  },
+  /** A CRL endpoint, graded 1 TCP → 2 HTTP answer → 3 a parsed, fresh CRL (signed by issuer when given). Targets are URLs. */
+  crl: {
+    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of the CRL's issuer, to check its signature." },
+    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest CRL downloaded (default 20 MiB).' },
+  },
 };
 
 function checkSchema(): Record<string, unknown> {
@@ -312,6 +337,7 @@ export function catalogJsonSchema(): Record<string, unknown> {
                       count: { type: 'integer', minimum: 1, maximum: 1024 },
                       strategy: { enum: ['spread', 'random'] },
                       seed: { type: 'integer' },
+                      sweep: { type: 'boolean' },
                     },
                   },
                   source: { type: 'string' },
