@@ -1,0 +1,217 @@
+/**
+ * Report formats (issue 6): Markdown snapshots over a fixed report, JUnit parsed as JUnit, the HTML
+ * file's self-containment, the published JSON Schema kept in sync and checked against real
+ * reports, the environment parsers, and the CLI's --format/--output/--prometheus-textfile.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHtml } from '../../src/report/html.js';
+import { RENDERERS } from '../../src/report/index.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { parseIpv6Route, parseProcRoute, parseResolvConf, redactProxyCredentials } from '../../src/report/environment.js';
+import { reportJsonSchema } from '../../src/report/schema.js';
+import type { Report } from '../../src/types.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { startLabServers, type LabServers } from '../helpers/report-lab.js';
+
+const FIXTURE = join(ROOT, 'test/fixtures/reports/report.json');
+const fixture = (): Report => JSON.parse(readFileSync(FIXTURE, 'utf8')) as Report;
+
+function validator(): ReturnType<Ajv['compile']> {
+  const ajv = new Ajv({ allErrors: true });
+  // Real date-time validation (ajv-formats is not a dependency): ISO 8601 as Date#toISOString writes it.
+  ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  return ajv.compile(reportJsonSchema());
+}
+
+describe('markdown', () => {
+  it('matches the snapshot of the fixed report', async () => {
+    await expect(renderMarkdown(fixture())).toMatchFileSnapshot('../fixtures/reports/__snapshots__/report.md');
+  });
+
+  it('keeps every table row at the column count of its header (pipes and markup escaped)', () => {
+    const md = renderMarkdown(fixture());
+    const rows = md.split('\n').filter((l) => l.startsWith('|'));
+    let cols = 0;
+    for (const row of rows) {
+      const n = row.replace(/\\\|/g, '').split('|').length;
+      if (/^\|---/.test(row)) continue;
+      if (rows[rows.indexOf(row) + 1]?.startsWith('|---')) cols = n;
+      expect(n, row).toBe(cols);
+    }
+    expect(md).not.toMatch(/<markup>/);
+  });
+
+  it('says the headline first and has a row per documented line', () => {
+    const r = fixture();
+    const md = renderMarkdown(r);
+    expect(md.split('\n')[2]).toBe('**RESULT: 1 required line(s) failing**');
+    for (const l of r.lines) expect(md).toContain(`\`${l.id}\``);
+  });
+});
+
+describe('junit', () => {
+  it('parses as JUnit with one testcase per documented line and the right outcome', () => {
+    const r = fixture();
+    const xml = renderJunit(r);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name) }).parse(xml);
+    const suites = doc.testsuites.testsuite as Record<string, unknown>[];
+    expect(suites).toHaveLength(r.sections.length);
+    const cases = suites.flatMap((s) => s.testcase as Record<string, unknown>[]);
+    expect(cases).toHaveLength(r.lines.length);
+    expect(Number(doc.testsuites['@tests'])).toBe(r.lines.length);
+    for (const l of r.lines) {
+      const c = cases.find((x) => String(x['@name']).startsWith(`${l.id}: `))!;
+      expect(c, l.id).toBeDefined();
+      expect(!!c.failure, `${l.id} failure`).toBe(l.verdict === 'fail' || l.verdict === 'partial');
+      expect(c.skipped !== undefined, `${l.id} skipped`).toBe(l.verdict === 'inconclusive');
+      if (l.verdict === 'inconclusive') expect(String((c.skipped as Record<string, string>)['@message'])).toContain(l.reason);
+    }
+    expect(Number(doc.testsuites['@failures'])).toBe(r.lines.filter((l) => l.verdict === 'fail' || l.verdict === 'partial').length);
+    expect(Number(doc.testsuites['@skipped'])).toBe(r.lines.filter((l) => l.verdict === 'inconclusive').length);
+    // Markup in descriptions survives as text, not as XML.
+    expect(cases.some((c) => String(c['@name']).includes('<markup> & "quotes"'))).toBe(true);
+  });
+});
+
+describe('html', () => {
+  it('is one self-contained file: no script, no external URL, a CSP that forbids fetching', () => {
+    const html = renderHtml(fixture());
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(/i);
+    // Nothing that a browser would load: no src/href/action attributes at all (the SVG xmlns is a name).
+    expect(html).not.toMatch(/\s(src|href|action|srcset|poster|data|xlink:href)\s*=/i);
+    expect(html).toContain('<svg id="timeline"');
+    expect(html).toContain('<svg id="idle-chart"');
+    expect(html).not.toContain('<markup>');
+  });
+});
+
+describe('renderers are pure', () => {
+  it('give the same output for the same report, and do not modify it', () => {
+    const r = fixture();
+    const before = JSON.stringify(r);
+    for (const [name, render] of Object.entries(RENDERERS)) {
+      expect(render(r, { color: false }), name).toBe(render(fixture(), { color: false }));
+    }
+    expect(JSON.stringify(r)).toBe(before);
+  });
+});
+
+describe('report JSON Schema', () => {
+  it('schema/report.schema.json is what `netcheck schema report` prints', () => {
+    const file = JSON.parse(readFileSync(join(ROOT, 'schema/report.schema.json'), 'utf8'));
+    expect(file, 'regenerate with: node bin/netcheck.js schema report > schema/report.schema.json').toEqual(reportJsonSchema());
+  });
+
+  it('accepts the fixture and rejects a broken report', () => {
+    const validate = validator();
+    expect(validate(fixture()), JSON.stringify(validate.errors)).toBe(true);
+    const broken = fixture() as unknown as Record<string, Record<string, unknown>>;
+    broken.environment!.dns = { servers: 'x', source: 'somewhere' };
+    expect(validate(broken)).toBe(false);
+  });
+});
+
+describe('environment parsers', () => {
+  it('reads default routes from /proc/net/route and /proc/net/ipv6_route', () => {
+    const v4 = `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+eth0\t00000000\t0111A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0
+eth0\t0011A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0
+wg0\t00000000\t00000000\t0001\t0\t0\t50\t00000000\t0\t0\t0
+`;
+    expect(parseProcRoute(v4)).toEqual([
+      { family: 4, interface: 'wg0', metric: 50 },
+      { family: 4, interface: 'eth0', gateway: '192.168.17.1', metric: 100 },
+    ]);
+    const v6 = `00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003     eth0
+fd123456789a00000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo
+`;
+    expect(parseIpv6Route(v6)).toEqual([{ family: 6, interface: 'eth0', gateway: 'fe80::1', metric: 1024 }]);
+  });
+
+  it('reads resolv.conf and masks proxy credentials', () => {
+    expect(parseResolvConf('# x\nnameserver 10.0.0.53\nnameserver ::1 # local\nsearch corp.example lab.example\noptions ndots:2\n')).toEqual({
+      servers: ['10.0.0.53', '::1'],
+      search: ['corp.example', 'lab.example'],
+    });
+    expect(redactProxyCredentials('http://alice:s3cret@proxy:3128')).toBe('http://***:***@proxy:3128');
+    expect(redactProxyCredentials('bob@proxy:3128')).toBe('***@proxy:3128');
+    expect(redactProxyCredentials('http://proxy:3128')).toBe('http://proxy:3128');
+  });
+});
+
+describe('CLI formats on a real loopback run', () => {
+  let lab: LabServers;
+  const dir = mkdtempSync(join(tmpdir(), 'netcheck-reports-'));
+  beforeAll(async () => {
+    lab = await startLabServers();
+  });
+  afterAll(async () => lab?.close());
+
+  it('--format markdown|html|junit|json to stdout, each valid for its kind', async () => {
+    const validate = validator();
+    for (const format of ['markdown', 'html', 'junit', 'json']) {
+      const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--format', format, '-q']);
+      expect(r.code, `${format}: ${r.stderr}`).toBe(1); // the signaling line is refused on purpose
+      expect(r.stderr).toBe('');
+      if (format === 'json') {
+        const report = JSON.parse(r.stdout) as Report;
+        expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+        expect(report.environment?.node).toBe(process.version);
+        expect(report.lines.find((l) => l.id === 'signaling')!.verdict).toBe('fail');
+        expect(report.lines.find((l) => l.id === 'portal')!.verdict).toBe('pass');
+      }
+      if (format === 'markdown') expect(r.stdout).toMatch(/^# netcheck: /);
+      if (format === 'html') expect(r.stdout).toMatch(/^<!DOCTYPE html>/);
+      if (format === 'junit') expect(new XMLParser().parse(r.stdout).testsuites).toBeDefined();
+    }
+  });
+
+  it('--output picks the format from the extension and writes the file', async () => {
+    for (const [ext, start] of [['md', '# netcheck'], ['html', '<!DOCTYPE html>'], ['xml', '<?xml']] as const) {
+      const out = join(dir, `report.${ext}`);
+      const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--output', out, '-q']);
+      expect(r.code).toBe(1);
+      expect(readFileSync(out, 'utf8').startsWith(start), ext).toBe(true);
+      // The terminal still gets the readable text report.
+      expect(r.stdout).toContain('RESULT:');
+    }
+  });
+
+  it('--prometheus-textfile writes metrics that promtool accepts', async (ctx) => {
+    const out = join(dir, 'netcheck.prom');
+    const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--prometheus-textfile', out, '-q', '--format', 'json']);
+    expect(r.code).toBe(1);
+    JSON.parse(r.stdout); // stdout still carries only the JSON
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/^netcheck_probe_success\{catalog="lab-report",line="portal",kind="tcp",target="127\.0\.0\.1:\d+"\} 1$/m);
+    expect(text).toMatch(/^netcheck_probe_success\{catalog="lab-report",line="signaling",kind="tcp",target="127\.0\.0\.1:\d+"\} 0$/m);
+    expect(text).toMatch(/^netcheck_line_verdict\{catalog="lab-report",section="signaling",line="signaling",required="true",verdict="fail"\} 1$/m);
+    if (!existsSync('/usr/bin/promtool')) {
+      console.warn('SKIPPED promtool check: /usr/bin/promtool missing (apt-get install prometheus; CI installs it from .ci/apt-packages.txt)');
+      ctx.skip();
+    }
+    const check = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+
+  it('a --prometheus-textfile that cannot be written is a clear error, exit 2', async () => {
+    const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--prometheus-textfile', join(dir, 'no/such/dir/x.prom'), '-q', '--format', 'json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^netcheck: --prometheus-textfile .*ENOENT/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('`netcheck schema report` prints the published schema', () => {
+    const out = execFileSync(process.execPath, [join(ROOT, 'bin/netcheck.js'), 'schema', 'report'], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(JSON.parse(readFileSync(join(ROOT, 'schema/report.schema.json'), 'utf8')));
+  });
+});
