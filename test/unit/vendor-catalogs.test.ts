@@ -64,9 +64,12 @@ describe('netcheck plan liveperson', () => {
       expect(rs.filter((r) => r.port === 443)).toHaveLength(4);
     }
 
-    // The long-lived WebSocket on 443, to a LivePerson host.
+    // WebSockets on 443: the path to a LivePerson host, and a held WebSocket (needs a reflector:
+    // the document names no endpoint to hold one against).
     const ws = rows.filter((r) => r.line === 'websocket-443');
-    expect(ws.map((r) => `${r.host}:${r.port}`)).toEqual(['liveperson.net:443']);
+    expect(ws.map((r) => `${r.kind} ${r.host}:${r.port}`)).toEqual(['tcp liveperson.net:443']);
+    const hold = rows.filter((r) => r.line === 'websocket-hold');
+    expect(hold.map((r) => `${r.kind} ${r.skip}`)).toEqual(['ws-hold parameter --reflector not set']);
 
     // Six bot gateways: DNS drift (the name must resolve to the document's address), and the
     // inbound rule listed as skipped (the gateways connect to the customer's bots).
@@ -97,21 +100,24 @@ describe('netcheck plan liveperson', () => {
     expect(vanity).toHaveLength(2);
     for (const r of vanity) expect(r.skip).toBe('parameter --vanity-hosts not set');
 
-    // 10 ranges × 4 × 2 + 1 WebSocket + 6 × (dns + inbound) + 7 × (dns + https) + 10 + 2
-    expect(rows).toHaveLength(80 + 1 + 12 + 14 + 10 + 2);
+    // 10 ranges × 4 × 2 + 2 WebSocket + 6 × (dns + inbound) + 7 × (dns + https) + 10 + 2
+    expect(rows).toHaveLength(80 + 2 + 12 + 14 + 10 + 2);
     expect(sent).toHaveLength(80 + 1 + 6 + 14 + 10);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
   });
 
   it('takes vanity domains and a sample size; --sweep covers every IPv4 address and keeps the /32 sampled', async () => {
-    const rows = await plan('liveperson', ['--vanity-hosts', 'chat.example.com,help.example.com', '--sample', '2']);
+    const rows = await plan('liveperson', ['--vanity-hosts', 'chat.example.com,help.example.com', '--sample', '2', '--reflector', 'reflector.example.net']);
     expect(rows.filter((r) => r.line === 'vanity-domains' && !r.skip)).toHaveLength(4);
+    const hold = rows.find((r) => r.line === 'websocket-hold')!;
+    expect([hold.kind, hold.host, hold.port, hold.skip]).toEqual(['ws-hold', 'reflector.example.net', 443, undefined]);
+    expect(hold.options).toMatchObject({ hold: '15m' });
     expect(rows.filter((r) => r.sampledFrom)).toHaveLength(10 * 2 * 2);
 
     const swept = await plan('liveperson', ['--sweep']);
     for (const cidr of LP_V4) expect(swept.filter((r) => r.sampledFrom === cidr)).toHaveLength(1022 * 2);
     expect(swept.filter((r) => r.sampledFrom === LP_V6)).toHaveLength(8);
-    expect(swept).toHaveLength(9 * 1022 * 2 + 8 + 39);
+    expect(swept).toHaveLength(9 * 1022 * 2 + 8 + 40);
   });
 
   it('--sweep beyond --max-targets is refused naming the range', async () => {
