@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { CatalogError } from '../errors.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
+import { isUrlTarget, parseUrlTarget, URL_KINDS } from '../trust/url.js';
 import { CHECK_OPTION_SCHEMAS, catalogJsonSchema, type CatalogDef, type PortsValue } from './schema.js';
 
 /** Kinds whose checks address a port. */
@@ -221,6 +222,17 @@ function semanticChecks(def: CatalogDef, fail: Fail): void {
           if (p.type === 'file') hasCidr = true;
           hasName = true;
           return;
+        }
+        if (isUrlTarget(t)) {
+          // URL targets (revocation endpoints) are only meaningful to the kinds that fetch a URL.
+          const other = line.checks.find((c) => !URL_KINDS.has(c.kind));
+          if (other) fail('bad-target', tp, `'${t}' is a URL; only ${[...URL_KINDS].join(' and ')} checks take URL targets (this line also has a ${other.kind} check)`);
+          const u = parseUrlTarget(t);
+          if ('error' in u) fail('bad-target', tp, u.error);
+          return;
+        }
+        if (line.checks.some((c) => URL_KINDS.has(c.kind))) {
+          fail('bad-target', tp, `an ${line.checks.find((c) => URL_KINDS.has(c.kind))!.kind} check takes URL targets (e.g. http://ocsp.example.com), not '${t}'`);
         }
         const problem = targetProblem(t);
         if (problem) fail(problem.rule, tp, problem.message);

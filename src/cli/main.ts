@@ -111,8 +111,8 @@ async function dispatch(argv: string[]): Promise<number> {
       'one ad-hoc check, like tcping / nc / a small nmap, with the same statuses',
       (b) => runOptions(
         b
-          .positional('kind', { type: 'string', describe: 'tcp, udp, dns, http' })
-          .positional('target', { type: 'string', describe: 'HOST:PORT, HOST:80,443, CIDR:4201-4264, [v6]:port, or a name for dns' }),
+          .positional('kind', { type: 'string', describe: 'tcp, udp, dns, http, tls, ocsp, crl, …' })
+          .positional('target', { type: 'string', describe: 'HOST:PORT, HOST:80,443, CIDR:4201-4264, [v6]:port, a name for dns, a URL for ocsp/crl' }),
       )
         .option('payload', { type: 'string', describe: 'udp: datagram to send (text or hex:…)' })
         .option('expect', { type: 'string', describe: 'udp: bytes the reply must contain' })
@@ -120,6 +120,15 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('path', { type: 'string', describe: 'http: request path' })
         .option('method', { choices: ['GET', 'HEAD'] as const, describe: 'http: method' })
         .option('type', { type: 'string', array: true, describe: 'dns: record types (A, AAAA)' })
+        .option('servername', { type: 'string', describe: 'tls: SNI name (default: the host when it is a name)' })
+        .option('ca', { type: 'string', describe: 'tls: PEM file of the expected root(s), instead of the Mozilla store' })
+        .option('expect-issuer', { type: 'string', array: true, describe: 'tls: an issuer name the chain must contain (repeatable)' })
+        .option('cert', { type: 'string', describe: 'ocsp: certificate to ask about (PEM or DER); needs --issuer' })
+        .option('issuer', { type: 'string', describe: "ocsp/crl: the issuer's certificate (checks the signature)" })
+        .option('max-bytes', { type: 'number', describe: 'ocsp/crl: download cap in bytes (default 64 KiB / 20 MiB)' })
+        .example('netcheck probe tls www.example.com:443 --expect-issuer DigiCert --json', 'chain, expiry and the interception verdict')
+        .example('netcheck probe ocsp http://ocsp.example.com --cert site.pem --issuer ca.pem', 'a signed OCSP status (level 3)')
+        .example('netcheck probe crl http://crl.example.com/ca.crl --issuer ca.pem', 'a fresh, signed CRL (level 3)')
         .example('netcheck probe tcp 10.0.0.5:443', 'is TCP 443 open?')
         .example('netcheck probe udp 10.0.0.5:4201-4264 --timeout 2s', 'UDP sweep with honest states')
         .example('netcheck probe dns example.com --dns-server 10.0.0.53', 'resolve through a given server'),

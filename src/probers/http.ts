@@ -8,21 +8,33 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { DEFAULTS } from '../constants.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { hostPort } from '../util/ip.js';
+import { openTunnel, proxyFor, proxyMarks, proxyRefusal, proxySchemeOf, routeData } from '../util/proxy.js';
 import { classify, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
 
+/** Every result says how it travelled: `route: direct`, or `route: proxy` with the (redacted) proxy. */
 export const http: Prober = async (spec, ctx) => {
-  const { Agent, request } = await import('undici');
+  const o = await httpVia(spec, ctx);
+  return { ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) } };
+};
+
+const httpVia: Prober = async (spec, ctx) => {
+  const { Agent } = await import('undici');
   const scheme = spec.options.scheme === 'https' || (spec.options.scheme === undefined && spec.port === 443) ? 'https' : 'http';
+  // Through a proxy: CONNECT for https, absolute-form requests for http (as browsers do).
+  const proxy = proxyFor(ctx.proxy, scheme, spec.host, spec.port);
+  const forward = proxy && scheme === 'http' ? proxy : undefined;
+  let proxyFailure: ProbeOutcome | undefined;
   const method = spec.options.method === 'HEAD' ? 'HEAD' : 'GET';
   const path = typeof spec.options.path === 'string' ? spec.options.path : '/';
   const expectStatus = Array.isArray(spec.options.expectStatus) ? (spec.options.expectStatus as number[]) : undefined;
   const blockStatuses = Array.isArray(spec.options.blockStatuses) ? (spec.options.blockStatuses as number[]) : undefined;
 
-  const target = await resolveTarget(spec, ctx);
-  if (!target.ok) return target.outcome;
-  const { address } = target;
-  const phases: Phases = target.resolveMs === undefined ? {} : { resolveMs: ms(target.resolveMs) };
+  // Through a proxy the proxy resolves the name.
+  const target = proxy ? undefined : await resolveTarget(spec, ctx);
+  if (target && !target.ok) return target.outcome;
+  const address = target?.address ?? spec.host;
+  const phases: Phases = target?.resolveMs === undefined ? {} : { resolveMs: ms(target.resolveMs) };
   let stage: 'connect' | 'tls' | 'app' = 'connect';
   let sockets: Socket[] = [];
   let tls: { authorized: boolean; error?: string; protocol?: string | null } | undefined;
@@ -33,10 +45,7 @@ export const http: Prober = async (spec, ctx) => {
     pipelining: 0,
     connect: (opts, cb) => {
       const t0 = performance.now();
-      const raw = netConnect({ host: address, port: spec.port!, noDelay: true });
-      sockets.push(raw);
-      raw.once('error', (err) => cb(err, null));
-      raw.once('connect', () => {
+      const onConnected = (raw: Socket): void => {
         phases.connectMs = ms(performance.now() - t0);
         if (scheme === 'http') {
           stage = 'app';
@@ -61,17 +70,34 @@ export const http: Prober = async (spec, ctx) => {
           s.removeAllListeners('error');
           cb(null, s);
         });
-      });
+      };
+      if (proxy && !forward) {
+        openTunnel(proxy, spec.host, spec.port!, ctx.signal, spec.timeoutMs).then((t) => {
+          if (!t.ok) {
+            proxyFailure = t.outcome;
+            cb(Object.assign(new Error(t.outcome.reason), { code: 'NC_PROXY' }), null);
+            return;
+          }
+          sockets.push(t.socket);
+          onConnected(t.socket);
+        }, (err: Error) => cb(err, null));
+        return;
+      }
+      const raw = forward ? netConnect({ host: forward.host, port: forward.port, noDelay: true }) : netConnect({ host: address, port: spec.port!, noDelay: true });
+      sockets.push(raw);
+      raw.once('error', (err) => cb(err, null));
+      raw.once('connect', () => onConnected(raw));
     },
   });
 
   const url = `${scheme}://${hostPort(spec.host, spec.port)}${path}`;
   try {
-    const res = await request(url, {
-      dispatcher: agent,
+    const res = await agent.request({
+      origin: new URL(url).origin,
+      path: forward ? url : path,
       method,
       signal: ctx.signal,
-      headers: { 'user-agent': 'netcheck', accept: '*/*' },
+      headers: { 'user-agent': 'netcheck', accept: '*/*', ...(forward?.authorization ? { 'proxy-authorization': forward.authorization } : {}) },
       headersTimeout: spec.timeoutMs,
       bodyTimeout: spec.timeoutMs,
     });
@@ -109,6 +135,12 @@ export const http: Prober = async (spec, ctx) => {
       ...(res.headers.via ? { via: String(res.headers.via) } : {}),
       ...(tls ? { tls } : {}),
     };
+    const fromProxy = res.statusCode === 407 || ((res.statusCode === 403 || res.statusCode === 451) && proxyMarks(res.headers).length > 0 && /html/i.test(String(res.headers['content-type'] ?? '')));
+    if (fromProxy && !expectStatus?.includes(res.statusCode)) {
+      // 407 only ever comes from a proxy; a 403/451 HTML page carrying proxy headers is a proxy's block page.
+      const o = proxyRefusal(proxy, { statusCode: res.statusCode, headers: res.headers }, `${method} ${url}`);
+      return { ...o, address, phases, data: { ...data, ...o.data } };
+    }
     if (blockStatuses?.includes(res.statusCode)) {
       // A block page (403 Forbidden, 451 Unavailable For Legal Reasons): the site answered, and refused us.
       return { status: 'refused', reason: 'HTTP_BLOCKED', detail: `HTTP ${res.statusCode}: a block page (e.g. a geo-restriction) refused this network`, address, phases, data };
@@ -118,6 +150,11 @@ export const http: Prober = async (spec, ctx) => {
     }
     return { status: 'ok', reason: 'HTTP_RESPONSE', detail: `HTTP ${res.statusCode}${truncated ? ` (body capped at ${DEFAULTS.httpMaxBodyBytes} bytes)` : ''}`, address, phases, data };
   } catch (err) {
+    if (proxyFailure) return { ...proxyFailure, address, phases: { ...phases, ...proxyFailure.phases } };
+    if (forward && stage === 'connect') {
+      const o = failure(err, stage, ctx.signal.aborted, spec.timeoutMs, address, phases, tls);
+      return { ...o, reason: ctx.signal.aborted ? 'PROXY_CONNECT_TIMEOUT' : 'PROXY_CONNECT_FAILED', detail: `cannot connect to the proxy ${forward.display}: ${o.detail}` };
+    }
     return failure(err, stage, ctx.signal.aborted, spec.timeoutMs, address, phases, tls);
   } finally {
     for (const s of sockets) s.destroy();

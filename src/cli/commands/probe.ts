@@ -9,6 +9,7 @@ import { parsePorts } from '../../util/ip.js';
 import { checkRunOptions } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { makeProgress } from '../progress.js';
+import { trustProbeInput } from './probe-trust.js';
 
 /** Split `host:ports`, `[v6]:ports`, `cidr:ports`; a bare name or address has no ports. */
 export function parseProbeTarget(target: string): { host: string; ports?: string } {
@@ -24,8 +25,10 @@ export function parseProbeTarget(target: string): { host: string; ports?: string
 export async function probeCommand({ kind, target, argv }: { kind: string; target: string; argv: Record<string, unknown> }): Promise<number> {
   if (!PROBERS[kind]) throw new UsageError(`unknown probe kind '${kind}'; kinds: ${Object.keys(PROBERS).join(', ')}`);
   const o = checkRunOptions({ ...argv, control: argv.control ?? false });
-  const { host, ports } = parseProbeTarget(target);
-  if (kind !== 'dns' && ports === undefined) throw new UsageError(`${kind} needs a port: ${kind} HOST:PORT (e.g. netcheck probe ${kind} ${host}:443)`);
+  // Trust-path kinds (tls, ocsp, crl): flags checked here; ocsp/crl targets are URLs.
+  const trust = trustProbeInput(kind, target, argv);
+  const { host, ports } = trust.url ? { host: trust.url, ports: undefined } : parseProbeTarget(target);
+  if (kind !== 'dns' && !trust.url && ports === undefined) throw new UsageError(`${kind} needs a port: ${kind} HOST:PORT (e.g. netcheck probe ${kind} ${host}:443)`);
   if (ports !== undefined) {
     try {
       parsePorts(ports);
@@ -36,6 +39,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
   const check: CheckDef = { kind };
   for (const k of ['payload', 'expect', 'scheme', 'path', 'method'] as const) if (argv[k] !== undefined) check[k] = argv[k];
   if (Array.isArray(argv.type)) check.types = (argv.type as string[]).map((t) => t.toUpperCase());
+  Object.assign(check, trust.options);
   const def: CatalogDef = {
     schema: CATALOG_SCHEMA_ID,
     id: 'probe',

@@ -1,0 +1,191 @@
+/**
+ * tls: a TLS handshake with SNI, directly or through a CONNECT proxy, then a look at the chain the
+ * peer presented: each certificate (subject, issuer, SPKI hash, validity, SANs), expiry, the
+ * expected issuers, and an interception verdict (the chain leads to an unexpected root, to a root
+ * only this machine's OS store trusts, or to a known TLS-inspection product's CA).
+ *
+ * Trust failures are findings, not handshake failures: the handshake never rejects a certificate,
+ * so the chain can always be reported. Hostile peers (garbage, a stalled handshake, an absurd chain)
+ * end at the deadline or on the first malformed record, with a reason.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { analyseChain, MAX_CHAIN_CERTS, walkPeerChain } from '../trust/chain.js';
+import { customStore, mozillaStore, osStore, type RootStore } from '../trust/roots.js';
+import type { Phases, Prober, ProbeOutcome } from '../types.js';
+import { dial } from '../util/dial.js';
+import { proxyFor, routeData } from '../util/proxy.js';
+import { errorCode } from './classify.js';
+import { ms, resolveTarget } from './common.js';
+
+/** Days before expiry at which an otherwise good certificate is reported as expiring. */
+const DEFAULT_EXPIRY_WARN_DAYS = 14;
+
+/** Custom CA files are read once per run, not once per probe. */
+const caCache = new Map<string, { pem: string; store: RootStore } | { error: string }>();
+function loadCa(path: string): { pem: string; store: RootStore } | { error: string } {
+  let e = caCache.get(path);
+  if (!e) {
+    try {
+      const pem = readFileSync(path, 'utf8');
+      const store = customStore(pem);
+      e = store.certs.length ? { pem, store } : { error: `${path} holds no PEM certificate` };
+    } catch (err) {
+      e = { error: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    }
+    caCache.set(path, e);
+  }
+  return e;
+}
+
+export const tls: Prober = async (spec, ctx) => {
+  const servername = typeof spec.options.servername === 'string' ? spec.options.servername : isIP(spec.host) === 0 ? spec.host : undefined;
+  const expectIssuers = Array.isArray(spec.options.expectIssuers) ? (spec.options.expectIssuers as string[]) : undefined;
+  const warnDays = typeof spec.options.expiryWarnDays === 'number' ? spec.options.expiryWarnDays : DEFAULT_EXPIRY_WARN_DAYS;
+  let custom: { pem: string; store: RootStore } | undefined;
+  if (typeof spec.options.ca === 'string') {
+    const c = loadCa(spec.options.ca);
+    if ('error' in c) return { status: 'error', reason: 'CA_FILE_UNUSABLE', detail: c.error };
+    custom = c;
+  }
+
+  const proxy = proxyFor(ctx.proxy, 'https', spec.host, spec.port);
+  const route = routeData(proxy);
+  const phases: Phases = {};
+  let address: string | undefined;
+  if (!proxy) {
+    const target = await resolveTarget(spec, ctx);
+    if (!target.ok) return { ...target.outcome, data: { ...target.outcome.data, ...route } };
+    address = target.address;
+    if (target.resolveMs !== undefined) phases.resolveMs = ms(target.resolveMs);
+  }
+  const at = address ? { address } : {};
+
+  const d = await dial({ address: address ?? spec.host, host: spec.host, port: spec.port!, ...(proxy ? { proxy } : {}), signal: ctx.signal, timeoutMs: spec.timeoutMs });
+  if (!d.ok) return { ...d.outcome, ...at, phases: { ...phases, ...roundPhases(d.outcome.phases) }, data: { ...route, ...d.outcome.data } };
+  phases.connectMs = ms(d.connectMs + (d.tunnelMs ?? 0));
+  const via = d.via ? { via: d.via } : {};
+
+  let sock: TLSSocket | undefined;
+  const raw: Socket = d.socket;
+  const t1 = performance.now();
+  try {
+    const hs = await new Promise<{ ok: true } | { ok: false; err?: unknown; aborted?: boolean }>((resolve) => {
+      const onAbort = (): void => resolve({ ok: false, aborted: true });
+      if (ctx.signal.aborted) return onAbort();
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const s = tlsConnect({
+        socket: raw,
+        ...(servername ? { servername } : {}),
+        // Never reject here: the chain is the finding, and a rejected handshake would hide it.
+        rejectUnauthorized: false,
+        ...(custom ? { ca: custom.pem } : {}),
+        ALPNProtocols: ['h2', 'http/1.1'],
+      });
+      sock = s;
+      s.once('secureConnect', () => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve({ ok: true });
+      });
+      s.once('error', (err) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve({ ok: false, err });
+      });
+      s.once('close', () => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve({ ok: false, err: Object.assign(new Error('closed before the handshake completed'), { code: 'ECONNRESET' }) });
+      });
+    });
+    if (!hs.ok) {
+      if (hs.aborted) {
+        return { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected, but the TLS handshake did not finish within ${spec.timeoutMs}ms (the peer stalled)`, ...at, phases, data: { ...route, ...via } };
+      }
+      const f = handshakeFailure(hs.err);
+      return { ...f, ...at, phases: { ...phases, tlsMs: ms(performance.now() - t1) }, data: { ...route, ...via, ...f.data } };
+    }
+    phases.tlsMs = ms(performance.now() - t1);
+    const s = sock!;
+    const peer = s.getPeerCertificate(true) as DetailedPeerCertificate;
+    const base = { protocol: s.getProtocol(), cipher: s.getCipher()?.name, alpn: s.alpnProtocol || null, authorized: s.authorized, ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}) };
+    if (!peer || !peer.raw) {
+      return { status: 'error', reason: 'TLS_NO_CERTIFICATE', detail: 'the handshake completed without a server certificate', ...at, phases, data: { ...route, ...via, ...base } };
+    }
+    const { certs, presented } = walkPeerChain(peer);
+    const servernameChecked = servername ?? (address && isIP(spec.host) !== 0 ? spec.host : undefined);
+    const a = analyseChain(certs, presented, {
+      ...(servernameChecked ? { servername: servernameChecked } : {}),
+      ...(expectIssuers ? { expectIssuers } : {}),
+      ...(custom ? { custom: custom.store } : {}),
+      mozilla: mozillaStore(),
+      os: osStore(),
+      now: new Date(),
+    });
+    const data: Record<string, unknown> = {
+      ...route,
+      ...via,
+      ...(servername ? { servername } : {}),
+      ...base,
+      interception: a.interception,
+      interceptionReasons: a.interceptionReasons,
+      ...(a.inspectionProduct ? { inspectionProduct: a.inspectionProduct } : {}),
+      chain: a.chain,
+      chainLength: a.presented,
+      ...(a.truncated ? { chainTruncated: true } : {}),
+      anchor: a.anchor ?? null,
+      linksValid: a.linksValid,
+      leaf: a.leaf,
+      issuerMatch: a.issuerMatch,
+    };
+    return { ...verdict(a, warnDays), ...at, phases, data };
+  } finally {
+    sock?.destroy();
+    raw.destroy();
+  }
+};
+
+function roundPhases(p: Phases | undefined): Phases {
+  const out: Phases = {};
+  if (p?.connectMs !== undefined) out.connectMs = ms(p.connectMs);
+  return out;
+}
+
+/** Status and reason of a completed handshake, from the chain analysis. Worst finding first. */
+function verdict(a: ReturnType<typeof analyseChain>, warnDays: number): Pick<ProbeOutcome, 'status' | 'reason' | 'detail'> {
+  if (a.truncated) {
+    return { status: 'error', reason: 'TLS_CHAIN_TOO_LONG', detail: `the peer presented a chain of ${a.presented} certificates (more than ${MAX_CHAIN_CERTS}; real chains hold 2–4): a broken or hostile server` };
+  }
+  if (a.interception) {
+    return { status: 'error', reason: 'TLS_INTERCEPTED', detail: `TLS interception: ${a.interceptionReasons.map((r) => r.detail).join('; ')}` };
+  }
+  if (!a.linksValid) {
+    return { status: 'error', reason: 'TLS_CHAIN_BROKEN', detail: 'a certificate in the chain is not signed by the next one' };
+  }
+  if (a.leaf.expired) return { status: 'error', reason: 'TLS_CERT_EXPIRED', detail: `the server certificate expired ${-a.leaf.daysLeft} day(s) ago (${a.chain[0]!.notAfter})` };
+  if (a.leaf.notYetValid) return { status: 'error', reason: 'TLS_CERT_NOT_YET_VALID', detail: `the server certificate is valid only from ${a.chain[0]!.notBefore} (check this machine's clock)` };
+  if (a.leaf.hostnameMatch === false) return { status: 'error', reason: 'TLS_HOSTNAME_MISMATCH', detail: a.leaf.hostnameError ?? 'the certificate does not name this host' };
+  const issuer = a.anchor ? ` issued under ${a.anchor.subject} (${a.anchor.stores.join(', ')} store)` : '';
+  if (a.leaf.daysLeft < warnDays) {
+    return { status: 'ok', reason: 'TLS_CERT_EXPIRING', detail: `handshake ok${issuer}, but the certificate expires in ${a.leaf.daysLeft} day(s)` };
+  }
+  return { status: 'ok', reason: 'TLS_OK', detail: `handshake ok, chain of ${a.presented}${issuer}, no interception seen` };
+}
+
+/** Why a handshake failed, from the error Node/OpenSSL gave. */
+function handshakeFailure(err: unknown): Pick<ProbeOutcome, 'status' | 'reason' | 'detail'> & { data?: Record<string, unknown> } {
+  const code = errorCode(err) ?? 'UNKNOWN';
+  const msg = (err as Error | undefined)?.message ?? '';
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return { status: 'refused', reason: 'TLS_RESET', detail: 'the connection was reset or closed during the TLS handshake (a filtering proxy or firewall may be rejecting this SNI)' };
+  }
+  if (code === 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE' || /excessive message size/i.test(msg)) {
+    return { status: 'error', reason: 'TLS_MESSAGE_TOO_LARGE', detail: 'the peer sent a handshake message larger than TLS clients accept (an absurd certificate chain)' };
+  }
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LENGTH_MISMATCH|UNEXPECTED_RECORD|HTTP_REQUEST|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|BAD_RECORD_TYPE|UNEXPECTED_MESSAGE|BAD_PACKET/i.test(code)) {
+    return { status: 'error', reason: 'TLS_NOT_TLS', detail: `the peer did not answer with TLS (${code}): something other than a TLS server listens there, or a device answers in its place`, data: { tlsError: code } };
+  }
+  if (/ALERT/i.test(code)) {
+    return { status: 'error', reason: 'TLS_ALERT', detail: `the peer aborted the handshake with an alert (${code})`, data: { tlsError: code } };
+  }
+  return { status: 'error', reason: 'TLS_HANDSHAKE_FAILED', detail: `TLS handshake failed (${code}): ${msg}`, data: { tlsError: code } };
+}

@@ -1,0 +1,40 @@
+/**
+ * URL targets: revocation endpoints are documented as URLs (`http://crl.verisign.com`), so the
+ * kinds that fetch one (ocsp, crl) take URLs as a line's targets instead of host + ports.
+ */
+import { isIP } from 'node:net';
+
+/** Kinds whose targets are URLs. */
+export const URL_KINDS: ReadonlySet<string> = new Set(['ocsp', 'crl']);
+
+/** Does this target look like a URL (as opposed to a host, address or range)? */
+export function isUrlTarget(t: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(t);
+}
+
+export interface UrlTarget {
+  /** Normalised URL, credentials never allowed. */
+  url: string;
+  /** Host name or IP literal (without brackets). */
+  host: string;
+  port: number;
+  scheme: 'http' | 'https';
+}
+
+const HOST_RE = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?$/i;
+
+/** Parse a URL target, or say why it is not one. */
+export function parseUrlTarget(text: string): UrlTarget | { error: string } {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return { error: `'${text}' is not a valid URL` };
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return { error: `'${text}': only http:// and https:// URLs can be probed` };
+  if (u.username || u.password) return { error: `'${u.protocol}//***@${u.host}…': a URL target must not carry credentials` };
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) === 0 && !HOST_RE.test(host)) return { error: `'${text}': '${host}' is not a valid host name` };
+  const scheme = u.protocol === 'https:' ? 'https' : 'http';
+  return { url: u.href, host, port: u.port ? Number(u.port) : scheme === 'https' ? 443 : 80, scheme };
+}
