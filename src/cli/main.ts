@@ -40,6 +40,7 @@ function reportError(err: unknown): number {
 async function dispatch(argv: string[]): Promise<number> {
   const { default: yargs } = await import('yargs');
   const { runOptions, catalogOptions } = await import('./options.js');
+  const { timerOptions } = await import('./timers.js');
   let exitCode: number = EXIT.OK;
   const set = (p: Promise<number>): Promise<void> => p.then((c) => void (exitCode = c));
 
@@ -49,10 +50,11 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       '$0 [catalog]',
       'check every line of a built-in catalog (e.g. eschat)',
-      (b) => catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' })))
+      (b) => timerOptions(catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' }))))
         .example('netcheck demo', 'see a real report against a built-in lab, touching no one’s network')
         .example('netcheck eschat --signaling-port 7400', 'check the ESChat document on this network')
-        .example('netcheck eschat --signaling-port 7400 --json --output report.json', 'save the versioned JSON report'),
+        .example('netcheck eschat --signaling-port 7400 --json --output report.json', 'save the versioned JSON report')
+        .example('netcheck eschat --signaling-port 7400 --timers --reflector reflector.example.net', 'also measure the 12-minute TCP / 1-minute UDP idle timers (takes ~15 min)'),
       async (a) => {
         if (!a.catalog) {
           y.showHelp();
@@ -66,7 +68,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'run',
       'check every line of a catalog file',
-      (b) => catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' })))
+      (b) => timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' }))))
         .example('netcheck run --catalog ./my-vendor.yaml', 'check your own catalog'),
       async (a) => {
         const { runCommand } = await import('./commands/run.js');
@@ -135,6 +137,57 @@ async function dispatch(argv: string[]): Promise<number> {
       async (a) => {
         const { probeCommand } = await import('./commands/probe.js');
         await set(probeCommand({ kind: String(a.kind), target: String(a.target), argv: a }));
+      },
+    )
+    .command(
+      'reflect',
+      'run a reflector: the far end idle-timer checks need (TCP/UDP echo, WebSocket, NCR1 control protocol)',
+      (b) => b
+        .option('listen', { type: 'string', describe: 'address to bind (default 127.0.0.1; 0.0.0.0 to serve on every interface)' })
+        .option('tcp', { type: 'string', describe: 'TCP ports, e.g. 7400 or 7070,7400 (default 7070 when no port option is given)' })
+        .option('udp', { type: 'string', describe: 'UDP ports or ranges, e.g. 4201-4264 (default 7070)' })
+        .option('ws', { type: 'string', describe: 'WebSocket (ws) port(s) (default 7071)' })
+        .option('wss', { type: 'string', describe: 'WebSocket over TLS port(s); self-signed certificate unless --cert/--key' })
+        .option('cert', { type: 'string', describe: 'PEM certificate for --wss' })
+        .option('key', { type: 'string', describe: 'PEM private key for --wss' })
+        .option('secret', { type: 'string', describe: 'shared secret: clients must sign flow requests (HMAC); or env NETCHECK_REFLECTOR_SECRET' })
+        .option('max-flows', { type: 'number', describe: 'armed flows held at once (default 10000)' })
+        .option('max-flows-per-source', { type: 'number', describe: 'armed flows per source address (default 64)' })
+        .option('max-connections-per-source', { type: 'number', describe: 'TCP/WebSocket connections per source address (default 256)' })
+        .option('rate', { type: 'number', describe: 'messages per second per source address (default 20)' })
+        .option('json', { type: 'boolean', describe: 'print the startup line as JSON (bound ports, fingerprint)' })
+        .option('verbose', { alias: 'v', type: 'boolean', describe: 'log refused requests on stderr' })
+        .option('quiet', { alias: 'q', type: 'boolean' })
+        .example('netcheck reflect --listen 0.0.0.0 --tcp 7400 --udp 4201-4264 --wss 443 --secret "$S"', 'outside the customer network, on the vendor’s ports'),
+      async (a) => {
+        const { reflectCommand } = await import('./commands/reflect.js');
+        await set(reflectCommand({ argv: a }));
+      },
+    )
+    .command(
+      'idle',
+      'measure how long this path keeps idle TCP/UDP/WebSocket flows, against a netcheck reflector',
+      (b) => runOptions(b)
+        .option('reflector', { type: 'string', demandOption: true, describe: 'HOST of a `netcheck reflect` outside this network' })
+        .option('secret', { type: 'string', describe: 'the reflector’s shared secret (or env NETCHECK_REFLECTOR_SECRET)' })
+        .option('tcp-port', { type: 'number', describe: 'reflector TCP port (default 7070)' })
+        .option('udp-port', { type: 'number', describe: 'reflector UDP port (default 7070)' })
+        .option('ws-port', { type: 'number', describe: 'reflector WebSocket port: also measure a WebSocket flow' })
+        .option('wss', { type: 'boolean', describe: 'WebSocket over TLS' })
+        .option('fingerprint', { type: 'string', describe: 'pin the reflector certificate (SHA-256, printed by `netcheck reflect`)' })
+        .option('tcp-gaps', { type: 'string', describe: 'TCP idle gaps, e.g. 2m,5m,8m,11m,12.5m,15m (default: derived from --require-tcp)' })
+        .option('udp-gaps', { type: 'string', describe: 'UDP idle gaps, e.g. 20s,40s,55s,65s,90s (default: derived from --require-udp)' })
+        .option('ws-gaps', { type: 'string', describe: 'WebSocket idle gaps' })
+        .option('require-tcp', { type: 'string', describe: 'idle time a TCP flow must survive (default 12m)' })
+        .option('require-udp', { type: 'string', describe: 'idle time a UDP flow must survive (default 1m)' })
+        .option('require-ws', { type: 'string', describe: 'idle time a WebSocket must survive (default 12m)' })
+        .option('tcp', { type: 'boolean', describe: 'measure TCP (default on; --no-tcp to skip)' })
+        .option('udp', { type: 'boolean', describe: 'measure UDP (default on; --no-udp to skip)' })
+        .example('netcheck idle --reflector reflector.example.net --secret "$S"', 'ESChat-style 12m TCP / 1m UDP (takes ~15 min)')
+        .example('netcheck idle --reflector 10.0.0.9 --tcp-gaps 3s,6s,9s --udp-gaps 2s,4s --require-tcp 8s --require-udp 3s --json', 'a quick lab run'),
+      async (a) => {
+        const { idleCommand } = await import('./commands/idle.js');
+        await set(idleCommand({ argv: a }));
       },
     )
     .command(

@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import { TIMER_FLAGS } from './timers.js';
 import { proxySettings, type ProxySettings } from '../util/proxy.js';
 
 export function runOptions<T>(y: Argv<T>) {
@@ -43,6 +44,8 @@ export function catalogOptions<T>(y: Argv<T>) {
 
 /** Options every yargs command defines; anything else on a catalog command is a catalog parameter. */
 const KNOWN = new Set([
+  // Idle timers against a reflector (issue 3).
+  ...TIMER_FLAGS,
   '_', '$0', 'catalog', 'json', 'format', 'output', 'o', 'timeout', 'concurrency', 'per-host', 'dns-server', 'control',
   'ipv4', 'ipv6', '4', '6', 'udp-recheck', 'verbose', 'v', 'quiet', 'q', 'color', 'param', 'sweep', 'sample',
   'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback', 'proxy', 'compare-direct', 'ip-ranges', 'fetch-ip-ranges', 'nft-table',

@@ -460,7 +460,8 @@ export async function runIdleCheck(spec: ProbeSpec, ctx: ProbeContext, protocol:
   const opts = idleOptions(protocol, spec.options);
   const flows: IdleFlowResult[] = opts.gapsMs.map((gapMs, i) => ({ id: `f${i + 1}`, protocol, gapMs, state: 'pending', survived: null, reason: 'STARTING', detail: 'not started' }));
   const startedAt = Date.now();
-  const endsAt = startedAt + Math.max(...opts.gapsMs) + opts.graceMs + opts.backWaitMs + opts.setupMs;
+  // When the last gap ends (set-up and the answer add a few seconds at most).
+  const endsAt = startedAt + Math.max(...opts.gapsMs);
   const report = (): void => {
     ctx.progress?.({
       id: spec.id,

@@ -6,6 +6,7 @@ import type { Plan, PlanLine } from '../catalog/expand.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import { formatPorts, hostPort } from '../util/ip.js';
+import { TIMER_KINDS, timerResults } from './timers.js';
 
 export interface BuildInput {
   plan: Plan;
@@ -179,6 +180,13 @@ export function buildReport(input: BuildInput): Report {
     requiredInconclusive: 0,
     probes: results.length,
   };
+  // A document timer that was measured counts like a required line: a path that forgets idle flows
+  // sooner than the document requires fails the run (exit 1).
+  const timers = plan.catalog.timers?.length ? timerResults(plan.catalog.timers, results, input.interrupted) : [];
+  for (const t of timers) {
+    if (t.verdict === 'fail') summary.requiredFailing++;
+    if (t.verdict === 'inconclusive') summary.requiredInconclusive++;
+  }
   for (const l of lines) {
     summary.verdicts[l.verdict]++;
     if (l.required && (l.verdict === 'fail' || l.verdict === 'partial')) summary.requiredFailing++;
@@ -217,7 +225,7 @@ export function buildReport(input: BuildInput): Report {
     probes: results,
     ...(plan.notApplicable.length ? { notApplicable: plan.notApplicable } : {}),
     ...(plan.catalog.timers?.length
-      ? { timers: plan.catalog.timers.map((t) => ({ id: t.id, protocol: t.protocol, seconds: t.seconds, description: t.description, checked: false as const })) }
+      ? { timers }
       : {}),
   };
 }
@@ -227,7 +235,8 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
   if (input.interrupted) {
     out.push({ code: 'INTERRUPTED', severity: 'warning', message: `interrupted: ${results.length} of ${input.plan.probes.length} probes finished; lines without results are inconclusive` });
   }
-  const network = results.filter((r) => r.status !== 'skipped' && !r.internal);
+  // Idle-timer statuses speak of timers (a flow forgotten), not of reachability.
+  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !TIMER_KINDS.has(r.kind));
   // One destination that refuses is that destination's problem; many that all fail is the network's.
   const destinations = new Set(network.map((r) => r.address ?? r.host));
   if (destinations.size >= 2 && !network.some((r) => r.status === 'ok')) {

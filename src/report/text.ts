@@ -72,8 +72,23 @@ export function renderText(report: Report, opts: TextOptions): string {
     for (const n of report.notApplicable) out.push(c.dim(`  ${n.id}: ${n.reason}`));
     out.push('');
   }
-  if (report.timers?.length) {
-    out.push(c.dim(`Timers in the document (not measured by this run): ${report.timers.map((t) => `${t.protocol.toUpperCase()} ${formatDuration(t.seconds * 1000)}`).join(', ')}`));
+  const measured = (report.timers ?? []).filter((t) => t.checked);
+  if (measured.length) {
+    out.push(c.bold.underline('Idle timers') + c.dim('  [measured against a netcheck reflector]'));
+    for (const t of measured) {
+      const need = t.requireMs !== undefined ? formatDuration(t.requireMs) : formatDuration(t.seconds * 1000);
+      out.push(`  ${verdictMark[t.verdict ?? 'inconclusive']} ${t.description}${c.dim(` (${t.protocol.toUpperCase()} ${need}${t.target ? ` via ${t.target}` : ''})`)}`);
+      out.push(c.dim(`      ${t.reason ?? ''}`));
+      for (const f of t.flows ?? []) {
+        const state = f.state === 'survived' ? c.green('survived') : f.state === 'lost' ? c.red(`lost (${f.lost})`) : c.cyan(f.state);
+        out.push(`      idle ${formatDuration(f.gapMs).padEnd(7)} ${state}${c.dim(` — ${f.detail}`)}`);
+      }
+    }
+    out.push('');
+  }
+  const unmeasured = (report.timers ?? []).filter((t) => !t.checked);
+  if (unmeasured.length) {
+    out.push(c.dim(`Timers in the document (not measured by this run; add --timers --reflector HOST): ${unmeasured.map((t) => `${t.protocol.toUpperCase()} ${formatDuration(t.seconds * 1000)}`).join(', ')}`));
   }
   const st = Object.entries(s.statuses).map(([k, v]) => `${v} ${k}`).join(', ');
   out.push(c.dim(`probes: ${st}`));

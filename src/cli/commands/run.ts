@@ -5,6 +5,7 @@ import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { makeProgress } from '../progress.js';
+import { addTimerChecks, makeTimerProgress, timerNotice, timerPlanFromArgv } from '../timers.js';
 
 export interface RunCommandInput {
   catalog: string;
@@ -25,6 +26,11 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
     ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
     ...(awsIpRanges ? { awsIpRanges } : {}),
   });
+  // --timers: the document's idle timers, measured against a reflector (minutes; said up front).
+  const timerPlan = timerPlanFromArgv(argv);
+  const timerRun = timerPlan ? addTimerChecks(plan, timerPlan) : undefined;
+  if (timerRun && timerPlan && !o.quiet) process.stderr.write(timerNotice(plan, timerRun.runMs, timerPlan.reflector));
+  const timerProgress = makeTimerProgress(o.quiet || !timerRun);
   const progress = makeProgress(cat.def.id, o.quiet);
   const signals = interruptControllers(o.quiet);
   try {
@@ -33,8 +39,10 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
       stopSignal: signals.stop.signal,
       hardSignal: signals.hard.signal,
       onResult: progress.onResult,
+      ...(timerRun ? { onProgress: timerProgress.onProgress, ...(timerRun.secret !== undefined ? { reflectorSecret: timerRun.secret } : {}) } : {}),
     });
     progress.end();
+    timerProgress.end();
     await emitReport(report, o);
     return exitCodeFor(report);
   } finally {

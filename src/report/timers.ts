@@ -1,0 +1,37 @@
+/**
+ * The Report's `timers`: each document timer with what its idle-timer probe measured (bracket,
+ * verdict, flows), or `checked: false` when the run did not measure it. Pure.
+ */
+import type { TimerDef } from '../catalog/schema.js';
+import { timerLineId } from '../catalog/timers.js';
+import type { IdleCheckData, ProbeResult, TimerResult, Verdict } from '../types.js';
+import { hostPort } from '../util/ip.js';
+
+/** Kinds that measure idle timers: their statuses speak of timers, not of reachability. */
+export const TIMER_KINDS: ReadonlySet<string> = new Set(['tcp-idle', 'udp-idle', 'ws-idle', 'ws-hold']);
+
+/** One entry per catalog timer. */
+export function timerResults(timers: TimerDef[], results: ProbeResult[], interrupted: boolean): TimerResult[] {
+  return timers.map((t) => {
+    const base: TimerResult = { id: t.id, protocol: t.protocol, seconds: t.seconds, description: t.description, checked: false };
+    const r = results.find((p) => p.line === timerLineId(t.id));
+    if (!r) return interrupted ? { ...base, note: 'the run was interrupted before this timer was checked' } : base;
+    const d = r.data as unknown as IdleCheckData | undefined;
+    if (!d || !Array.isArray(d.flows)) {
+      const verdict: Verdict = 'inconclusive';
+      return { ...base, checked: true, probe: r.id, target: hostPort(r.host, r.port), verdict, reason: r.detail ?? r.reason };
+    }
+    return {
+      ...base,
+      checked: true,
+      probe: r.id,
+      target: hostPort(r.host, r.port),
+      verdict: d.verdict,
+      reason: d.verdictReason,
+      requireMs: d.requireMs,
+      mode: d.mode,
+      bracket: d.bracket,
+      flows: d.flows,
+    };
+  });
+}
