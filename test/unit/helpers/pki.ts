@@ -117,7 +117,7 @@ export class Pki {
       ...revoked.map((c) => `R\t${exp}\t${past},keyCompromise\t${c.serialHex}\tunknown\t${c.subject}`),
     ];
     const p = this.file(name);
-    writeFileSync(p, lines.join('\n') + '\n');
+    writeFileSync(p, lines.length ? lines.join('\n') + '\n' : '');
     writeFileSync(`${p}.attr`, 'unique_subject = no\n');
     return p;
   }
