@@ -1,0 +1,247 @@
+/**
+ * Issue 5's checks against real Debian daemons the test starts on loopback:
+ * - DNS drift: dnsmasq answers for names paired with addresses (test/fixtures/lab/dns-drift.yaml);
+ * - egress discovery: coturn's STUN server answers RFC 5389 Binding requests;
+ * - Commversion's checks (ban list, geo-block page, STUN) through the CLI, on loopback stand-ins.
+ * Nothing leaves 127.0.0.1. Missing daemons skip loudly (CI installs them: .ci/apt-packages.txt).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseStunResponse, stunBindingRequest, STUN_MAGIC_COOKIE } from '../../src/probers/stun.js';
+import { runCli } from '../helpers/cli.js';
+
+const which = (names: string[]): string | undefined => names.find((p) => existsSync(p));
+const DNSMASQ = which(['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq']);
+const TURNSERVER = which(['/usr/bin/turnserver', '/usr/sbin/turnserver']);
+if (!DNSMASQ) console.warn('SKIPPED: DNS drift tests need dnsmasq (apt-get install -y --no-install-recommends dnsmasq-base)');
+if (!TURNSERVER) console.warn('SKIPPED: STUN tests need coturn (apt-get install -y --no-install-recommends coturn)');
+
+const tmp = mkdtempSync(join(tmpdir(), 'nc-daemons-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A UDP port free right now (bound, then released) for a daemon that cannot take port 0. */
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Start a daemon; resolve once `ready()` says it answers. */
+async function startDaemon(argv: string[], ready: () => Promise<boolean>): Promise<ChildProcess> {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${argv[0]} exited: ${log}`);
+    if (await ready()) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${argv[0]} did not become ready: ${log}`);
+}
+
+/** One raw STUN exchange, for readiness (the prober under test is not used to wait for its own server). */
+function stunAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const tid = Buffer.alloc(12, 7);
+    const t = setTimeout(() => {
+      s.close();
+      resolve(false);
+    }, 300);
+    s.on('error', () => undefined);
+    s.on('message', (m) => {
+      clearTimeout(t);
+      s.close();
+      resolve(m.length >= 20);
+    });
+    s.send(stunBindingRequest(tid), port, '127.0.0.1');
+  });
+}
+
+interface Probe {
+  line: string;
+  status: string;
+  reason: string;
+  data?: Record<string, unknown>;
+}
+interface Report {
+  probes: Probe[];
+  lines: { id: string; verdict: string; reason: string }[];
+}
+
+describe.skipIf(!DNSMASQ)('DNS drift against a real dnsmasq', () => {
+  let port = 0;
+  beforeAll(async () => {
+    port = await freeUdpPort();
+    await startDaemon(
+      [
+        DNSMASQ!, '--no-daemon', '--no-resolv', '--no-hosts', '--port', String(port), '--listen-address', '127.0.0.1', '--bind-interfaces',
+        `--pid-file=${join(tmp, 'dnsmasq.pid')}`,
+        '--address=/gw1.lab.test/192.0.2.10',
+        // The gateway "moved": DNS now says 192.0.2.99, the document says 192.0.2.20.
+        '--address=/gw2.lab.test/192.0.2.99',
+        '--address=/www.lab.test/198.51.100.7',
+        '--host-record=cdn.lab.test,198.51.100.8',
+        '--host-record=cdn.lab.test,203.0.113.50',
+      ],
+      async () => {
+        const r = await runCli(['probe', 'dns', 'gw1.lab.test', '--type', 'A', '--dns-server', `127.0.0.1:${port}`, '--json', '--timeout', '1s']);
+        return r.stdout.includes('"RESOLVED"');
+      },
+    );
+  });
+
+  it('flags names whose answers leave the documented addresses, and passes the rest', async () => {
+    const r = await runCli(['run', '--catalog', 'test/fixtures/lab/dns-drift.yaml', '--dns-server', `127.0.0.1:${port}`, '--no-control', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.stdout) as Report;
+    const by = (line: string): Probe => rep.probes.find((p) => p.line === line)!;
+    expect([by('gw-same').status, by('gw-same').reason]).toEqual(['ok', 'RESOLVED']);
+    expect([by('gw-moved').status, by('gw-moved').reason]).toEqual(['ok', 'DNS_DRIFT']);
+    expect(by('gw-moved').data!.drift).toEqual(['192.0.2.99']);
+    expect(by('domain-in-range').reason).toBe('RESOLVED');
+    expect(by('domain-partly-out').reason).toBe('DNS_DRIFT');
+    expect(by('domain-partly-out').data!.drift).toEqual(['203.0.113.50']);
+    // The line's reason carries the drift, so the text report shows it without --verbose.
+    const moved = rep.lines.find((l) => l.id === 'gw-moved')!;
+    expect(moved.verdict).toBe('pass');
+    expect(moved.reason).toContain('DNS drift: gw2.lab.test → 192.0.2.99');
+    expect(rep.lines.find((l) => l.id === 'gw-same')!.reason).not.toContain('drift');
+  });
+});
+
+describe('STUN messages (RFC 5389)', () => {
+  it('decodes XOR-MAPPED-ADDRESS for IPv4 and IPv6, and ignores other transactions', () => {
+    const tid = Buffer.from('0102030405060708090a0b0c', 'hex');
+    const build = (family: 4 | 6, addr: Buffer, port: number): Buffer => {
+      const key = Buffer.concat([Buffer.from([0x21, 0x12, 0xa4, 0x42]), tid]);
+      const x = Buffer.from(addr.map((b, i) => b ^ key[i]!));
+      const attr = Buffer.alloc(4 + 4 + x.length);
+      attr.writeUInt16BE(0x0020, 0);
+      attr.writeUInt16BE(4 + x.length, 2);
+      attr[5] = family === 4 ? 1 : 2;
+      attr.writeUInt16BE(port ^ (STUN_MAGIC_COOKIE >>> 16), 6);
+      x.copy(attr, 8);
+      const h = Buffer.alloc(20);
+      h.writeUInt16BE(0x0101, 0);
+      h.writeUInt16BE(attr.length, 2);
+      h.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+      tid.copy(h, 8);
+      return Buffer.concat([h, attr]);
+    };
+    const v4 = parseStunResponse(build(4, Buffer.from([198, 51, 100, 23]), 40123), tid);
+    expect(v4).toMatchObject({ type: 'success', mapped: { address: '198.51.100.23', port: 40123, family: 4, attribute: 'XOR-MAPPED-ADDRESS' } });
+    const v6 = parseStunResponse(build(6, Buffer.from('20010db8000000000000000000000042', 'hex'), 3478), tid);
+    expect(v6).toMatchObject({ mapped: { address: '2001:db8::42', port: 3478, family: 6 } });
+    expect(parseStunResponse(build(4, Buffer.from([1, 2, 3, 4]), 1), Buffer.alloc(12))).toBeUndefined();
+  });
+});
+
+describe.skipIf(!TURNSERVER)('egress discovery against a real STUN server (coturn)', () => {
+  let port = 0;
+  beforeAll(async () => {
+    port = await freeUdpPort();
+    await startDaemon(
+      [TURNSERVER!, '-n', '--stun-only', '--listening-ip', '127.0.0.1', '--listening-port', String(port), '--no-tls', '--no-dtls', '--no-cli', '--log-file', 'stdout', '--pidfile', join(tmp, 'turn.pid')],
+      () => stunAnswers(port),
+    );
+  });
+
+  it('reports the mapped address and port the server saw', async () => {
+    const r = await runCli(['probe', 'stun', `127.0.0.1:${port}`, '--json']);
+    expect(r.code).toBe(0);
+    const p = (JSON.parse(r.stdout) as Report).probes[0]!;
+    expect([p.status, p.reason]).toEqual(['ok', 'STUN_MAPPED']);
+    expect(p.data!.mappedAddress).toBe('127.0.0.1');
+    // On loopback there is no NAT: the server saw our own socket's port.
+    expect(p.data!.mappedPort).toBe(p.data!.localPort);
+    expect(p.data!.attribute).toBe('XOR-MAPPED-ADDRESS');
+    expect(String(p.data!.software)).toMatch(/Coturn/i);
+  });
+
+  it('no STUN server: refused when the port is closed, open|filtered when a server stays silent', async () => {
+    const closed = await freeUdpPort();
+    const r = await runCli(['probe', 'stun', `127.0.0.1:${closed}`, '--json', '--timeout', '1s']);
+    expect((JSON.parse(r.stdout) as Report).probes[0]).toMatchObject({ status: 'refused', reason: 'ECONNREFUSED' });
+    const silent = createSocket('udp4');
+    await new Promise<void>((res) => silent.bind(0, '127.0.0.1', res));
+    try {
+      const t0 = Date.now();
+      const s = await runCli(['probe', 'stun', `127.0.0.1:${silent.address().port}`, '--json', '--timeout', '1200ms']);
+      const p = (JSON.parse(s.stdout) as Report).probes[0]!;
+      expect([p.status, p.reason]).toEqual(['open|filtered', 'STUN_NO_REPLY']);
+      // RFC 5389 retransmissions within the deadline: sent at 0 and 500 ms.
+      expect(p.data!.sends).toBe(2);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1200);
+    } finally {
+      silent.close();
+    }
+  });
+
+  describe("Commversion's checks through the CLI (loopback stand-ins)", () => {
+    let site: Server;
+    let sitePort = 0;
+    let block = 0;
+    beforeAll(async () => {
+      site = createServer((req, res) => {
+        res.statusCode = block || 200;
+        res.end(block ? 'Access denied in your region' : 'welcome');
+      });
+      await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+      sitePort = (site.address() as AddressInfo).port;
+    });
+    afterAll(() => new Promise<void>((r) => site.close(() => r())));
+
+    const run = async (extra: string[]): Promise<{ code: number | null; rep: Report }> => {
+      const r = await runCli(['run', '--catalog', 'test/fixtures/lab/commversion-loopback.yaml', '--site-port', String(sitePort), '--stun-port', String(port), '--no-control', '--json', '--quiet', ...extra]);
+      return { code: r.code, rep: JSON.parse(r.stdout) as Report };
+    };
+
+    it('site open, egress discovered, ban list disjoint: exit 0', async () => {
+      writeFileSync(join(tmp, 'banned.txt'), '203.0.113.7\n203.0.113.64/28\n');
+      writeFileSync(join(tmp, 'office.txt'), '198.51.100.0/28\n');
+      writeFileSync(join(tmp, 'platform.txt'), '192.0.2.10\n');
+      block = 0;
+      const { code, rep } = await run(['--banned-ips', join(tmp, 'banned.txt'), '--office-ips', join(tmp, 'office.txt'), '--platform-ips', join(tmp, 'platform.txt')]);
+      expect(rep.probes.map((p) => `${p.line} ${p.status} ${p.reason}`).sort()).toEqual([
+        'banned-ips ok NO_OVERLAP',
+        'banned-ips ok NO_OVERLAP',
+        'client-site ok HTTP_RESPONSE',
+        'egress-address ok STUN_MAPPED',
+      ]);
+      expect(rep.probes.find((p) => p.line === 'egress-address')!.data!.mappedAddress).toBe('127.0.0.1');
+      expect(code).toBe(0);
+    });
+
+    for (const status of [403, 451]) {
+      it(`a ${status} block page is refused (HTTP_BLOCKED), and a ban on our own office fails the list`, async () => {
+        writeFileSync(join(tmp, 'banned2.txt'), '203.0.113.7\n198.51.100.5\n');
+        block = status;
+        const { code, rep } = await run(['--banned-ips', join(tmp, 'banned2.txt'), '--office-ips', join(tmp, 'office.txt')]);
+        const site = rep.probes.find((p) => p.line === 'client-site')!;
+        expect([site.status, site.reason, site.data!.httpStatus]).toEqual(['refused', 'HTTP_BLOCKED', status]);
+        const lists = rep.probes.filter((p) => p.line === 'banned-ips');
+        expect(lists.map((p) => p.reason)).toEqual(['NO_OVERLAP', 'LIST_OVERLAP']);
+        expect(lists[1]!.data!.overlaps).toEqual([{ param: 'office-ips', file: join(tmp, 'office.txt'), line: 1, value: '198.51.100.0/28' }]);
+        expect(rep.lines.find((l) => l.id === 'client-site')!.verdict).toBe('fail');
+        expect(rep.lines.find((l) => l.id === 'banned-ips')!.verdict).toBe('partial');
+        expect(code).toBe(1);
+      });
+    }
+  });
+});
