@@ -151,11 +151,15 @@ export function buildReport(input: BuildInput): Report {
   const lines: LineResult[] = plan.lines.map((pl) => {
     const rs = byLine.get(pl.id) ?? [];
     const policy = pl.def.expect ?? (pl.sampling.some((s) => s.strategy !== 'all') ? 'any' : 'all');
-    const { verdict, reason } =
+    const { verdict, reason: baseReason } =
       rs.length === 0 && input.interrupted
         ? { verdict: 'inconclusive' as Verdict, reason: 'not checked: the run was interrupted first' }
         : lineVerdict(rs, policy, controlConnected);
     const rem = remediation(pl, rs, verdict);
+    // DNS drift: the name resolves, but not (only) to what the document pairs it with. Not a failure
+    // (a CDN may serve it), but an address-based firewall built from the document would block it.
+    const drift = rs.filter((r) => r.reason === 'DNS_DRIFT').map((r) => `${r.host} → ${((r.data?.drift as string[] | undefined) ?? []).join(', ')}`);
+    const reason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
     return {
       id: pl.id,
       section: pl.section.id,
