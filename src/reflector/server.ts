@@ -475,10 +475,12 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
     }
     const wsServe = async (port: number, tls?: { cert: string; key: string }): Promise<number> => {
       const onRequest = (_req: IncomingMessage, res: import('node:http').ServerResponse): void => {
-        // Smaller than any HTTP request that could have caused it.
-        res.socket?.end('HTTP/1.1 426 Upgrade Required\r\nConnection: close\r\n\r\n');
+        // 17 bytes: smaller than any HTTP request that could have caused it (no amplification).
+        res.socket?.end('HTTP/1.1 426 \r\n\r\n');
       };
       const srv = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);
+      // Node's default answer to a malformed request (400 + headers) can exceed the request: just close.
+      srv.on('clientError', (_err: Error, sock: import('node:stream').Duplex) => sock.destroy());
       srv.on('connection', (s: Socket) => {
         liveSockets.add(s);
         s.once('close', () => liveSockets.delete(s));
