@@ -72,12 +72,19 @@ export class Webhook {
         const wait = Math.min(this.o.backoffMs * 2 ** (attempt - 1), this.o.maxBackoffMs ?? 60_000);
         if (!(await sleep(wait, this.closed.signal))) return { ok: false, detail: 'daemon stopping' };
       }
+      // One controller with a plain timer, not AbortSignal.any([AbortSignal.timeout(…), …]): on
+      // Node 20 the combined signal holds its sources weakly, and a collected timeout signal never
+      // fires — seen here as a hung webhook that was never abandoned under GC pressure.
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(new DOMException('webhook attempt timed out', 'TimeoutError')), this.o.timeoutMs);
+      const onClose = (): void => ac.abort(this.closed.signal.reason);
+      this.closed.signal.addEventListener('abort', onClose, { once: true });
       try {
         const res = await fetch(this.o.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': `netcheck/${version()}` },
           body,
-          signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.closed.signal]),
+          signal: ac.signal,
         });
         await res.body?.cancel().catch(() => undefined);
         if (res.ok) return { ok: true, detail: `HTTP ${res.status} after ${attempt + 1} attempt(s)` };
@@ -88,6 +95,9 @@ export class Webhook {
         const e = err as Error & { cause?: { code?: string } };
         detail = e.name === 'TimeoutError' ? `no answer within ${this.o.timeoutMs}ms` : (e.cause?.code ?? e.name);
         if (this.closed.signal.aborted) return { ok: false, detail: 'daemon stopping' };
+      } finally {
+        clearTimeout(timer);
+        this.closed.signal.removeEventListener('abort', onClose);
       }
     }
     return { ok: false, detail };
