@@ -221,6 +221,8 @@ async function runFlow(open: () => Promise<OpenResult>, id: string, gapMs: numbe
           if (e === 'timeout') break;
           if (e === 'aborted' || e.type !== 'message') return e;
           if (e.msg.verb === verb || e.msg.verb === 'ERR') return e;
+          // Our own request coming back: an echo server, not a reflector.
+          if (e.msg.verb === 'HELLO' || e.msg.verb === 'ARM' || e.msg.verb === 'BACK') return { type: 'data' };
           // Anything else (a late duplicate) is ignored.
         }
       }
