@@ -112,6 +112,13 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     control = a.control;
   }
   const dnsServers = (a['dns-server'] as string[] | undefined)?.map(String);
+  for (const d of dnsServers ?? []) {
+    // yargs arrays swallow number-like flags (`--dns-server 10.0.0.53 -4` takes '-4'): catch it here,
+    // not as a resolver stack trace.
+    if (!/^(\[[0-9a-fA-F:.]+\](:\d+)?|[0-9a-fA-F:]+|[0-9.]+(:\d+)?)$/.test(d)) {
+      throw new UsageError(`--dns-server '${d}': use an IP address with an optional port (e.g. --dns-server 10.0.0.53 or 127.0.0.1:5353); put flags such as -4 before --dns-server`);
+    }
+  }
   const udpRecheck = a['udp-recheck'] !== undefined ? parseDuration(String(a['udp-recheck']), '--udp-recheck') : undefined;
   if (a.proxy !== undefined && (typeof a.proxy !== 'string' || a.proxy === '')) throw new UsageError('--proxy needs a URL (e.g. --proxy http://proxy.example:3128)');
   const proxy = proxySettings(a.proxy as string | undefined, process.env, !!a['compare-direct']);

@@ -57,7 +57,9 @@ export function hasIpv6Route(addr: string, routes = ipv6Routes()): boolean {
 function noIpv6Route(o: ProbeOutcome, address: string): ProbeOutcome {
   if (isIP(address) !== 6) return o;
   const noV6Stack = o.reason === 'EAFNOSUPPORT';
-  if (!noV6Stack && !(o.reason === 'ENETUNREACH' && !hasIpv6Route(address))) return o;
+  // A host without IPv6 fails with ENETUNREACH (an address but no route) or EADDRNOTAVAIL (no
+  // address to send from); either way only when the routing table has no route there.
+  if (!noV6Stack && !((o.reason === 'ENETUNREACH' || o.reason === 'EADDRNOTAVAIL') && !hasIpv6Route(address))) return o;
   return {
     ...o,
     status: 'skipped',
