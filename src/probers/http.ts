@@ -91,6 +91,13 @@ const httpVia: Prober = async (spec, ctx) => {
   });
 
   const url = `${scheme}://${hostPort(spec.host, spec.port)}${path}`;
+  // undici waits for our connector's callback even after the request is aborted, and a connect to a
+  // firewall that drops SYNs only gives up after the kernel's ~2 min of retries: at the deadline,
+  // fail the sockets so the callback fires and the probe ends on time (seen in the issue-5 lab test).
+  const failSockets = (): void => {
+    for (const s of sockets) s.destroy(Object.assign(new Error('probe deadline'), { code: 'ETIMEDOUT' }));
+  };
+  ctx.signal.addEventListener('abort', failSockets, { once: true });
   try {
     const res = await agent.request({
       origin: new URL(url).origin,
@@ -157,6 +164,7 @@ const httpVia: Prober = async (spec, ctx) => {
     }
     return failure(err, stage, ctx.signal.aborted, spec.timeoutMs, address, phases, tls);
   } finally {
+    ctx.signal.removeEventListener('abort', failSockets);
     for (const s of sockets) s.destroy();
     sockets = [];
     agent.destroy().catch(() => undefined);
