@@ -8,7 +8,7 @@ import { dns } from './dns.js';
 import { http } from './http.js';
 import { ipList } from './ipList.js';
 import { ocsp } from './ocsp.js';
-import { compareDirect, perAddress } from './paths.js';
+import { compareDirect, perAddress, withRoute } from './paths.js';
 import { stun } from './stun.js';
 import { tcp } from './tcp.js';
 import { tls } from './tls.js';
@@ -32,6 +32,6 @@ export const PROBERS: Record<string, Prober> = {
   'ip-list': ipList,
   'tcp-idle': tcpIdle,
   'udp-idle': udpIdle,
-  'ws-idle': wsIdle,
-  'ws-hold': wsHold,
+  'ws-idle': withRoute(wsIdle),
+  'ws-hold': withRoute(wsHold),
 };

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ProbeContext, ProbeOutcome, Prober, ResolvedAddress, Status } from '../types.js';
 import { ipToBigInt } from '../util/ip.js';
-import { proxyFor, proxySchemeOf } from '../util/proxy.js';
+import { proxyFor, proxySchemeOf, routeData } from '../util/proxy.js';
 import { ms } from './common.js';
 
 /** A name resolving to more addresses than this is probed on the first ones only (and says so). */
@@ -153,5 +153,13 @@ export function compareDirect(inner: Prober): Prober {
         },
       },
     };
+  };
+}
+
+/** Add `route` (direct, or proxy with the redacted proxy) to a kind's results (for kinds that do not add it themselves). */
+export function withRoute(inner: Prober): Prober {
+  return async (spec, ctx) => {
+    const o = await inner(spec, ctx);
+    return { ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) } };
   };
 }

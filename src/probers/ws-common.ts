@@ -11,6 +11,8 @@ import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
 import { classify, errorCode } from './classify.js';
 import { resolveTarget } from './common.js';
+import { proxyFor } from '../util/proxy.js';
+import { tunnelAgent } from '../util/proxy-agent.js';
 
 export interface WsOpened {
   ok: true;
@@ -30,19 +32,34 @@ export function wsUrlParts(spec: ProbeSpec): { tls: boolean; path: string; pin?:
 
 /** Connect; an outcome explains any failure (classified like the other probers). */
 export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutMs: number): Promise<WsOpened | { ok: false; outcome: ProbeOutcome }> {
-  const target = await resolveTarget(spec, ctx);
-  if (!target.ok) return target;
-  const { address } = target;
+  // Through a proxy (issue 4): a CONNECT tunnel for ws:// and wss:// alike, and the proxy resolves the name.
+  const proxy = proxyFor(ctx.proxy, 'https', spec.host, spec.port);
+  const target = proxy ? undefined : await resolveTarget(spec, ctx);
+  if (target && !target.ok) return target;
+  const address = target?.address ?? spec.host;
   const { tls, path, pin } = wsUrlParts(spec);
   const want = pin ? normaliseFingerprint(pin) : undefined;
   if (pin && !want) return { ok: false, outcome: { status: 'error', reason: 'BAD_FINGERPRINT', detail: `'${pin}' is not a SHA-256 fingerprint (64 hex digits)` } };
   const hostHeader = isIP(spec.host) === 6 ? `[${spec.host}]` : spec.host;
   const addrInUrl = isIP(address) === 6 ? `[${address}]` : address;
   const url = `${tls ? 'wss' : 'ws'}://${addrInUrl}:${spec.port}${path}`;
+  let proxyFailure: ProbeOutcome | undefined;
+  const agent = proxy
+    ? tunnelAgent({
+        proxy,
+        host: spec.host,
+        port: spec.port!,
+        ...(tls ? { tls: { ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}), rejectUnauthorized: !want } } : {}),
+        signal: ctx.signal,
+        timeoutMs,
+        onProxyFailure: (o) => (proxyFailure = o),
+      })
+    : undefined;
   return new Promise((resolve) => {
     let done = false;
     let pinFailed: string | undefined;
     const ws = new WebSocket(url, {
+      ...(agent ? { agent } : {}),
       perMessageDeflate: false,
       handshakeTimeout: timeoutMs,
       headers: { Host: `${hostHeader}:${spec.port}` },
@@ -79,6 +96,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       finish({ ok: false, outcome: { status: 'error', reason: 'WS_UPGRADE_REFUSED', detail: `the server answered the WebSocket upgrade with HTTP ${res.statusCode}` } });
     });
     ws.once('error', (err) => {
+      if (proxyFailure) return finish({ ok: false, outcome: proxyFailure });
       const code = errorCode(err);
       if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
         finish({ ok: false, outcome: { status: 'error', reason: 'TLS_UNTRUSTED', detail: `TLS certificate not trusted (${code}); for a reflector with a self-signed certificate, pin its fingerprint` } });

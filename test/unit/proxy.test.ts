@@ -4,11 +4,17 @@
  * credential redaction everywhere, and — in network namespaces with a real firewall — a network
  * where only the proxy gets out: probes work through it and fail with a clear reason without it.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
+import { PROBERS } from '../../src/probers/index.js';
 import { noProxyMatches, parseProxyUrl, proxySettings, redactText } from '../../src/util/proxy.js';
 import { Pki, type Issued } from './helpers/pki.js';
 import { blockingProxy, cli, forwardProxy, httpServer, tlsServer, type Closable } from './helpers/servers.js';
@@ -164,6 +170,40 @@ describe('through a real forward proxy (loopback)', () => {
     const bad = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--proxy', 'socks5://127.0.0.1:1080']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--proxy');
+  });
+});
+
+describe('WebSocket probes through the proxy', () => {
+  it('ws-hold holds a ws:// and a wss:// connection through CONNECT, and says so', async () => {
+    const px = await forwardProxy({ user: 'wsuser', pass: 'ws-pass' });
+    closers.push(px.close);
+    const plain = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    const https = createHttpsServer({ key: leaf.keyPem, cert: leaf.pem + ca.pem });
+    const secure = new WebSocketServer({ server: https });
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => (plain.address() ? r() : plain.once('listening', () => r())));
+    closers.push(
+      () => new Promise<void>((r) => plain.close(() => r())),
+      () => new Promise<void>((r) => { secure.close(); https.closeAllConnections(); https.close(() => r()); }),
+    );
+    const proxy = proxySettings(`http://wsuser:ws-pass@127.0.0.1:${px.port}`, {})!;
+    const hold = async (port: number, options: Record<string, unknown>, p = proxy) =>
+      PROBERS['ws-hold']!(
+        { id: 'w', line: 'w', kind: 'ws-hold', host: '127.0.0.1', port, options: { hold: '1s', pingEvery: '250ms', pongTimeout: '1s', path: '/', ...options }, timeoutMs: 5000 },
+        { signal: AbortSignal.timeout(5000), timeoutMs: 5000, lookup: makeLookup(), proxy: p },
+      );
+    const a = await hold((plain.address() as AddressInfo).port, { tls: false });
+    expect(a.status).toBe('ok');
+    expect(a.reason).toBe('WS_HELD');
+    expect(a.data?.route).toBe('proxy');
+    expect(a.data?.proxy).toBe(`http://***@127.0.0.1:${px.port}`);
+    const httpsPort = (https.address() as AddressInfo).port;
+    const fp = new X509Certificate(leaf.pem).fingerprint256;
+    const b = await hold(httpsPort, { tls: true, fingerprint: fp });
+    expect(b.reason).toBe('WS_HELD');
+    expect(px.connects).toEqual(expect.arrayContaining([`127.0.0.1:${(plain.address() as AddressInfo).port}`, `127.0.0.1:${httpsPort}`]));
+    const noAuth = await hold((plain.address() as AddressInfo).port, { tls: false }, proxySettings(`http://127.0.0.1:${px.port}`, {})!);
+    expect(noAuth.reason).toBe('PROXY_AUTH_REQUIRED');
   });
 });
 
