@@ -117,6 +117,7 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
       ...(o.family ? { family: o.family } : {}),
       ...(o.control !== undefined ? { control: o.control } : {}),
       ...(o.udpRecheckIntervalMs !== undefined ? { udpRecheckIntervalMs: o.udpRecheckIntervalMs } : {}),
+      ...(o.proxy ? { proxy: o.proxy } : {}),
     },
     redact: !!o.redact,
     log,
