@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { filterAwsPrefixes, type AwsIpRanges } from '../catalog/awsIpRanges.js';
 import type { LoadedCatalog } from '../catalog/load.js';
 import type { PortsValue } from '../catalog/schema.js';
+import { isUrlTarget } from '../trust/url.js';
 import { cidrContains, formatPorts, parseCidr } from '../util/ip.js';
 import { portsOf } from '../catalog/load.js';
 
@@ -67,7 +68,8 @@ export function matchAddresses(addresses: string[], catalogs: LoadedCatalog[], a
             ...(line.condition ? { condition: line.condition } : line.when ? { condition: `when ${line.when.param} is ${line.when.equals}` } : {}),
           };
           const literal = new Set<string>();
-          for (const t of line.targets) if (!t.startsWith('$') && (t.includes('/') || isIP(t) !== 0)) literal.add(t);
+          // Addresses and ranges only: names and URLs (revocation endpoints) have no address to match.
+          for (const t of line.targets) if (!t.startsWith('$') && !isUrlTarget(t) && (t.includes('/') || isIP(t) !== 0)) literal.add(t);
           let hit = false;
           for (const t of literal) {
             if (cidrContains(parseCidr(t), address)) {

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import type { Plan, PlanLine } from '../catalog/expand.js';
 import { PORTED_KINDS, portsOf } from '../catalog/load.js';
+import { isUrlTarget, parseUrlTarget, URL_KINDS } from '../trust/url.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
 
 /** Kinds whose packets are UDP (everything else ported is TCP). */
@@ -63,6 +64,12 @@ function lineTargets(pl: PlanLine, plan: Plan): { addresses: string[]; names: st
     else names.push(t.replace(/\.$/, ''));
   };
   for (const t of pl.def.targets) {
+    if (isUrlTarget(t)) {
+      // A URL (revocation endpoints): its host; the port is the URL's (lineProtocols).
+      const u = parseUrlTarget(t);
+      if (!('error' in u)) add(u.host);
+      continue;
+    }
     if (!t.startsWith('$')) {
       add(t);
       continue;
@@ -91,6 +98,11 @@ function lineTargets(pl: PlanLine, plan: Plan): { addresses: string[]; names: st
 function lineProtocols(pl: PlanLine, params: Record<string, string>): Map<'tcp' | 'udp', number[]> | { missingPort: string } {
   const out = new Map<'tcp' | 'udp', number[]>();
   for (const c of pl.def.checks) {
+    if (URL_KINDS.has(c.kind)) {
+      const ports = pl.def.targets.map((t) => parseUrlTarget(t)).flatMap((u) => ('error' in u ? [] : [u.port]));
+      out.set('tcp', [...new Set([...(out.get('tcp') ?? []), ...ports])].sort((a, b) => a - b));
+      continue;
+    }
     if (!PORTED_KINDS.has(c.kind)) continue;
     const value = c.ports ?? pl.def.ports;
     if (value === undefined) continue;

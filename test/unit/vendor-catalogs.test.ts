@@ -69,7 +69,7 @@ describe('netcheck plan liveperson', () => {
     const ws = rows.filter((r) => r.line === 'websocket-443');
     expect(ws.map((r) => `${r.kind} ${r.host}:${r.port}`)).toEqual(['tcp liveperson.net:443']);
     const hold = rows.filter((r) => r.line === 'websocket-hold');
-    expect(hold.map((r) => `${r.kind} ${r.skip}`)).toEqual(['ws-hold parameter --reflector not set']);
+    expect(hold.map((r) => `${r.kind} ${r.skip}`)).toEqual(['ws-hold parameter --websocket-reflector not set']);
 
     // Six bot gateways: DNS drift (the name must resolve to the document's address), and the
     // inbound rule listed as skipped (the gateways connect to the customer's bots).
@@ -89,10 +89,13 @@ describe('netcheck plan liveperson', () => {
       expect(rs.find((r) => r.kind === 'dns')!.options?.expectAddresses).toEqual([...LP_V4, LP_V6]);
     }
 
-    // Five CRL and five OCSP servers, each over HTTP on port 80.
+    // Five CRL servers (an HTTP GET on port 80: the document names servers, not CRL files) and five
+    // OCSP responders (a real OCSP request to the documented URL).
     for (const h of LP_REVOCATION) {
-      const rs = rows.filter((r) => r.host === h || r.host === `http://${h}` || r.host === `http://${h}/`);
+      const rs = rows.filter((r) => r.host === h);
       expect(rs, h).toHaveLength(1);
+      if (h.startsWith('crl.')) expect([rs[0]!.kind, rs[0]!.port, rs[0]!.options]).toEqual(['http', 80, { scheme: 'http' }]);
+      else expect([rs[0]!.kind, rs[0]!.port, rs[0]!.options]).toEqual(['ocsp', 80, { url: `http://${h}/` }]);
     }
 
     // Vanity URL domains: a parameter; without it, planned as skipped with the reason.
@@ -107,7 +110,7 @@ describe('netcheck plan liveperson', () => {
   });
 
   it('takes vanity domains and a sample size; --sweep covers every IPv4 address and keeps the /32 sampled', async () => {
-    const rows = await plan('liveperson', ['--vanity-hosts', 'chat.example.com,help.example.com', '--sample', '2', '--reflector', 'reflector.example.net']);
+    const rows = await plan('liveperson', ['--vanity-hosts', 'chat.example.com,help.example.com', '--sample', '2', '--websocket-reflector', 'reflector.example.net']);
     expect(rows.filter((r) => r.line === 'vanity-domains' && !r.skip)).toHaveLength(4);
     const hold = rows.find((r) => r.line === 'websocket-hold')!;
     expect([hold.kind, hold.host, hold.port, hold.skip]).toEqual(['ws-hold', 'reflector.example.net', 443, undefined]);
