@@ -9,7 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { CatalogError } from '../errors.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
-import { isUrlTarget, parseUrlTarget, URL_KINDS } from '../trust/url.js';
+import { isUrlTarget, parseHostPort, parseUrlTarget, URL_KINDS } from '../trust/url.js';
 import { CHECK_OPTION_SCHEMAS, catalogJsonSchema, type CatalogDef, type PortsValue } from './schema.js';
 
 /** Kinds whose checks address a port. */
@@ -260,6 +260,11 @@ function semanticChecks(def: CatalogDef, fail: Fail): void {
             if (!p) fail('unknown-param', [...cp, 'disjointFrom', ri], `no parameter named '${ref.slice(1)}' (declare it under parameters)`);
             if (p.type !== 'file') fail('unknown-param', [...cp, 'disjointFrom', ri], `parameter '${ref.slice(1)}' is of type ${p.type}; disjointFrom needs file parameters (address lists)`);
           });
+        }
+        if (c.kind === 'ocsp') {
+          if (typeof c.certFrom === 'string' && !parseHostPort(c.certFrom)) fail('bad-value', [...cp, 'certFrom'], `'${c.certFrom}' is not HOST[:PORT] (e.g. www.example.com:443)`);
+          if (c.certFrom !== undefined && c.cert !== undefined) fail('bad-value', [...cp, 'certFrom'], `give either 'cert' (with 'issuer') or 'certFrom', not both`);
+          if ((c.cert === undefined) !== (c.issuer === undefined)) fail('missing-key', cp, `an ocsp check with '${c.cert === undefined ? 'issuer' : 'cert'}' needs '${c.cert === undefined ? 'cert' : 'issuer'}' too`);
         }
         if (c.kind === 'dns' && !hasName) fail('bad-value', [...cp, 'kind'], 'a dns check needs at least one host name among the targets');
         if (c.kind === 'dns' && Array.isArray(c.expectAddresses)) {

@@ -219,6 +219,7 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
   ocsp: {
     cert: { type: 'string', minLength: 1, description: 'PEM/DER certificate to ask about (level 3 needs it and issuer).' },
     issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of cert's issuer." },
+    certFrom: { type: 'string', minLength: 1, description: 'HOST[:PORT] whose TLS chain supplies the certificate and issuer to ask about (instead of cert/issuer).' },
     maxBytes: { type: 'integer', minimum: 1024, description: 'Largest response read (default 64 KiB).' },
   },
   /** A CRL endpoint, graded 1 TCP → 2 HTTP answer → 3 a parsed, fresh CRL (signed by issuer when given). Targets are URLs. */

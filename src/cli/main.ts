@@ -126,6 +126,7 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('ca', { type: 'string', describe: 'tls: PEM file of the expected root(s), instead of the Mozilla store' })
         .option('expect-issuer', { type: 'string', array: true, describe: 'tls: an issuer name the chain must contain (repeatable)' })
         .option('cert', { type: 'string', describe: 'ocsp: certificate to ask about (PEM or DER); needs --issuer' })
+        .option('cert-from', { type: 'string', describe: 'ocsp: ask about the certificate HOST[:PORT] presents (its leaf and issuer)' })
         .option('issuer', { type: 'string', describe: "ocsp/crl: the issuer's certificate (checks the signature)" })
         .option('max-bytes', { type: 'number', describe: 'ocsp/crl: download cap in bytes (default 64 KiB / 20 MiB)' })
         .example('netcheck probe tls www.example.com:443 --expect-issuer DigiCert --json', 'chain, expiry and the interception verdict')

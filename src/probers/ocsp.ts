@@ -10,7 +10,8 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { TRUST_LIMITS } from '../constants.js';
-import { ab, loadCertFile, type LoadedCert } from '../trust/certfile.js';
+import { ab, loadCertFile, parseCert, type LoadedCert } from '../trust/certfile.js';
+import { fetchPeerChain, parseHostPort } from '../trust/handshake.js';
 import { fetchCapped } from '../trust/fetch.js';
 import { parseUrlTarget } from '../trust/url.js';
 import type { Prober, ProbeOutcome } from '../types.js';
@@ -35,6 +36,21 @@ export const ocsp: Prober = async (spec, ctx) => {
     else issuer = c;
   }
   if (cert && !issuer) return { status: 'error', reason: 'CERT_FILE_UNUSABLE', detail: 'an OCSP question about a certificate needs its issuer too (issuer)', data: { level: 0 } };
+  // certFrom: ask about the certificate a documented host presents (leaf + the issuer it sends).
+  let certFrom: Record<string, unknown> | undefined;
+  if (!cert && typeof spec.options.certFrom === 'string') {
+    const hp = parseHostPort(spec.options.certFrom);
+    if (!hp) return { status: 'error', reason: 'BAD_CERT_FROM', detail: `certFrom '${spec.options.certFrom}' is not HOST[:PORT]`, data: { level: 0 } };
+    const chain = await fetchPeerChain(hp.host, hp.port, spec, ctx);
+    if (chain.ok && chain.ders.length >= 2) {
+      cert = parseCert(chain.ders[0]!, `${spec.options.certFrom} leaf`);
+      issuer = parseCert(chain.ders[1]!, `${spec.options.certFrom} issuer`);
+      certFrom = { from: spec.options.certFrom, subject: cert.x509.subject.split('\n').join(', ') };
+    } else {
+      // Without a certificate the responder can still prove level 2; say why level 3 was out of reach.
+      certFrom = { from: spec.options.certFrom, ...(chain.ok ? { error: 'the server sent no issuer certificate' } : { error: chain.outcome.reason, detail: chain.outcome.detail }) };
+    }
+  }
 
   // The request: about the real certificate (with a nonce, to rule out replayed answers), or about a made-up one.
   const nonce = randomBytes(16);
@@ -58,10 +74,10 @@ export const ocsp: Prober = async (spec, ctx) => {
   const body = Buffer.from(req.toSchema(true).toBER(false));
 
   const r = await fetchCapped(spec, ctx, u, { method: 'POST', body, contentType: 'application/ocsp-request', accept: 'application/ocsp-response', maxBytes });
-  if (!r.ok) return { ...r.outcome, data: { url: u.url, ...r.outcome.data, level: r.level } };
+  if (!r.ok) return { ...r.outcome, data: { url: u.url, ...r.outcome.data, ...(certFrom ? { certFrom } : {}), level: r.level } };
   const at = r.address ? { address: r.address } : {};
   const base = { ...at, phases: r.phases };
-  const data: Record<string, unknown> = { url: u.url, ...r.data };
+  const data: Record<string, unknown> = { url: u.url, ...r.data, ...(certFrom ? { certFrom } : {}) };
   const lvl2 = (o: Omit<ProbeOutcome, 'data'>, extra: Record<string, unknown> = {}): ProbeOutcome => ({ ...base, ...o, data: { ...data, ...extra, level: 2 } });
 
   if (r.statusCode !== 200) {
@@ -80,7 +96,7 @@ export const ocsp: Prober = async (spec, ctx) => {
     return lvl2({
       status: 'ok',
       reason: 'OCSP_RESPONDER_ANSWERED',
-      detail: `an OCSP responder answered (${rsName}); level 3 (a signed status of a real certificate) needs a certificate and its issuer`,
+      detail: `an OCSP responder answered (${rsName}); level 3 (a signed status of a real certificate) needs a certificate and its issuer${certFrom?.error ? ` (certFrom ${String(certFrom.from)}: ${String(certFrom.detail ?? certFrom.error)})` : ''}`,
     });
   }
   if (rs !== 0 || !resp.responseBytes) {

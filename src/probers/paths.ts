@@ -133,8 +133,8 @@ export function perAddress(inner: Prober): Prober {
 /** With `--compare-direct`, also run a proxied probe directly and attach that outcome. */
 export function compareDirect(inner: Prober): Prober {
   return async (spec, ctx) => {
-    if (!ctx.proxy?.compareDirect || !proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) return inner(spec, ctx);
-    const [via, direct] = await Promise.all([inner(spec, ctx), inner(spec, { ...ctx, proxy: undefined })]);
+    if (!ctx.proxy?.compareDirect || !proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) return noteRoute(await inner(spec, ctx));
+    const [via, direct] = await Promise.all([inner(spec, ctx).then(noteRoute), inner(spec, { ...ctx, proxy: undefined })]);
     const d = direct.data ?? {};
     return {
       ...via,
@@ -160,6 +160,13 @@ export function compareDirect(inner: Prober): Prober {
 export function withRoute(inner: Prober): Prober {
   return async (spec, ctx) => {
     const o = await inner(spec, ctx);
-    return { ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) } };
+    return noteRoute({ ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) } });
   };
+}
+
+/** Text reports show only `detail`: say there which proxy a result went through (already redacted). */
+function noteRoute(o: ProbeOutcome): ProbeOutcome {
+  const proxy = o.data?.route === 'proxy' ? o.data.proxy : undefined;
+  if (typeof proxy !== 'string' || (o.detail ?? '').includes(proxy)) return o;
+  return { ...o, detail: `${o.detail ?? o.reason} (through proxy ${proxy})` };
 }

@@ -38,3 +38,12 @@ export function parseUrlTarget(text: string): UrlTarget | { error: string } {
   const scheme = u.protocol === 'https:' ? 'https' : 'http';
   return { url: u.href, host, port: u.port ? Number(u.port) : scheme === 'https' ? 443 : 80, scheme };
 }
+
+/** `host[:port]` (IPv6 in brackets); port 443 when absent. */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:\s[\]]+)(?::(\d+))?$/.exec(text);
+  if (!m) return undefined;
+  const port = m[2] ? Number(m[2]) : 443;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host: m[1]!, port };
+}

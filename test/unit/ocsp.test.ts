@@ -9,7 +9,7 @@ import { PROBERS } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { proxySettings } from '../../src/util/proxy.js';
 import { Pki, startOcspResponder, type Issued } from './helpers/pki.js';
-import { cli, forwardProxy, httpServer, type Closable } from './helpers/servers.js';
+import { cli, forwardProxy, httpServer, tlsServer, type Closable } from './helpers/servers.js';
 
 const pki = new Pki('nc-ocsp-');
 let ca: Issued;
@@ -162,6 +162,26 @@ describe('ocsp through a forward proxy', () => {
     expect(o.reason).toBe('OCSP_GOOD');
     expect((o.data as any).route).toBe('proxy');
     expect(px.connects).toContain(`POST http://127.0.0.1:${responder.port}/`);
+  });
+});
+
+describe('ocsp about the certificate a TLS server presents (certFrom)', () => {
+  it('takes the leaf and issuer from the chain and reaches level 3; without an issuer it stops at 2 and says why', async () => {
+    const withIssuer = await tlsServer(revoked.keyPem, revoked.pem + ca.pem);
+    const leafOnly = await tlsServer(good.keyPem, good.pem);
+    stops.push(withIssuer.close, leafOnly.close);
+    const o = await probe(`http://127.0.0.1:${responder.port}/`, { certFrom: `127.0.0.1:${withIssuer.port}` });
+    expect(o.reason).toBe('OCSP_REVOKED');
+    expect((o.data as any).level).toBe(3);
+    expect((o.data as any).certFrom.subject).toContain('revoked.test');
+    const p = await probe(`http://127.0.0.1:${responder.port}/`, { certFrom: `127.0.0.1:${leafOnly.port}` });
+    expect(p.reason).toBe('OCSP_RESPONDER_ANSWERED');
+    expect((p.data as any).level).toBe(2);
+    expect((p.data as any).certFrom.error).toBeDefined();
+    const r = await cli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert-from', `127.0.0.1:${withIssuer.port}`, '--json']);
+    expect(r.json.probes[0].data.certStatus).toBe('revoked');
+    const both = await cli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert-from', `127.0.0.1:${withIssuer.port}`, '--cert', good.cert, '--issuer', ca.cert]);
+    expect(both.code).toBe(2);
   });
 });
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { parseCert } from '../../trust/certfile.js';
 import { parsePemBundle } from '../../trust/roots.js';
-import { parseUrlTarget, URL_KINDS } from '../../trust/url.js';
+import { parseHostPort, parseUrlTarget, URL_KINDS } from '../../trust/url.js';
 
 /** Which kind each trust flag belongs to. */
 const FLAG_KINDS: Record<string, string[]> = {
@@ -15,6 +15,7 @@ const FLAG_KINDS: Record<string, string[]> = {
   ca: ['tls'],
   'expect-issuer': ['tls'],
   cert: ['ocsp'],
+  'cert-from': ['ocsp'],
   issuer: ['ocsp', 'crl'],
   'max-bytes': ['ocsp', 'crl'],
 };
@@ -90,6 +91,11 @@ export function trustProbeInput(kind: string, target: string, argv: Record<strin
     }
     if (argv.cert !== undefined) options.cert = readCertFlag('cert', argv.cert);
     if (argv.issuer !== undefined) options.issuer = readCertFlag('issuer', argv.issuer);
+    if (argv['cert-from'] !== undefined) {
+      if (argv.cert !== undefined) throw new UsageError('--cert-from and --cert contradict each other: ask about a file, or about what a server presents (e.g. --cert-from www.example.com:443)');
+      if (typeof argv['cert-from'] !== 'string' || !parseHostPort(argv['cert-from'])) throw new UsageError(`--cert-from '${String(argv['cert-from'])}': use HOST[:PORT] (e.g. --cert-from www.example.com:443)`);
+      options.certFrom = argv['cert-from'];
+    }
   }
   if (kind === 'crl' && argv.issuer !== undefined) options.issuer = readCertFlag('issuer', argv.issuer);
   return { ...(url ? { url } : {}), options };
