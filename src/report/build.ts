@@ -7,6 +7,7 @@ import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Ve
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import { formatPorts, hostPort } from '../util/ip.js';
 import { TIMER_KINDS, timerResults } from './timers.js';
+import { trustRemediation } from './trust-remediation.js';
 
 export interface BuildInput {
   plan: Plan;
@@ -102,10 +103,13 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): 
   if (stalled.length) {
     parts.push(`Connections to ${[...new Set(stalled.map((r) => hostPort(r.host, r.port)))].slice(0, 6).join(', ')} open but then stall: look for a proxy, DPI or IPS device interfering with ${what}.`);
   }
+  // Interception, proxy refusals, block pages, bad revocation answers: their own advice (issue 4).
+  const trust = trustRemediation(bad, what);
+  parts.push(...trust.parts);
   // Group the rest by how they failed, protocol and destination → ports, then by identical port sets.
   const groups = new Map<string, { how: FailClass; proto: string; ports: number[]; host: string }>();
   for (const r of bad) {
-    if (r.kind === 'dns' || r.status === 'timeout' || r.port === undefined) continue;
+    if (r.kind === 'dns' || r.status === 'timeout' || r.port === undefined || trust.handled.has(r)) continue;
     const how = failClass(r.status);
     const proto = protoOf(r.kind);
     const key = `${how} ${proto} ${r.host}`;
