@@ -174,15 +174,20 @@ export function collectEnvironment(opts: CollectOptions = {}): EnvironmentInfo {
 }
 
 /**
- * The egress address, when a probe learned it: probers that hear back from a far end which saw
- * our source address (a reflector) put it in `data.observedSource` (`ADDR` or `ADDR:PORT`).
+ * The egress address, when a probe learned it: a STUN probe's mapped address (`data.mapped`), or
+ * the source address a reflector saw for an idle flow (`data.flows[].seen`, `ADDR:PORT`).
  */
-export function egressFromResults(results: { kind: string; host: string; data?: Record<string, unknown> }[]): { address: string; source: string } | undefined {
+export function egressFromResults(results: { kind: string; host: string; status?: string; data?: Record<string, unknown> }[]): { address: string; source: string } | undefined {
+  const stripPort = (v: string): string => /^\[([^\]]+)\]:\d+$/.exec(v)?.[1] ?? (/^[^:]+:\d+$/.test(v) ? v.slice(0, v.lastIndexOf(':')) : v);
   for (const r of results) {
-    const v = r.data?.observedSource ?? r.data?.egress;
-    if (typeof v === 'string' && v) {
-      const addr = /^\[([^\]]+)\]:\d+$/.exec(v)?.[1] ?? (/^[^:]+:\d+$/.test(v) ? v.slice(0, v.lastIndexOf(':')) : v);
-      return { address: addr, source: `${r.kind} probe of ${r.host}` };
+    const mapped = r.data?.mapped as { address?: unknown } | undefined;
+    if (mapped && typeof mapped.address === 'string' && mapped.address) return { address: mapped.address, source: `${r.kind} probe of ${r.host}` };
+  }
+  for (const r of results) {
+    const flows = r.data?.flows;
+    if (!Array.isArray(flows)) continue;
+    for (const f of flows as { seen?: unknown }[]) {
+      if (typeof f?.seen === 'string' && f.seen) return { address: stripPort(f.seen), source: `${r.kind} probe of ${r.host} (as the reflector saw it)` };
     }
   }
   return undefined;

@@ -7,7 +7,7 @@
 import type { ProbeResult, Report, Status, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
 import { hostPort } from '../util/ip.js';
-import { headline, idleFlows, offsetMs, VERDICT_LABEL, type IdleFlow } from './present.js';
+import { bracketText, headline, idleFlows, offsetMs, VERDICT_LABEL, type IdleFlow } from './present.js';
 
 /** Rows drawn in the timeline; beyond this the chart says how many were left out. */
 export const TIMELINE_MAX_ROWS = 400;
@@ -99,7 +99,7 @@ function idleSvg(flows: IdleFlow[]): string {
     if (req) parts.push(`<line class="required" x1="${x(req).toFixed(1)}" x2="${x(req).toFixed(1)}" y1="${y - rowH / 2 + 2}" y2="${y + rowH / 2 - 2}"><title>required: ${esc(formatDuration(req))}</title></line>`);
     for (const f of flows.filter((g) => g.protocol === proto)) {
       parts.push(
-        `<circle class="flow" data-survived="${f.survived}" cx="${x(f.gapMs).toFixed(1)}" cy="${y}" r="6" fill="${f.survived ? STATUS_COLOR.ok : STATUS_COLOR.refused}"><title>${esc(`${proto.toUpperCase()} idle ${formatDuration(f.gapMs)}: ${f.survived ? 'survived' : `lost${f.how ? ` (${f.how})` : ''}`}`)}</title></circle>`,
+        `<circle class="flow" data-survived="${f.survived}" cx="${x(f.gapMs).toFixed(1)}" cy="${y}" r="6" fill="${f.survived ? STATUS_COLOR.ok : f.survived === false ? STATUS_COLOR.refused : STATUS_COLOR.skipped}"><title>${esc(`${proto.toUpperCase()} idle ${formatDuration(f.gapMs)}: ${f.survived ? 'survived' : f.survived === false ? `lost${f.how ? ` (${f.how})` : ''}` : `not proven${f.how ? ` (${f.how})` : ''}`}`)}</title></circle>`,
       );
     }
   });
@@ -169,7 +169,8 @@ export function renderHtml(report: Report): string {
       b.push('<table id="timer-table"><thead><tr><th>Timer</th><th>Required idle</th><th>Result</th></tr></thead><tbody>');
       for (const t of report.timers) {
         const r = t as unknown as Record<string, unknown>;
-        const state = r.checked ? `${typeof r.verdict === 'string' ? r.verdict : 'checked'}${typeof r.bracket === 'string' ? ` — ${r.bracket}` : ''}` : 'not measured by this run';
+        const bracket = bracketText(r.bracket);
+        const state = r.checked ? `${typeof r.verdict === 'string' ? r.verdict : 'checked'}${bracket ? ` — ${bracket}` : ''}` : `not measured by this run${typeof r.note === 'string' ? ` (${r.note})` : ''}`;
         b.push(`<tr data-timer="${esc(t.id)}"><td>${esc(t.protocol.toUpperCase())}: ${esc(t.description)}</td><td>${esc(formatDuration(t.seconds * 1000))}</td><td>${esc(state)}</td></tr>`);
       }
       b.push('</tbody></table>');

@@ -6,7 +6,7 @@
 import type { LineResult, ProbeResult, Report, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
 import { hostPort } from '../util/ip.js';
-import { headline, idleFlows, VERDICT_LABEL } from './present.js';
+import { bracketText, headline, idleFlows, VERDICT_LABEL } from './present.js';
 
 const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', partial: '⚠️', inconclusive: '❔' };
 
@@ -74,12 +74,13 @@ export function renderMarkdown(report: Report): string {
     out.push('## Idle timers', '');
     for (const t of report.timers ?? []) {
       const r = t as unknown as Record<string, unknown>;
-      const state = r.checked ? (typeof r.verdict === 'string' ? r.verdict : 'checked') : 'not measured by this run';
-      out.push(`- ${t.protocol.toUpperCase()} ${formatDuration(t.seconds * 1000)}: ${cell(t.description)} — ${cell(state)}${typeof r.bracket === 'string' ? ` (${cell(r.bracket)})` : ''}`);
+      const state = r.checked ? (typeof r.verdict === 'string' ? r.verdict : 'checked') : `not measured by this run${typeof r.note === 'string' ? ` (${r.note})` : ''}`;
+      const bracket = bracketText(r.bracket);
+      out.push(`- ${t.protocol.toUpperCase()} ${formatDuration(t.seconds * 1000)}: ${cell(t.description)} — ${cell(state)}${bracket ? ` (${cell(bracket)})` : ''}`);
     }
     if (flows.length) {
       out.push('', '| Flow | Idle gap | Result |', '|---|---|---|');
-      for (const f of flows) out.push(`| ${f.protocol.toUpperCase()} ${cell(f.label)} | ${formatDuration(f.gapMs)} | ${f.survived ? 'survived' : `lost${f.how ? ` (${cell(f.how)})` : ''}`} |`);
+      for (const f of flows) out.push(`| ${f.protocol.toUpperCase()} ${cell(f.label)} | ${formatDuration(f.gapMs)} | ${f.survived ? 'survived' : f.survived === false ? `lost${f.how ? ` (${cell(f.how)})` : ''}` : `not proven${f.how ? ` (${cell(f.how)})` : ''}`} |`);
     }
     out.push('');
   }

@@ -21,8 +21,9 @@ export interface IdleFlow {
   /** Which check or timer it belongs to. */
   label: string;
   gapMs: number;
-  survived: boolean;
-  /** How it was lost (reset, silent drop, ICMP, NAT remap), when it was. */
+  /** True survived, false lost, null when nothing could show either (held only, pending, error). */
+  survived: boolean | null;
+  /** How it was lost (rst, silent-drop, icmp, nat-remapped, closed), or why it is unproven. */
   how?: string;
   /** The required idle time it is judged against, when known. */
   requiredMs?: number;
@@ -32,36 +33,52 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
 }
 
+function num(...vs: unknown[]): number | undefined {
+  for (const v of vs) if (typeof v === 'number' && Number.isFinite(v)) return v;
+  return undefined;
+}
+
 function flowsOf(raw: unknown, protocol: string, label: string, requiredMs: number | undefined): IdleFlow[] {
   if (!Array.isArray(raw)) return [];
   const out: IdleFlow[] = [];
   for (const f of raw) {
     if (!f || typeof f !== 'object') continue;
     const r = f as Record<string, unknown>;
-    const gapMs = typeof r.gapMs === 'number' ? r.gapMs : typeof r.gapSeconds === 'number' ? r.gapSeconds * 1000 : undefined;
-    if (gapMs === undefined || typeof r.survived !== 'boolean') continue;
-    const how = str(r.how) ?? str(r.lostHow) ?? str(r.loss) ?? str(r.reason);
-    out.push({ protocol: str(r.protocol) ?? protocol, label, gapMs, survived: r.survived, ...(how && !r.survived ? { how } : {}), ...(requiredMs ? { requiredMs } : {}) });
+    const gapMs = num(r.gapMs, typeof r.gapSeconds === 'number' ? r.gapSeconds * 1000 : undefined);
+    if (gapMs === undefined) continue;
+    const survived = typeof r.survived === 'boolean' ? r.survived : null;
+    const how = survived === true ? undefined : (str(r.lost) ?? str(r.how) ?? (survived === null ? str(r.state) : undefined) ?? str(r.reason));
+    out.push({ protocol: str(r.protocol) ?? protocol, label, gapMs, survived, ...(how ? { how } : {}), ...(requiredMs ? { requiredMs } : {}) });
   }
   return out;
 }
 
+/** The bracket sentence of a timer result ("this path forgets idle TCP flows after 8m to 11m"). */
+export function bracketText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v || undefined;
+  if (v && typeof v === 'object') return str((v as Record<string, unknown>).text);
+  return undefined;
+}
+
 /**
  * Idle flows measured by timer checks, from wherever the report holds them: measured `timers`
- * entries with a `flows` array, or probe results whose `data.flows` lists them (tcp-idle,
- * udp-idle, ws-idle). Empty when nothing was measured: unmeasured timers are not flows.
+ * entries with a `flows` array, and idle-check probe results (`data.flows` of tcp-idle, udp-idle,
+ * ws-idle) not already covered by a timer entry. Empty when nothing was measured: unmeasured timers
+ * are not flows.
  */
 export function idleFlows(report: Report): IdleFlow[] {
   const out: IdleFlow[] = [];
+  const covered = new Set<string>();
   for (const t of report.timers ?? []) {
     const r = t as unknown as Record<string, unknown>;
-    out.push(...flowsOf(r.flows, t.protocol, t.id, t.seconds * 1000));
+    const flows = flowsOf(r.flows, t.protocol, t.id, num(r.requireMs, r.requiredMs) ?? t.seconds * 1000);
+    if (flows.length && typeof r.probe === 'string') covered.add(r.probe);
+    out.push(...flows);
   }
   for (const p of report.probes) {
     const d = p.data;
-    if (!d) continue;
-    const req = typeof d.requiredMs === 'number' ? d.requiredMs : typeof d.requiredSeconds === 'number' ? d.requiredSeconds * 1000 : undefined;
-    out.push(...flowsOf(d.flows, p.kind.replace(/-idle$|-hold$/, ''), p.line, req));
+    if (!d || covered.has(p.id)) continue;
+    out.push(...flowsOf(d.flows, p.kind.replace(/-idle$|-hold$/, ''), p.line, num(d.requireMs, d.requiredMs)));
   }
   return out;
 }
