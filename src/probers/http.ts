@@ -142,7 +142,11 @@ const httpVia: Prober = async (spec, ctx) => {
       ...(res.headers.via ? { via: String(res.headers.via) } : {}),
       ...(tls ? { tls } : {}),
     };
-    const fromProxy = res.statusCode === 407 || ((res.statusCode === 403 || res.statusCode === 451) && proxyMarks(res.headers).length > 0 && /html/i.test(String(res.headers['content-type'] ?? '')));
+    const fromProxy =
+      res.statusCode === 407 ||
+      // Through a forward proxy a gateway error is the proxy's own answer: the origin was not reached.
+      (!!forward && (res.statusCode === 502 || res.statusCode === 503 || res.statusCode === 504)) ||
+      ((res.statusCode === 403 || res.statusCode === 451) && proxyMarks(res.headers).length > 0 && /html/i.test(String(res.headers['content-type'] ?? '')));
     if (fromProxy && !expectStatus?.includes(res.statusCode)) {
       // 407 only ever comes from a proxy; a 403/451 HTML page carrying proxy headers is a proxy's block page.
       const o = proxyRefusal(proxy, { statusCode: res.statusCode, headers: res.headers }, `${method} ${url}`);

@@ -167,6 +167,8 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
  */
 export function blockedAnswer(statusCode: number, headers: Record<string, string>, body: Buffer, proxy: ProxyEndpoint | undefined): ProbeOutcome | undefined {
   const marks = proxyMarks(headers);
+  // Through a forward proxy a gateway error is the proxy's own answer: the server was not reached.
+  if (proxy && (statusCode === 502 || statusCode === 503 || statusCode === 504)) return proxyRefusal(proxy, { statusCode, headers }, 'this request', body);
   if (statusCode === 407 || (statusCode >= 400 && (proxy || marks.length > 0) && (marks.length > 0 || looksLikeHtml(body, headers['content-type'])))) {
     return proxyRefusal(proxy, { statusCode, headers }, 'this request', body);
   }

@@ -3,6 +3,8 @@
  * (DER and PEM), expired, signed by another CA, garbage, oversized (announced and streamed), a
  * block page, a proxy 403, and a closed port.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup } from '../../src/engine/run.js';
 import { PROBERS } from '../../src/probers/index.js';
@@ -155,6 +157,22 @@ describe('crl prober', () => {
     expect((o.data as any).level).toBe(1);
     expect((o.data as any).proxy).toBe(`http://***@127.0.0.1:${px.port}`);
     expect(JSON.stringify(o)).not.toContain('s3cret');
+  });
+});
+
+describe('crl through a proxy that cannot reach the server', () => {
+  it('a gateway error from a forward proxy is the proxy’s answer (level 1), not the server’s', async () => {
+    const gw = createServer((req, res) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`cannot reach ${req.url}`);
+    });
+    await new Promise<void>((r) => gw.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise<void>((r) => gw.close(() => r())));
+    const proxy = proxySettings(`http://127.0.0.1:${(gw.address() as AddressInfo).port}`, {})!;
+    const o = await probe('/fresh.crl', {}, 4000, { proxy });
+    expect(o.reason).toBe('PROXY_UPSTREAM_FAILED');
+    expect((o.data as any).level).toBe(1);
+    expect((o.data as any).route).toBe('proxy');
   });
 });
 
