@@ -57,9 +57,11 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
     const rowsOf = new Map<string, { kind: string; host: string; ports: number[]; skip?: string }>();
     for (const id of l.probeIds) {
       const p = byId.get(id)!;
-      const k = `${p.kind} ${p.host}`;
-      const row = rowsOf.get(k) ?? { kind: p.kind, host: p.host, ports: [], ...(plan.skipped.has(id) ? { skip: plan.skipped.get(id)! } : {}) };
-      if (p.port !== undefined) row.ports.push(p.port);
+      // URL targets (ocsp, crl): one row per URL, shown as the URL.
+      const url = typeof p.options.url === 'string' ? p.options.url : undefined;
+      const k = `${p.kind} ${url ?? p.host}`;
+      const row = rowsOf.get(k) ?? { kind: p.kind, host: url ?? p.host, ports: [], ...(plan.skipped.has(id) ? { skip: plan.skipped.get(id)! } : {}) };
+      if (p.port !== undefined && !url) row.ports.push(p.port);
       rowsOf.set(k, row);
     }
     for (const r of rowsOf.values()) {
