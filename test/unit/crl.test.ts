@@ -11,7 +11,7 @@ import { PROBERS } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { proxySettings } from '../../src/util/proxy.js';
 import { Pki, osslTime, type Issued } from './helpers/pki.js';
-import { blockingProxy, cli, httpServer, type Closable } from './helpers/servers.js';
+import { blockingProxy, cli, httpServer, stallServer, type Closable } from './helpers/servers.js';
 
 const pki = new Pki('nc-crl-');
 let ca: Issued;
@@ -73,6 +73,11 @@ beforeAll(async () => {
     '/portal': (_q, s) => {
       s.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       s.end('<html><head><title>Login</title></head><body>Captive portal</body></html>');
+    },
+    '/trickle.crl': (_q, s) => {
+      s.writeHead(200, { 'content-type': 'application/pkix-crl' });
+      const t = setInterval(() => s.write(Buffer.from([0x30])), 100);
+      s.on('close', () => clearInterval(t));
     },
     '/gone.crl': (_q, s) => {
       s.writeHead(404, { 'content-type': 'application/octet-stream' });
@@ -157,6 +162,26 @@ describe('crl prober', () => {
     expect((o.data as any).level).toBe(1);
     expect((o.data as any).proxy).toBe(`http://***@127.0.0.1:${px.port}`);
     expect(JSON.stringify(o)).not.toContain('s3cret');
+  });
+});
+
+describe('crl: hostile servers end within the deadline', () => {
+  it('no answer after connecting (level 1, timeout), and a body that trickles (level 2, timeout)', async () => {
+    const stall = await stallServer();
+    closers.push(stall.close);
+    const url = `http://127.0.0.1:${stall.port}/x.crl`;
+    const t0 = performance.now();
+    const a = await PROBERS.crl!({ id: 's', line: 's', kind: 'crl', host: '127.0.0.1', port: stall.port, options: { url }, timeoutMs: 800 }, { signal: AbortSignal.timeout(800), timeoutMs: 800, lookup: makeLookup() });
+    expect(a.status).toBe('timeout');
+    expect(a.reason).toBe('HTTP_HEADERS_TIMEOUT');
+    expect((a.data as any).level).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(800 + 1500);
+    const t1 = performance.now();
+    const b = await probe('/trickle.crl', {}, 800);
+    expect(b.status).toBe('timeout');
+    expect(b.reason).toBe('HTTP_BODY_DEADLINE');
+    expect((b.data as any).level).toBe(2);
+    expect(performance.now() - t1).toBeLessThan(800 + 1500);
   });
 });
 

@@ -100,6 +100,12 @@ describe('ocsp prober: level 3 against openssl ocsp', () => {
     expect((o.data as any).level).toBe(3);
   });
 
+  it('over IPv6 (the responder listens on [::])', async () => {
+    const o = await probe(`http://[::1]:${responder.port}/`, { cert: good.cert, issuer: ca.cert });
+    expect(o.reason).toBe('OCSP_GOOD');
+    expect(o.address).toBe('::1');
+  });
+
   it('a delegated responder certificate with id-kp-OCSPSigning is accepted', async () => {
     const o = await probe(`http://127.0.0.1:${delegatedResponder.port}/`, { cert: good.cert, issuer: ca.cert });
     expect(o.reason).toBe('OCSP_GOOD');
