@@ -41,3 +41,14 @@ export const TRUST_LIMITS = {
   /** Clock skew tolerated on thisUpdate/nextUpdate. */
   clockSkewMs: 5 * 60 * 1000,
 } as const;
+
+/**
+ * Deadlines adapted to the measured round trip for lines that sweep many TCP targets
+ * (src/engine/rtt.ts): `clamp(factor · (srtt + 4 · rttvar), floorMs, --timeout)`, like nmap's.
+ */
+export const ADAPTIVE_DEADLINE = {
+  minProbes: 64,
+  minSamples: 16,
+  floorMs: 100,
+  factor: 2,
+} as const;

@@ -7,6 +7,7 @@ import { lookup as dnsLookup, Resolver } from 'node:dns/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DEFAULTS, RETRYABLE_REASONS } from '../constants.js';
 import { PROBERS } from '../probers/index.js';
+import { AdaptiveDeadlines, describeAdaptive, type AdaptiveInfo } from './rtt.js';
 import type { ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
 
 export interface EngineOptions {
@@ -31,6 +32,11 @@ export interface EngineOptions {
    * (the ICMP rate-limit signature), paced at this interval. 0 disables the recheck.
    */
   udpRecheckIntervalMs?: number;
+  /**
+   * Lines sweeping many TCP targets shorten their SYN deadline to the measured round trip
+   * (src/engine/rtt.ts). Default on; false keeps every probe's configured timeout.
+   */
+  adaptiveDeadlines?: boolean;
   /** Upper bound on the whole UDP recheck phase. */
   udpRecheckBudgetMs?: number;
   /** Progress of long probes (idle-timer checks): flows alive/lost so far. */
@@ -75,15 +81,34 @@ async function resolveWith(resolver: Resolver, host: string): Promise<ResolvedAd
 }
 
 /** Run one probe with its deadline; bugs become an `error` outcome marked internal. */
-export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' | 'timeoutMs'>, hardSignal?: AbortSignal): Promise<ProbeOutcome & { internal?: boolean }> {
+export async function runOne(
+  spec: ProbeSpec,
+  base: Omit<ProbeContext, 'signal' | 'timeoutMs'>,
+  hardSignal?: AbortSignal,
+  /**
+   * The engine's own controller for this attempt (aborted on interruption or by an adaptive
+   * deadline, src/engine/rtt.ts); reusing it saves a controller and a listener per probe.
+   */
+  controller?: AbortController,
+): Promise<ProbeOutcome & { internal?: boolean }> {
   const prober = PROBERS[spec.kind];
   if (!prober) return { status: 'error', reason: 'UNKNOWN_KIND', detail: `no prober for kind '${spec.kind}'`, internal: true };
-  const deadline = AbortSignal.timeout(spec.timeoutMs);
-  const signal = hardSignal ? AbortSignal.any([deadline, hardSignal]) : deadline;
+  // One controller and a plain timer held by this frame, not AbortSignal.any([AbortSignal.timeout()]):
+  // on Node 20 the timeout signal inside a composite can be garbage-collected before it fires
+  // (nodejs/node#57736). In a 4,096-target sweep through a dropping firewall that left probes
+  // waiting ~130 s for the kernel's own SYN timeout instead of their 3 s deadline.
+  const ac = controller ?? new AbortController();
+  const abort = (): void => ac.abort();
+  const timer = setTimeout(abort, spec.timeoutMs);
+  if (hardSignal?.aborted) abort();
+  else hardSignal?.addEventListener('abort', abort, { once: true });
   try {
-    return await prober(spec, { ...base, signal, timeoutMs: spec.timeoutMs });
+    return await prober(spec, { ...base, signal: ac.signal, timeoutMs: spec.timeoutMs });
   } catch (err) {
     return { status: 'error', reason: 'INTERNAL', detail: `netcheck bug in the ${spec.kind} prober: ${(err as Error).message}`, internal: true };
+  } finally {
+    clearTimeout(timer);
+    hardSignal?.removeEventListener('abort', abort);
   }
 }
 
@@ -91,9 +116,16 @@ export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' 
 export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string>, opts: EngineOptions = {}): Promise<EngineResult> {
   const global = pLimit(opts.concurrency ?? DEFAULTS.concurrency);
   const perHost = new Map<string, LimitFunction>();
-  const hostLimit = (h: string): LimitFunction => {
+  const perHostMax = opts.perHostConcurrency ?? DEFAULTS.perHostConcurrency;
+  // A destination with no more probes than its limit can never be held back: skip its limiter.
+  // In a sweep of 4,096 addresses that saves 4,096 limiters and their queues.
+  const perHostCount = new Map<string, number>();
+  for (const p of probes) perHostCount.set(p.host, (perHostCount.get(p.host) ?? 0) + 1);
+  const unlimited = (fn: () => Promise<void>): Promise<void> => fn();
+  const hostLimit = (h: string): ((fn: () => Promise<void>) => Promise<void>) => {
+    if ((perHostCount.get(h) ?? 0) <= perHostMax) return unlimited;
     let l = perHost.get(h);
-    if (!l) perHost.set(h, (l = pLimit(opts.perHostConcurrency ?? DEFAULTS.perHostConcurrency)));
+    if (!l) perHost.set(h, (l = pLimit(perHostMax)));
     return l;
   };
   const base: Omit<ProbeContext, 'signal' | 'timeoutMs'> = {
@@ -107,6 +139,12 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     ...(opts.reflectorSecret !== undefined ? { reflectorSecret: opts.reflectorSecret } : {}),
   };
   const retries = opts.retries ?? DEFAULTS.retries;
+  const adaptive = new AdaptiveDeadlines(opts.adaptiveDeadlines === false ? [] : probes);
+  const inflight = new Set<AbortController>();
+  const onHard = (): void => {
+    for (const ac of inflight) ac.abort();
+  };
+  opts.hardSignal?.addEventListener('abort', onHard, { once: true });
   const results = new Map<string, ProbeResult>();
   let done = 0;
   const total = probes.length;
@@ -123,9 +161,26 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     const t0 = performance.now();
     let attempts = 0;
     let outcome: ProbeOutcome & { internal?: boolean };
+    const cuts: AdaptiveInfo[] = [];
     for (;;) {
       attempts++;
-      outcome = await runOne(spec, base, opts.hardSignal);
+      // One controller per attempt, aborted by the run's single hardSignal listener or by an
+      // adaptive deadline: one listener per probe on hardSignal made 4,096 probes quadratic
+      // (EventTarget scans its listeners on every add).
+      const ac = new AbortController();
+      inflight.add(ac);
+      if (opts.hardSignal?.aborted) ac.abort();
+      const attempt = adaptive.begin(spec, ac);
+      outcome = await runOne(spec, base, undefined, ac);
+      inflight.delete(ac);
+      const cut = attempt.end(outcome);
+      if (cut) {
+        cuts.push(cut);
+        // Silence after an adaptive deadline is ambiguous (a lost SYN): send one more before judging.
+        if (cuts.length < 2 && !opts.stopSignal?.aborted) continue;
+        outcome = describeAdaptive(outcome, cuts);
+        break;
+      }
       if (!RETRYABLE_REASONS.has(outcome.reason) || attempts > retries || opts.stopSignal?.aborted) break;
     }
     if (opts.hardSignal?.aborted && outcome.status !== 'ok') {
@@ -154,6 +209,7 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   });
   await Promise.all(tasks);
 
+  opts.hardSignal?.removeEventListener('abort', onHard);
   if (!opts.stopSignal?.aborted) await udpRecheck(probes, results, base, opts);
   if (opts.stopSignal?.aborted) interrupted = true;
 

@@ -235,3 +235,32 @@ describe.skipIf(!support.ok)('lab: ICMP rate limits on a UDP sweep of 64 closed 
     expect(statuses.filter((s) => s === 'refused')).toHaveLength(64);
   }, 120_000);
 });
+
+describe.skipIf(!support.ok)('lab: a sweep through a firewall dropping half the ports adapts its deadline to the round trip', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await createLab({ ruleset: statefulRuleset('tcp dport 20000-20127 tcp dport & 1 == 1 drop') });
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('odd ports filtered with an adaptive deadline well under --timeout, even ports refused', async () => {
+    const { report } = await cli(lab, ['probe', 'tcp', `${lab.addr.server}:20000-20127`, '--json', '--no-control', '--timeout', '5s']);
+    expect(report.probes).toHaveLength(128);
+    for (const p of report.probes) {
+      if (p.port! % 2 === 1) {
+        expect(p.status).toBe('filtered');
+        expect(p.reason).toBe('SYN_TIMEOUT');
+        const a = p.data?.adaptiveDeadline as { deadlinesMs: number[]; configuredTimeoutMs: number } | undefined;
+        expect(a?.configuredTimeoutMs).toBe(5000);
+        expect(a!.deadlinesMs).toHaveLength(2); // one re-send before judging
+        for (const d of a!.deadlinesMs) expect(d).toBeLessThan(5000);
+      } else {
+        expect(p.status).toBe('refused');
+      }
+    }
+    // With the fixed 5 s deadline this would take ≥ 5 s (64 silent ports, 64 per destination in flight).
+    expect(report.durationMs).toBeLessThan(4000);
+  });
+});

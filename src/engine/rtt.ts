@@ -1,0 +1,143 @@
+/**
+ * Deadlines that adapt to the measured round trip, as nmap's do, for lines that sweep many TCP
+ * targets. A fixed 3 s deadline makes a sweep through a firewall that drops half the targets take
+ * (dropped × 3 s / concurrency); once a line has seen enough handshakes and resets, a SYN left
+ * unanswered for many round trips is not going to be answered, so the deadline for the rest of the
+ * line (and for its probes already in flight) becomes
+ * `clamp(factor · (srtt + 4 · rttvar), floorMs, configured timeout)` (RFC 6298 estimator).
+ * A probe cut by an adaptive deadline is re-sent once (a lost SYN is not a filter), and its outcome
+ * says that an adaptive deadline was used, with the numbers behind it.
+ */
+import { ADAPTIVE_DEADLINE } from '../constants.js';
+import type { ProbeOutcome, ProbeSpec } from '../types.js';
+
+/** RFC 6298 smoothed round-trip estimator. */
+export class RttEstimator {
+  samples = 0;
+  srttMs = 0;
+  rttvarMs = 0;
+
+  observe(rttMs: number): void {
+    if (this.samples === 0) {
+      this.srttMs = rttMs;
+      this.rttvarMs = rttMs / 2;
+    } else {
+      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - rttMs);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * rttMs;
+    }
+    this.samples++;
+  }
+}
+
+/** The numbers behind an adaptive deadline, kept in the probe's `data.adaptiveDeadline`. */
+export interface AdaptiveInfo {
+  deadlineMs: number;
+  srttMs: number;
+  rttvarMs: number;
+  samples: number;
+  configuredTimeoutMs: number;
+}
+
+/** Tuning, in one place (see {@link ADAPTIVE_DEADLINE}). */
+export interface AdaptiveTuning {
+  /** A line needs at least this many TCP probes before its deadlines adapt (a sweep, not a catalog line). */
+  minProbes: number;
+  /** Round-trip samples (handshakes or resets) needed before the estimate is trusted. */
+  minSamples: number;
+  floorMs: number;
+  factor: number;
+}
+
+interface Group {
+  est: RttEstimator;
+  inflight: Set<InFlight>;
+}
+
+interface InFlight {
+  t0: number;
+  configuredMs: number;
+  ac: AbortController;
+  timer?: NodeJS.Timeout;
+  info?: AdaptiveInfo;
+  fired: boolean;
+}
+
+/** One attempt of one probe under adaptive deadlines. */
+export interface AdaptiveAttempt {
+  /** Record the attempt's outcome; returns the adaptive deadline if that is what ended it. */
+  end(outcome: ProbeOutcome): AdaptiveInfo | undefined;
+}
+
+const NONE: AdaptiveAttempt = { end: () => undefined };
+
+/** Per-line round-trip estimates and the adaptive deadlines derived from them. */
+export class AdaptiveDeadlines {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(probes: ProbeSpec[], private readonly tuning: AdaptiveTuning = ADAPTIVE_DEADLINE) {
+    const counts = new Map<string, number>();
+    for (const p of probes) if (p.kind === 'tcp') counts.set(p.line, (counts.get(p.line) ?? 0) + 1);
+    for (const [line, n] of counts) if (n >= tuning.minProbes) this.groups.set(line, { est: new RttEstimator(), inflight: new Set() });
+  }
+
+  /** The deadline this line's probes get now, or undefined while the estimate is not trusted. */
+  private deadline(g: Group, configuredMs: number): AdaptiveInfo | undefined {
+    if (g.est.samples < this.tuning.minSamples) return undefined;
+    const raw = this.tuning.factor * (g.est.srttMs + 4 * g.est.rttvarMs);
+    const deadlineMs = Math.ceil(Math.max(this.tuning.floorMs, raw));
+    if (deadlineMs >= configuredMs) return undefined;
+    const r = (v: number): number => Math.round(v * 100) / 100;
+    return { deadlineMs, srttMs: r(g.est.srttMs), rttvarMs: r(g.est.rttvarMs), samples: g.est.samples, configuredTimeoutMs: configuredMs };
+  }
+
+  private arm(g: Group, f: InFlight): void {
+    if (f.timer || f.ac.signal.aborted) return;
+    const info = this.deadline(g, f.configuredMs);
+    if (!info) return;
+    f.info = info;
+    f.timer = setTimeout(() => {
+      f.fired = true;
+      f.ac.abort();
+    }, Math.max(0, f.t0 + info.deadlineMs - performance.now()));
+  }
+
+  /** Start one attempt of `spec`; `ac` is aborted if the adaptive deadline passes first. */
+  begin(spec: ProbeSpec, ac: AbortController): AdaptiveAttempt {
+    const g = spec.kind === 'tcp' ? this.groups.get(spec.line) : undefined;
+    if (!g) return NONE;
+    const f: InFlight = { t0: performance.now(), configuredMs: spec.timeoutMs, ac, fired: false };
+    g.inflight.add(f);
+    this.arm(g, f);
+    return {
+      end: (o) => {
+        if (f.timer) clearTimeout(f.timer);
+        g.inflight.delete(f);
+        const cut = f.fired && o.status === 'filtered' ? f.info : undefined;
+        // A handshake or a reset is one round trip; silence is not a sample.
+        const rtt = o.phases?.connectMs;
+        if (!cut && rtt !== undefined && (o.status === 'ok' || o.reason === 'ECONNREFUSED')) {
+          const before = g.est.samples;
+          g.est.observe(rtt);
+          // The moment the estimate becomes trusted, probes already in flight get their deadline too.
+          if (before < this.tuning.minSamples && g.est.samples >= this.tuning.minSamples) for (const other of g.inflight) this.arm(g, other);
+        }
+        return cut;
+      },
+    };
+  }
+}
+
+/** Rewrite a SYN timeout cut by adaptive deadlines so the report says how the deadline was set. */
+export function describeAdaptive(o: ProbeOutcome, cuts: AdaptiveInfo[]): ProbeOutcome {
+  const last = cuts[cuts.length - 1]!;
+  const each = cuts.map((c) => `${c.deadlineMs}ms`).join(' and ');
+  return {
+    ...o,
+    reason: 'SYN_TIMEOUT',
+    detail:
+      `no answer to ${cuts.length} connection request(s) within ${each}: deadlines adapted to the round trip measured on this line ` +
+      `(srtt ${last.srttMs}ms, rttvar ${last.rttvarMs}ms over ${last.samples} handshakes/resets; configured timeout ${last.configuredTimeoutMs}ms). ` +
+      'SYN dropped by a firewall, or no host',
+    data: { ...o.data, adaptiveDeadline: { ...last, deadlinesMs: cuts.map((c) => c.deadlineMs) } },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Adaptive deadlines (src/engine/rtt.ts): the RFC 6298 estimator, when a line adapts, and that a
+ * probe already in flight gets the deadline the moment the estimate becomes trusted.
+ */
+import { describe, expect, it } from 'vitest';
+import { AdaptiveDeadlines, RttEstimator, describeAdaptive } from '../../src/engine/rtt.js';
+import type { ProbeOutcome, ProbeSpec } from '../../src/types.js';
+
+const spec = (i: number, line = 'sweep', kind = 'tcp', timeoutMs = 3000): ProbeSpec => ({
+  id: `${line}/${i}`,
+  line,
+  kind,
+  host: `192.0.2.${i % 250}`,
+  port: 80,
+  options: {},
+  timeoutMs,
+});
+const refused = (connectMs: number): ProbeOutcome => ({ status: 'refused', reason: 'ECONNREFUSED', phases: { connectMs } });
+const silent: ProbeOutcome = { status: 'filtered', reason: 'SYN_TIMEOUT', detail: 'no answer' };
+const TUNING = { minProbes: 64, minSamples: 16, floorMs: 100, factor: 2 };
+
+describe('RttEstimator', () => {
+  it('follows RFC 6298: first sample sets srtt=R, rttvar=R/2; then 1/8 and 1/4 gains', () => {
+    const e = new RttEstimator();
+    e.observe(100);
+    expect([e.srttMs, e.rttvarMs]).toEqual([100, 50]);
+    e.observe(200);
+    expect(e.rttvarMs).toBeCloseTo(0.75 * 50 + 0.25 * 100);
+    expect(e.srttMs).toBeCloseTo(0.875 * 100 + 0.125 * 200);
+    expect(e.samples).toBe(2);
+  });
+});
+
+describe('AdaptiveDeadlines', () => {
+  it('leaves lines with few TCP probes (catalog lines) on their configured deadline', async () => {
+    const probes = Array.from({ length: 63 }, (_, i) => spec(i));
+    const a = new AdaptiveDeadlines(probes, TUNING);
+    for (let i = 0; i < 40; i++) a.begin(probes[i]!, new AbortController()).end(refused(1));
+    const ac = new AbortController();
+    const att = a.begin(probes[50]!, ac);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(ac.signal.aborted).toBe(false);
+    expect(att.end(silent)).toBeUndefined();
+  });
+
+  it('does not adapt UDP lines, nor before enough round trips were seen', async () => {
+    const udp = Array.from({ length: 100 }, (_, i) => spec(i, 'u', 'udp'));
+    const a = new AdaptiveDeadlines(udp, TUNING);
+    for (let i = 0; i < 40; i++) a.begin(udp[i]!, new AbortController()).end(refused(1));
+    const ac = new AbortController();
+    a.begin(udp[60]!, ac);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(ac.signal.aborted).toBe(false);
+
+    const tcp = Array.from({ length: 100 }, (_, i) => spec(i));
+    const b = new AdaptiveDeadlines(tcp, TUNING);
+    for (let i = 0; i < 15; i++) b.begin(tcp[i]!, new AbortController()).end(refused(1));
+    const ac2 = new AbortController();
+    b.begin(tcp[60]!, ac2);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(ac2.signal.aborted).toBe(false);
+  });
+
+  it('cuts a sweep probe at max(floor, factor·(srtt+4·rttvar)), also one already in flight, and says so', async () => {
+    const probes = Array.from({ length: 100 }, (_, i) => spec(i));
+    const a = new AdaptiveDeadlines(probes, TUNING);
+    // In flight before the estimate exists.
+    const early = new AbortController();
+    const earlyAttempt = a.begin(probes[99]!, early);
+    const t0 = performance.now();
+    for (let i = 0; i < 16; i++) a.begin(probes[i]!, new AbortController()).end(refused(2));
+    const ac = new AbortController();
+    const att = a.begin(probes[20]!, ac);
+    await new Promise<void>((r) => ac.signal.addEventListener('abort', () => r()));
+    const took = performance.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(95); // the floor, not 2·(2+4·~1) ms
+    expect(took).toBeLessThan(1500); // far below the configured 3000 ms
+    expect(early.signal.aborted).toBe(true);
+    const cut = att.end(silent)!;
+    expect(cut.deadlineMs).toBe(100);
+    expect(cut.samples).toBe(16);
+    expect(cut.configuredTimeoutMs).toBe(3000);
+    expect(earlyAttempt.end(silent)?.deadlineMs).toBe(100);
+    const o = describeAdaptive(silent, [cut, cut]);
+    expect(o.reason).toBe('SYN_TIMEOUT');
+    expect((o.data?.adaptiveDeadline as { deadlinesMs: number[] }).deadlinesMs).toEqual([100, 100]);
+  });
+
+  it('never goes above the configured timeout, and an answer that beats the cut is not a cut', async () => {
+    const probes = Array.from({ length: 100 }, (_, i) => spec(i, 'sweep', 'tcp', 300));
+    const a = new AdaptiveDeadlines(probes, TUNING);
+    // Jittery round trips (10 and 250 ms alternately): srtt + 4·rttvar is far above 300 ms.
+    for (let i = 0; i < 16; i++) a.begin(probes[i]!, new AbortController()).end(refused(i % 2 ? 250 : 10));
+    const ac = new AbortController();
+    a.begin(probes[30]!, ac);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(ac.signal.aborted).toBe(false); // the configured 300 ms deadline applies, not an adaptive one
+
+    const b = new AdaptiveDeadlines(Array.from({ length: 100 }, (_, i) => spec(i)), TUNING);
+    for (let i = 0; i < 16; i++) b.begin(spec(i), new AbortController()).end(refused(1));
+    const att = b.begin(spec(40), new AbortController());
+    expect(att.end({ status: 'ok', reason: 'CONNECTED', phases: { connectMs: 1 } })).toBeUndefined();
+  });
+});
