@@ -92,6 +92,19 @@ export function renderText(report: Report, opts: TextOptions): string {
   }
   const st = Object.entries(s.statuses).map(([k, v]) => `${v} ${k}`).join(', ');
   out.push(c.dim(`probes: ${st}`));
+  const env = report.environment;
+  if (env && opts.verbose) {
+    // Where the results came from (issue 6); the full fingerprint is in --format json/markdown/html.
+    const route = env.defaultRoutes[0];
+    out.push(
+      c.dim(
+        `environment: ${env.os.type} ${env.os.release} · Node ${env.node} · host ${env.os.hostname} · ` +
+          `default route ${route ? `via ${route.gateway ?? 'direct'} dev ${route.interface}` : 'none'} · ` +
+          `DNS ${env.dns.servers.join(', ') || 'none'} (${env.dns.source}) · proxy ${env.proxy.map((p) => `${p.name}=${p.value}`).join(' ') || 'none'}` +
+          `${env.egress ? ` · egress ${env.egress.address}` : ''} · ${env.time.timeZone}`,
+      ),
+    );
+  }
   return out.join('\n') + '\n';
 }
 

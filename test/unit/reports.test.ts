@@ -14,7 +14,8 @@ import { renderHtml } from '../../src/report/html.js';
 import { RENDERERS } from '../../src/report/index.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { parseIpv6Route, parseProcRoute, parseResolvConf, redactProxyCredentials } from '../../src/report/environment.js';
+import { egressFromResults, parseIpv6Route, parseProcRoute, parseResolvConf, redactProxyCredentials } from '../../src/report/environment.js';
+import { distributeParams, parseListen } from '../../src/cli/commands/daemon.js';
 import { reportJsonSchema } from '../../src/report/schema.js';
 import type { Report } from '../../src/types.js';
 import { ROOT, runCli } from '../helpers/cli.js';
@@ -145,6 +146,34 @@ fd123456789a00000000000000000000 40 00000000000000000000000000000000 00 00000000
     expect(redactProxyCredentials('http://alice:s3cret@proxy:3128')).toBe('http://***:***@proxy:3128');
     expect(redactProxyCredentials('bob@proxy:3128')).toBe('***@proxy:3128');
     expect(redactProxyCredentials('http://proxy:3128')).toBe('http://proxy:3128');
+  });
+});
+
+describe('egress address', () => {
+  it('comes from a STUN mapped address, else from the source a reflector saw, else is unknown', () => {
+    expect(egressFromResults([{ kind: 'stun', host: 'stun.example', data: { mapped: { address: '198.51.100.7', port: 4000, family: 4 } } }])).toEqual({ address: '198.51.100.7', source: 'stun probe of stun.example' });
+    expect(egressFromResults([{ kind: 'udp-idle', host: 'r.example', data: { flows: [{ seen: '198.51.100.8:5123' }] } }])?.address).toBe('198.51.100.8');
+    expect(egressFromResults([{ kind: 'tcp-idle', host: 'r.example', data: { flows: [{ seen: '[2001:db8::9]:443' }] } }])?.address).toBe('2001:db8::9');
+    expect(egressFromResults([{ kind: 'tcp', host: 'x', data: {} }])).toBeUndefined();
+  });
+});
+
+describe('daemon option parsing', () => {
+  it('parses --listen', () => {
+    expect(parseListen('127.0.0.1:9469')).toEqual({ host: '127.0.0.1', port: 9469 });
+    expect(parseListen('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(parseListen(':9469')).toEqual({ host: '127.0.0.1', port: 9469 });
+    expect(() => parseListen('9469')).toThrow(/--listen '9469'/);
+    expect(() => parseListen('example.com:80')).toThrow(/--listen/);
+  });
+
+  it('gives each catalog the parameters it declares; scoped ones to one catalog only', () => {
+    const cats = [{ id: 'a', declared: ['port', 'x'] }, { id: 'b', declared: ['port'] }];
+    const m = distributeParams(cats, { port: '1', x: '2', 'b:port': '3' });
+    expect(m.get('a')).toEqual({ port: '1', x: '2' });
+    expect(m.get('b')).toEqual({ port: '3' });
+    expect(() => distributeParams(cats, { y: '1' })).toThrow(/--y: none of the catalogs/);
+    expect(() => distributeParams(cats, { 'b:x': '1' })).toThrow(/catalog 'b' has no parameter 'x'/);
   });
 });
 
