@@ -33,6 +33,12 @@ export interface ProxySettings {
   compareDirect?: boolean;
 }
 
+/** Loopback destinations: a proxy cannot reach this machine's loopback, so variables never apply to them. */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\./.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
+}
+
 /** Parse a proxy URL (`http://[user:pass@]host[:port]`). `what` names the flag or variable in errors. */
 export function parseProxyUrl(text: string, what: string): ProxyEndpoint {
   let u: URL;
@@ -166,6 +172,8 @@ export function proxyFor(settings: ProxySettings | undefined, scheme: 'http' | '
   const ep = scheme === 'https' ? settings.https : settings.http;
   if (!ep) return undefined;
   if (noProxyMatches(settings.noProxy, host, port)) return undefined;
+  // As Go's net/http does: proxy variables are not for loopback (an explicit --proxy still is).
+  if (settings.source === 'env' && isLoopback(host)) return undefined;
   return ep;
 }
 

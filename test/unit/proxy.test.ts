@@ -15,7 +15,7 @@ import { WebSocketServer } from 'ws';
 import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
 import { PROBERS } from '../../src/probers/index.js';
-import { noProxyMatches, parseProxyUrl, proxySettings, redactText } from '../../src/util/proxy.js';
+import { noProxyMatches, parseProxyUrl, proxyFor, proxySettings, redactText } from '../../src/util/proxy.js';
 import { Pki, type Issued } from './helpers/pki.js';
 import { blockingProxy, cli, forwardProxy, httpServer, tlsServer, type Closable } from './helpers/servers.js';
 
@@ -125,17 +125,21 @@ describe('through a real forward proxy (loopback)', () => {
     }
   });
 
-  it('HTTPS_PROXY is used; NO_PROXY exempts a destination', async () => {
+  it('NO_PROXY exempts a destination, also from --proxy; proxy variables never apply to loopback', async () => {
     const px = await forwardProxy();
     closers.push(px.close);
-    const env = { HTTPS_PROXY: `http://127.0.0.1:${px.port}` };
-    const via = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--json'], env);
-    expect(via.json.probes[0].data.route).toBe('proxy');
-    const n = px.connects.length;
-    const direct = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--json'], { ...env, NO_PROXY: 'localhost,127.0.0.0/8' });
+    const proxy = `http://127.0.0.1:${px.port}`;
+    const direct = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--json', '--proxy', proxy], { NO_PROXY: 'localhost,127.0.0.0/8' });
     expect(direct.json.probes[0].data.route).toBe('direct');
     expect(direct.json.probes[0].status).toBe('ok');
-    expect(px.connects.length).toBe(n);
+    const env = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--json'], { HTTPS_PROXY: proxy });
+    expect(env.json.probes[0].data.route).toBe('direct');
+    expect(px.connects).toEqual([]);
+    // The variables themselves are exercised against a non-loopback server in the lab test below.
+    const settings = proxySettings(undefined, { HTTPS_PROXY: proxy })!;
+    expect(proxyFor(settings, 'https', 'www.example.com', 443)?.display).toBe(proxy);
+    expect(proxyFor(settings, 'https', 'localhost', 443)).toBeUndefined();
+    expect(proxyFor(settings, 'http', 'www.example.com', 80)).toBeUndefined();
   });
 
   it('a proxy that is down is PROXY_CONNECT_FAILED; a blocking proxy is PROXY_FORBIDDEN', async () => {
