@@ -13,9 +13,10 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Plan } from '../catalog/expand.js';
 import { runCheck as realRunCheck, type CheckOptions } from '../engine/check.js';
 import { headline } from '../report/present.js';
-import { ReportMetrics, registerBuildInfo } from '../report/prometheus.js';
+import { ReportMetrics, registerBuildInfo, reportsToPrometheusText } from '../report/prometheus.js';
 import { redactReport } from '../report/redact.js';
 import type { Report, Verdict } from '../types.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { version } from '../version.js';
 import { startServer, stopServer } from './server.js';
 import { ReportStore } from './store.js';
@@ -39,6 +40,8 @@ export interface DaemonOptions {
   /** Engine options for every run (timeouts, control, DNS servers, …). */
   check: Omit<CheckOptions, 'stopSignal' | 'hardSignal'>;
   redact?: boolean;
+  /** Also write the latest reports' metrics here after each run (node_exporter textfile, atomic). */
+  textfile?: string;
   /** Where log lines go (stderr in the CLI). */
   log: (line: string) => void;
   /** The check to run; tests pass one that fails on purpose to prove the loop survives it. */
@@ -105,7 +108,7 @@ export class Daemon {
       runs: new Counter({ name: 'netcheck_runs_total', help: 'Runs by catalog and result (success: a report was produced; error: the run threw).', labelNames: ['catalog', 'result'], registers: r }),
       lastRunSuccess: new Gauge({ name: 'netcheck_last_run_success', help: 'Whether the last run of the catalog produced a report (1) or threw (0).', labelNames: ['catalog'], registers: r }),
       inProgress: new Gauge({ name: 'netcheck_run_in_progress', help: 'Whether a run is in progress.', registers: r }),
-      writeErrors: new Counter({ name: 'netcheck_report_write_errors_total', help: 'Reports that could not be written to the reports folder.', registers: r }),
+      writeErrors: new Counter({ name: 'netcheck_report_write_errors_total', help: 'Reports (or the metrics textfile) that could not be written.', registers: r }),
       webhook: new Counter({ name: 'netcheck_webhook_deliveries_total', help: 'Webhook deliveries by result (success, failure after retries, dropped from a full queue).', labelNames: ['result'], registers: r }),
       nextRun: new Gauge({ name: 'netcheck_next_run_timestamp_seconds', help: 'When the next run is scheduled (Unix time).', registers: r }),
       skipped: new Counter({ name: 'netcheck_skipped_runs_total', help: 'Scheduled slots skipped because the previous run was still going.', registers: r }),
@@ -247,6 +250,16 @@ export class Daemon {
     }
   }
 
+  private async writeTextfile(path: string): Promise<void> {
+    try {
+      writeFileAtomic(path, await reportsToPrometheusText([...this.latest.values()]));
+    } catch (err) {
+      this.m.writeErrors.inc();
+      const e = err as NodeJS.ErrnoException;
+      this.o.log(`metrics textfile not saved to ${path}: ${e.code ?? e.message}`);
+    }
+  }
+
   private record(t: DaemonTarget, full: Report, at: string): void {
     const report = this.o.redact ? redactReport(full) : full;
     const prev = this.latest.get(t.id);
@@ -258,6 +271,8 @@ export class Daemon {
     this.runsCompleted++;
     const s = report.summary.verdicts;
     this.o.log(`${t.id}: ${headline(report)} (${s.pass} pass, ${s.fail} fail, ${s.partial} partial, ${s.inconclusive} inconclusive) in ${(report.durationMs / 1000).toFixed(1)}s`);
+
+    if (this.o.textfile) void this.writeTextfile(this.o.textfile);
 
     if (this.store) {
       try {

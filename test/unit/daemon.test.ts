@@ -13,6 +13,8 @@ import { loadCatalog } from '../../src/catalog/builtin.js';
 import { expandCatalog } from '../../src/catalog/expand.js';
 import { Daemon, verdictChanges, type DaemonOptions } from '../../src/daemon/daemon.js';
 import { runCheck } from '../../src/engine/check.js';
+import { reportJsonSchema } from '../../src/report/schema.js';
+import Ajv from 'ajv';
 import type { Report } from '../../src/types.js';
 import { BIN, ROOT, runCli } from '../helpers/cli.js';
 import { startLabServers, type LabServers } from '../helpers/report-lab.js';
@@ -133,6 +135,43 @@ describe('daemon endpoints and scheduling', () => {
     expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(2);
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     for (const f of files) expect((JSON.parse(readFileSync(join(dir, f), 'utf8')) as Report).catalog.id).toBe('lab-report');
+  }, 60_000);
+
+  it('jitter delays runs; --redact and the textfile apply to what the daemon serves and writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netcheck-daemon-'));
+    const textfile = join(dir, 'netcheck.prom');
+    const t0 = Date.now();
+    let firstAt = 0;
+    const { d, base } = await startDaemon({
+      everyMs: 3000,
+      jitterMs: 2000,
+      random: () => 0.6, // every run 1.2 s after its slot
+      redact: true,
+      textfile,
+      reportsDir: dir,
+      runCheck: async (p, o) => {
+        firstAt ||= Date.now();
+        return runCheck(p, o);
+      },
+    });
+    await until('first run', () => d.runsCompleted >= 1, 20_000);
+    expect(firstAt - t0).toBeGreaterThanOrEqual(1150);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/target="internal-ipv4-1:\d+"/);
+    expect(metrics).not.toContain('127.0.0.1');
+    const report = await (await fetch(`${base}/report`)).text();
+    expect(report).not.toContain('127.0.0.1');
+    const saved = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(saved).toHaveLength(1);
+    expect(readFileSync(join(dir, saved[0]!), 'utf8')).not.toContain('127.0.0.1');
+    const prom = await until('textfile', () => existsSync(textfile) && readFileSync(textfile, 'utf8'));
+    expect(prom).toMatch(/^netcheck_line_verdict\{catalog="lab-report",section="signaling",line="signaling",required="true",verdict="fail"\} 1$/m);
+    expect(prom).not.toContain('127.0.0.1');
+    // The served report is a valid report.
+    const ajv = new Ajv({ allErrors: true });
+    ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    const validate = ajv.compile(reportJsonSchema());
+    expect(validate(JSON.parse(report)), JSON.stringify(validate.errors)).toBe(true);
   }, 60_000);
 
   it('finds verdict changes between two reports', () => {

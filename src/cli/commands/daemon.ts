@@ -120,6 +120,7 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
       ...(o.proxy ? { proxy: o.proxy } : {}),
     },
     redact: !!o.redact,
+    ...(o.prometheusTextfile ? { textfile: o.prometheusTextfile } : {}),
     log,
   });
 
