@@ -254,11 +254,12 @@ function semanticChecks(def: CatalogDef, fail: Fail): void {
         if (PORTED_KINDS.has(c.kind) && c.ports === undefined && line.ports === undefined) {
           fail('missing-key', cp, `a ${c.kind} check needs ports (on the check or on its line)`);
         }
-        if (Array.isArray(c.disjointFrom)) {
-          (c.disjointFrom as string[]).forEach((ref, ri) => {
+        for (const key of ['disjointFrom', 'compareWith'] as const) {
+          if (!Array.isArray(c[key])) continue;
+          (c[key] as string[]).forEach((ref, ri) => {
             const p = params[ref.slice(1)];
-            if (!p) fail('unknown-param', [...cp, 'disjointFrom', ri], `no parameter named '${ref.slice(1)}' (declare it under parameters)`);
-            if (p.type !== 'file') fail('unknown-param', [...cp, 'disjointFrom', ri], `parameter '${ref.slice(1)}' is of type ${p.type}; disjointFrom needs file parameters (address lists)`);
+            if (!p) fail('unknown-param', [...cp, key, ri], `no parameter named '${ref.slice(1)}' (declare it under parameters)`);
+            if (p.type !== 'file') fail('unknown-param', [...cp, key, ri], `parameter '${ref.slice(1)}' is of type ${p.type}; ${key} needs file parameters (address lists)`);
           });
         }
         if (c.kind === 'ocsp') {

@@ -187,7 +187,10 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
     },
   },
   /** RFC 5389 binding request: discovers this network's public (egress) address. */
-  stun: {},
+  stun: {
+    /** Address lists (`$file-params`) the discovered address should be in, e.g. the office and agent IPs a client whitelisted. */
+    compareWith: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },
+  },
   /** No packets: an address list (a target) must not overlap the lists named here (`$file-params`). */
   'ip-list': {
     disjointFrom: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },

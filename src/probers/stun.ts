@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import type { Prober, ProbeOutcome } from '../types.js';
-import { bigIntToIp } from '../util/ip.js';
+import type { IpList } from '../catalog/ipList.js';
+import { bigIntToIp, cidrContains, parseCidr } from '../util/ip.js';
 import { classify, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
 
@@ -84,6 +85,22 @@ export function parseStunResponse(msg: Buffer, transactionId: Buffer): StunAnswe
   return out;
 }
 
+/**
+ * Is the discovered address in the lists given (`compareWith`, resolved by the plan)? Said in the
+ * outcome, not judged: an address missing from the client's whitelist is what to send the client.
+ */
+function compareLists(address: string, refs: unknown): { note: string; data: Record<string, unknown> } | undefined {
+  if (!Array.isArray(refs) || refs.length === 0) return undefined;
+  const lists = refs as (IpList | { param: string; unset: true })[];
+  const given = lists.filter((l): l is IpList => !('unset' in l));
+  if (given.length === 0) return undefined;
+  const inLists = given.flatMap((l) => l.entries.filter((e) => cidrContains(parseCidr(e.value), address)).map((e) => ({ param: l.param, file: l.file, line: e.line, value: e.value })));
+  const names = given.map((l) => `--${l.param}`).join(', ');
+  return inLists.length
+    ? { note: `listed in ${inLists.map((h) => `--${h.param} (${h.file}:${h.line})`).join(', ')}`, data: { listedIn: inLists } }
+    : { note: `not in ${names}: send ${address} to the client for whitelisting`, data: { listedIn: [], comparedWith: given.map((l) => l.param) } };
+}
+
 export const stun: Prober = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
@@ -126,10 +143,12 @@ export const stun: Prober = async (spec, ctx) => {
         }
         if (!a.mapped) return done({ status: 'error', reason: 'STUN_NO_MAPPED_ADDRESS', detail: 'the STUN server answered without a mapped address', ...base, data });
         Object.assign(data, { mappedAddress: a.mapped.address, mappedPort: a.mapped.port, mappedFamily: a.mapped.family, attribute: a.mapped.attribute });
+        const listed = compareLists(a.mapped.address, spec.options.compareWith);
+        if (listed) Object.assign(data, listed.data);
         done({
           status: 'ok',
           reason: 'STUN_MAPPED',
-          detail: `this network's public address is ${a.mapped.address} (port ${a.mapped.port}) as ${spec.host} sees it`,
+          detail: `this network's public address is ${a.mapped.address} (port ${a.mapped.port}) as ${spec.host} sees it${listed ? `; ${listed.note}` : ''}`,
           ...base,
           phases: { ...(base.phases ?? {}), firstByteMs: rttMs },
           data,

@@ -224,7 +224,11 @@ describe.skipIf(!TURNSERVER)('egress discovery against a real STUN server (cotur
         'client-site ok HTTP_RESPONSE',
         'egress-address ok STUN_MAPPED',
       ]);
-      expect(rep.probes.find((p) => p.line === 'egress-address')!.data!.mappedAddress).toBe('127.0.0.1');
+      const egress = rep.probes.find((p) => p.line === 'egress-address')!;
+      expect(egress.data!.mappedAddress).toBe('127.0.0.1');
+      // Not in the office list: the agent must send this address to the client.
+      expect(egress.data!.listedIn).toEqual([]);
+      expect(egress.data!.comparedWith).toEqual(['office-ips']);
       expect(code).toBe(0);
     });
 
@@ -232,9 +236,12 @@ describe.skipIf(!TURNSERVER)('egress discovery against a real STUN server (cotur
       it(`a ${status} block page is refused (HTTP_BLOCKED), and a ban on our own office fails the list`, async () => {
         writeFileSync(join(tmp, 'banned2.txt'), '203.0.113.7\n198.51.100.5\n');
         block = status;
-        const { code, rep } = await run(['--banned-ips', join(tmp, 'banned2.txt'), '--office-ips', join(tmp, 'office.txt')]);
+        writeFileSync(join(tmp, 'agents.txt'), '# agents working from home\n127.0.0.0/8\n');
+        const { code, rep } = await run(['--banned-ips', join(tmp, 'banned2.txt'), '--office-ips', join(tmp, 'office.txt'), '--agent-ips', join(tmp, 'agents.txt')]);
         const site = rep.probes.find((p) => p.line === 'client-site')!;
         expect([site.status, site.reason, site.data!.httpStatus]).toEqual(['refused', 'HTTP_BLOCKED', status]);
+        // This time the agent list holds the discovered address.
+        expect(rep.probes.find((p) => p.line === 'egress-address')!.data!.listedIn).toEqual([{ param: 'agent-ips', file: join(tmp, 'agents.txt'), line: 2, value: '127.0.0.0/8' }]);
         const lists = rep.probes.filter((p) => p.line === 'banned-ips');
         expect(lists.map((p) => p.reason)).toEqual(['NO_OVERLAP', 'LIST_OVERLAP']);
         expect(lists[1]!.data!.overlaps).toEqual([{ param: 'office-ips', file: join(tmp, 'office.txt'), line: 1, value: '198.51.100.0/28' }]);
