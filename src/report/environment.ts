@@ -125,7 +125,13 @@ export function collectEnvironment(opts: CollectOptions = {}): EnvironmentInfo {
   const now = opts.now ?? new Date();
 
   const interfaces: EnvironmentInfo['interfaces'] = [];
-  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+  let ifaces: ReturnType<typeof os.networkInterfaces> = {};
+  try {
+    ifaces = os.networkInterfaces();
+  } catch {
+    /* some sandboxes refuse the netlink query (uv_interface_addresses): leave interfaces empty */
+  }
+  for (const [name, addrs] of Object.entries(ifaces)) {
     if (!addrs?.length) continue;
     interfaces.push({
       name,
