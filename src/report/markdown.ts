@@ -8,6 +8,9 @@ import { formatDuration } from '../util/duration.js';
 import { hostPort } from '../util/ip.js';
 import { bracketText, headline, idleFlows, VERDICT_LABEL } from './present.js';
 
+/** Rows of the "did not pass" table: a ticket needs the pattern, not a 4,000-row sweep. */
+export const MAX_PROBE_ROWS = 100;
+
 const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', partial: '⚠️', inconclusive: '❔' };
 
 /** Escape text for a Markdown table cell: pipes, newlines and inline HTML. */
@@ -61,11 +64,12 @@ export function renderMarkdown(report: Report): string {
   if (notOk.length) {
     out.push('## Probes that did not pass', '');
     out.push('| Line | Probe | Status | Reason | Time |', '|---|---|---|---|---|');
-    for (const p of notOk) {
+    for (const p of notOk.slice(0, MAX_PROBE_ROWS)) {
       const where = p.kind === 'dns' ? p.host : hostPort(p.host, p.port);
       const addr = p.address && p.address !== p.host ? ` → ${p.address}` : '';
       out.push(`| ${code(p.line)} | ${p.kind} ${cell(where)}${cell(addr)} | ${cell(p.status)} | ${code(p.reason)}${p.detail ? ` ${cell(p.detail)}` : ''} | ${formatDuration(p.durationMs)} |`);
     }
+    if (notOk.length > MAX_PROBE_ROWS) out.push('', `… and ${notOk.length - MAX_PROBE_ROWS} more; the JSON or HTML report lists every probe.`);
     out.push('');
   }
 
