@@ -1,12 +1,13 @@
 /**
  * Which documented line(s) cover an address: for reading firewall logs ("is 52.6.58.86 one of the
- * vendor's?"). Works on catalogs as written, without parameters: literal addresses and ranges (a
- * name's paired addresses are among them), and Amazon's ranges for
- * `targetsFrom.awsIpRanges` lines when an ip-ranges.json is given (every region, since no region
- * parameter is known here). Sends nothing.
+ * vendor's?"). Works on catalogs as written: literal addresses and ranges (a name's paired
+ * addresses are among them), parameter lists the user gives (`--param office-ips=FILE`), and
+ * Amazon's ranges for `targetsFrom.awsIpRanges` lines when an ip-ranges.json is given (every region
+ * unless `--param aws-region=…`). Sends nothing.
  */
 import { isIP } from 'node:net';
 import { filterAwsPrefixes, type AwsIpRanges } from '../catalog/awsIpRanges.js';
+import { readIpList } from '../catalog/ipList.js';
 import type { LoadedCatalog } from '../catalog/load.js';
 import type { PortsValue } from '../catalog/schema.js';
 import { isUrlTarget } from '../trust/url.js';
@@ -46,8 +47,24 @@ function portsText(v: PortsValue | undefined): string | undefined {
   }
 }
 
-/** Match every address against every line of the catalogs. */
-export function matchAddresses(addresses: string[], catalogs: LoadedCatalog[], aws?: AwsIpRanges): MatchResult[] {
+/**
+ * Addresses a `$param` target stands for, when the user gave the parameter (`--param NAME=VALUE`):
+ * a `file` parameter's list, or the addresses among a `hosts` value.
+ */
+function paramAddresses(cat: LoadedCatalog, ref: string, params: Record<string, string>): string[] {
+  const name = ref.slice(1);
+  const def = cat.def.parameters?.[name];
+  const value = params[name];
+  if (!def || value === undefined) return [];
+  if (def.type === 'file') return readIpList(name, value).entries.map((e) => e.value);
+  return value.split(',').map((v) => v.trim()).filter((v) => v.includes('/') || isIP(v) !== 0);
+}
+
+/**
+ * Match every address against every line of the catalogs. `params` (optional) fills `$param`
+ * targets, e.g. Commversion's `office-ips` file, and `aws-region` narrows Amazon's ranges.
+ */
+export function matchAddresses(addresses: string[], catalogs: LoadedCatalog[], aws?: AwsIpRanges, params: Record<string, string> = {}): MatchResult[] {
   return addresses.map((address) => {
     const matches: MatchHit[] = [];
     for (const cat of catalogs) {
@@ -69,7 +86,10 @@ export function matchAddresses(addresses: string[], catalogs: LoadedCatalog[], a
           };
           const literal = new Set<string>();
           // Addresses and ranges only: names and URLs (revocation endpoints) have no address to match.
-          for (const t of line.targets) if (!t.startsWith('$') && !isUrlTarget(t) && (t.includes('/') || isIP(t) !== 0)) literal.add(t);
+          for (const t of line.targets) {
+            if (t.startsWith('$')) for (const a of paramAddresses(cat, t, params)) literal.add(a);
+            else if (!isUrlTarget(t) && (t.includes('/') || isIP(t) !== 0)) literal.add(t);
+          }
           let hit = false;
           for (const t of literal) {
             if (cidrContains(parseCidr(t), address)) {
@@ -80,7 +100,8 @@ export function matchAddresses(addresses: string[], catalogs: LoadedCatalog[], a
           }
           const spec = line.targetsFrom?.awsIpRanges;
           if (!hit && spec && aws) {
-            const p = filterAwsPrefixes(aws, spec.services).find((x) => cidrContains(parseCidr(x.cidr), address));
+            const region = spec.region?.startsWith('$') ? params[spec.region.slice(1)] : spec.region;
+            const p = filterAwsPrefixes(aws, spec.services, region).find((x) => cidrContains(parseCidr(x.cidr), address));
             if (p) matches.push({ ...base, range: p.cidr, aws: { service: p.service, region: p.region, file: aws.file } });
           }
         }

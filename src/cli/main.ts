@@ -124,7 +124,8 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('type', { type: 'string', array: true, describe: 'dns: record types (A, AAAA)' })
         .option('servername', { type: 'string', describe: 'tls: SNI name (default: the host when it is a name)' })
         .option('ca', { type: 'string', describe: 'tls: PEM file of the expected root(s), instead of the Mozilla store' })
-        .option('expect-issuer', { type: 'string', array: true, describe: 'tls: an issuer name the chain must contain (repeatable)' })
+        // Not `array: true`: a greedy array would swallow the positional target after it; repeats still collect.
+        .option('expect-issuer', { type: 'string', describe: 'tls: an issuer name the chain must contain (repeat for alternatives)' })
         .option('cert', { type: 'string', describe: 'ocsp: certificate to ask about (PEM or DER); needs --issuer' })
         .option('cert-from', { type: 'string', describe: 'ocsp: ask about the certificate HOST[:PORT] presents (its leaf and issuer)' })
         .option('issuer', { type: 'string', describe: "ocsp/crl: the issuer's certificate (checks the signature)" })
@@ -240,8 +241,10 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('catalog', { type: 'string', array: true, describe: 'catalog(s) to search (default: every built-in)' })
         .option('ip-ranges', { type: 'string', describe: "Amazon's ip-ranges.json, to match AWS-hosted lines" })
         .option('fetch-ip-ranges', { type: 'boolean', describe: 'download ip-ranges.json from Amazon (cached for a day)' })
+        .option('param', { type: 'string', array: true, describe: 'catalog parameter NAME=VALUE that holds addresses (e.g. office-ips=office.txt, aws-region=us-east-1)' })
         .option('json', { type: 'boolean', describe: 'JSON on stdout' })
-        .example('netcheck match 52.6.58.86 178.249.101.7', 'which vendor lines cover these addresses'),
+        .example('netcheck match 52.6.58.86 178.249.101.7', 'which vendor lines cover these addresses')
+        .example('netcheck match 198.51.100.7 --catalog commversion --param office-ips=office.txt', 'is this one of our office addresses?'),
       async (a) => {
         const { matchCommand } = await import('./commands/match.js');
         await set(matchCommand({ addresses: ((a.addresses as unknown[]) ?? []).map(String), argv: a }));

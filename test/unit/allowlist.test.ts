@@ -219,6 +219,22 @@ describe('netcheck match', () => {
     expect(aws.code).toBe(1);
   });
 
+  it('--param fills list parameters (Commversion office IPs) and narrows AWS to a region', async () => {
+    writeFileSync(join(tmp, 'office-m.txt'), '# office\n198.51.100.0/28\n');
+    writeFileSync(join(tmp, 'banned-m.txt'), '203.0.113.7\n');
+    const r = await runCli(['match', '198.51.100.7', '203.0.113.7', '192.0.2.1', '--catalog', 'commversion', '--param', `office-ips=${join(tmp, 'office-m.txt')}`, '--param', `banned-ips=${join(tmp, 'banned-m.txt')}`, '--json']);
+    const res = JSON.parse(r.stdout) as { address: string; matches: { line: string; range: string }[] }[];
+    expect(res.map((x) => x.matches.map((m) => `${m.line} ${m.range}`))).toEqual([['office-ips 198.51.100.0/28'], ['banned-ips 203.0.113.7'], []]);
+    expect(r.code).toBe(1);
+    const eu = await runCli(['match', '3.81.4.5', '52.58.1.1', '--catalog', 'conversation-builder', '--ip-ranges', ipRanges(), '--param', 'aws-region=eu-central-1', '--json']);
+    const er = JSON.parse(eu.stdout) as { matches: { line: string }[] }[];
+    expect(er[0]!.matches).toEqual([]);
+    expect(er[1]!.matches.map((m) => m.line)).toContain('web-view-api');
+    const bad = await runCli(['match', '192.0.2.1', '--param', 'nope=1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/has a parameter 'nope'/);
+  });
+
   it('text output cites the document line; a non-address is a usage error', async () => {
     const r = await runCli(['match', '34.193.104.2']);
     expect(r.code).toBe(0);

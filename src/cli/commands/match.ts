@@ -17,7 +17,17 @@ export async function matchCommand({ addresses, argv }: { addresses: string[]; a
   const names = (argv.catalog as string[] | undefined)?.map(String) ?? builtinNames();
   const catalogs = names.map((n) => loadCatalog(n));
   const aws = await ipRangesFromArgv(argv);
-  const results = matchAddresses(addresses, catalogs, aws);
+  const params: Record<string, string> = {};
+  for (const p of (argv.param as string[] | undefined) ?? []) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param '${p}': use NAME=VALUE, e.g. --param office-ips=office.txt`);
+    const name = p.slice(0, eq);
+    if (!catalogs.some((c) => c.def.parameters?.[name])) {
+      throw new UsageError(`--param ${name}: none of the catalogs searched (${catalogs.map((c) => c.def.id).join(', ')}) has a parameter '${name}'`);
+    }
+    params[name] = p.slice(eq + 1);
+  }
+  const results = matchAddresses(addresses, catalogs, aws, params);
   if (argv.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else process.stdout.write(renderMatches(results, catalogs.map((c) => c.def.id), !!aws));
   return results.every((r) => r.matches.length > 0) ? EXIT.OK : EXIT.FAILED;
