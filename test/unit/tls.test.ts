@@ -193,9 +193,11 @@ describe('tls prober: hostile peers end within their deadline', () => {
 
 describe('netcheck probe tls (CLI surface)', () => {
   it('--json carries the chain and interception false for the expected CA', async () => {
-    const r = await cli(['probe', 'tls', `127.0.0.1:${good.port}`, '--ca', ca.cert, '--expect-issuer', 'Netcheck', '--json']);
+    // Repeated --expect-issuer before the target: alternatives, and the target is not swallowed.
+    const r = await cli(['probe', 'tls', '--expect-issuer', 'DigiCert', '--expect-issuer', 'Netcheck', `127.0.0.1:${good.port}`, '--ca', ca.cert, '--json']);
     expect(r.code).toBe(0);
     const p = r.json.probes[0];
+    expect(p.data.issuerMatch).toEqual({ expected: ['DigiCert', 'Netcheck'], matched: ['Netcheck'] });
     expect(p.kind).toBe('tls');
     expect(p.status).toBe('ok');
     expect(p.data.interception).toBe(false);
