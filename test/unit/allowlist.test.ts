@@ -200,7 +200,8 @@ describe('netcheck match', () => {
   });
 
   it('--catalog narrows the search; IPv6; --ip-ranges adds the AWS-hosted lines', async () => {
-    const only = await runCli(['match', '2a03:6400:1::5', '17.1.2.3', '--catalog', 'liveperson', '--json']);
+    // Options before the addresses must not swallow them.
+    const only = await runCli(['match', '--catalog', 'liveperson', '2a03:6400:1::5', '17.1.2.3', '--json']);
     expect(only.code).toBe(1);
     const res = JSON.parse(only.stdout) as { address: string; matches: { line: string }[] }[];
     expect(res[0]!.matches.map((m) => m.line)).toEqual(['ipv6-2a03-6400']);

@@ -14,11 +14,12 @@ export async function matchCommand({ addresses, argv }: { addresses: string[]; a
   for (const a of addresses) {
     if (isIP(a) === 0) throw new UsageError(`'${a}' is not an IP address; match takes addresses as they appear in a firewall log (e.g. netcheck match 52.6.58.86)`);
   }
-  const names = (argv.catalog as string[] | undefined)?.map(String) ?? builtinNames();
+  const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
+  const names = list(argv.catalog) ?? builtinNames();
   const catalogs = names.map((n) => loadCatalog(n));
   const aws = await ipRangesFromArgv(argv);
   const params: Record<string, string> = {};
-  for (const p of (argv.param as string[] | undefined) ?? []) {
+  for (const p of list(argv.param) ?? []) {
     const eq = p.indexOf('=');
     if (eq <= 0) throw new UsageError(`--param '${p}': use NAME=VALUE, e.g. --param office-ips=office.txt`);
     const name = p.slice(0, eq);
