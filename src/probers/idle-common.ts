@@ -7,6 +7,7 @@
  * All waits are against absolute deadlines (util/deadline.ts), never counted ticks.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { REFLECTOR_DEFAULTS, armMac, encode, isControl, parse, type Message } from '../reflector/protocol.js';
 import type { IdleBracket, IdleCheckData, IdleFlowResult, IdleLoss, ProbeContext, ProbeOutcome, ProbeSpec, Status, Verdict } from '../types.js';
 import { atDeadline, nowMs } from '../util/deadline.js';
@@ -488,6 +489,8 @@ export async function runIdleCheck(spec: ProbeSpec, ctx: ProbeContext, protocol:
     if (r.ok) address ??= r.address;
     return r;
   };
+  // Each flow waits on these signals: raise the listener cap so many flows are not taken for a leak.
+  setMaxListeners(Math.max(10, flows.length * 2 + 10), ctx.signal, ...(ctx.stopSignal ? [ctx.stopSignal] : []));
   const held = new Set<string>();
   await Promise.all(flows.map((f) => runFlow(openTracked, f.id, f.gapMs, env, f, held)));
   report();

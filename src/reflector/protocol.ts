@@ -96,12 +96,8 @@ export function encode(verb: Verb, fields: Record<string, string | number>, padT
 /** Parse a control message. Never throws: a malformed message is `{ error }`. */
 export function parse(buf: Uint8Array): Message | { error: 'syntax' } {
   if (buf.length > MAX_MESSAGE_BYTES || !isControl(buf)) return { error: 'syntax' };
-  let text: string;
-  try {
-    text = new TextDecoder('ascii', { fatal: true }).decode(buf);
-  } catch {
-    return { error: 'syntax' };
-  }
+  // latin1 maps every byte to one char, so the printable-ASCII check below sees every byte.
+  const text = Buffer.from(buf.buffer, buf.byteOffset, buf.length).toString('latin1');
   if (/[^\x20-\x7e\r\n]/.test(text)) return { error: 'syntax' };
   const parts = text.replace(/\r?\n$/, '').split(' ');
   const verb = parts[1] as Verb;

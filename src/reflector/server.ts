@@ -77,6 +77,8 @@ export interface ReflectorStats {
   refused: Partial<Record<ReflectorErrorCode, number>>;
   /** Replies not sent because they would have been larger than their request. */
   suppressed: number;
+  /** Latest a send after a gap left, past its deadline (ms): the reflector's own timer accuracy. */
+  wakeLateMaxMs: number;
 }
 
 export interface Reflector {
@@ -105,21 +107,100 @@ interface Peer {
   /** TCP lines end with `\n`. */
   newline: boolean;
   send(buf: Buffer): void;
-  /** Flows armed on this connection (TCP/WS), forgotten when it closes. */
-  flows?: Set<Flow>;
+  /** Flows armed on this connection (TCP/WS), forgotten when it closes. Created lazily. */
+  flows?: Flow[];
 }
 
+/**
+ * An armed flow. Kept small: a reflector may hold thousands (the benchmark's budget is 6.5 KiB per
+ * idle TCP flow, socket included), so no closure or timer per flow: one deadline queue serves all.
+ */
 interface Flow {
   key: string;
   id: string;
   ip: string;
-  seen: string;
   peer: Peer;
   /** Bytes the reflector may still send for this flow (the ARM request's size). */
   budget: number;
-  cancel: () => void;
   woke: boolean;
+  /** When the gap ends (then: when the flow is forgotten), on the monotonic clock. */
+  due: number;
 }
+
+/**
+ * Deadlines of every flow in one binary heap under one timer: less memory than a Timeout per flow,
+ * and fired against absolute times (util/deadline.ts). Stale entries are skipped when popped.
+ */
+class DeadlineQueue {
+  private readonly heap: { due: number; flow: Flow }[] = [];
+  private cancelTimer: (() => void) | undefined;
+  private armedFor = Infinity;
+  constructor(private readonly fire: (flow: Flow) => void) {}
+  push(flow: Flow): void {
+    const h = this.heap;
+    h.push({ due: flow.due, flow });
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (h[p]!.due <= h[i]!.due) break;
+      [h[p], h[i]] = [h[i]!, h[p]!];
+      i = p;
+    }
+    if (flow.due < this.armedFor) this.arm();
+  }
+  private pop(): { due: number; flow: Flow } | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length && last) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l]!.due < h[m]!.due) m = l;
+        if (r < h.length && h[r]!.due < h[m]!.due) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i]!, h[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  private arm(): void {
+    this.cancelTimer?.();
+    const next = this.heap[0];
+    if (!next) {
+      this.cancelTimer = undefined;
+      this.armedFor = Infinity;
+      return;
+    }
+    this.armedFor = next.due;
+    this.cancelTimer = atDeadline(next.due, () => {
+      this.cancelTimer = undefined;
+      this.armedFor = Infinity;
+      const now = nowMs();
+      while (this.heap.length && this.heap[0]!.due <= now) {
+        const e = this.pop()!;
+        // An entry whose flow was rescheduled or forgotten since is stale.
+        if (e.flow.due === e.due) this.fire(e.flow);
+      }
+      this.arm();
+    });
+  }
+  clear(): void {
+    this.heap.length = 0;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.armedFor = Infinity;
+  }
+}
+
+/** A copy of a string that does not keep the message it was sliced from alive. */
+function own(text: string): string {
+  return Buffer.from(text, 'latin1').toString('latin1');
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** Token bucket per source address. */
 class RateLimiter {
@@ -153,6 +234,92 @@ function stripMapped(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
+interface TcpHooks {
+  control(peer: Peer, line: Buffer): void;
+  /** Rate limits: one message, and `n` echo bytes (0 for control). */
+  take(ip: string, n: number): boolean;
+  onRateLimited(): void;
+  onEcho(): void;
+  refuseLong(peer: Peer, bytes: number): void;
+  onClose(peer: TcpPeer, sock: Socket): void;
+}
+
+/**
+ * One TCP connection: echo, or (when it starts with `NCR1 `) newline-delimited control messages.
+ * A class rather than closures: its methods are shared by every connection, which matters when a
+ * reflector holds thousands of idle flows.
+ */
+class TcpPeer implements Peer {
+  readonly transport = 'tcp' as const;
+  readonly newline = true;
+  readonly seen: string;
+  flows?: Flow[];
+  private mode: 0 | 1 | 2 = 0; // unknown, echo, control
+  private pending: Buffer = EMPTY;
+  constructor(
+    private readonly s: Socket,
+    readonly ip: string,
+    private readonly hooks: TcpHooks,
+  ) {
+    this.seen = formatSeen(s.remoteAddress ?? '?', s.remotePort ?? 0);
+    s.on('data', this.onData);
+    s.on('error', noop);
+    s.once('close', this.onClose);
+  }
+  send(b: Buffer): void {
+    if (!this.s.destroyed) this.s.write(b);
+  }
+  private readonly onClose = (): void => this.hooks.onClose(this, this.s);
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.mode === 1) return this.echo(chunk);
+    let pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (this.mode === 0) {
+      const head = pending.subarray(0, 5);
+      if (head.length < 5 && CONTROL_PREFIX.subarray(0, head.length).equals(head)) {
+        this.pending = Buffer.from(pending);
+        return;
+      }
+      this.mode = isControl(pending) ? 2 : 1;
+      if (this.mode === 1) {
+        this.pending = EMPTY;
+        return this.echo(pending);
+      }
+    }
+    for (;;) {
+      const nl = pending.indexOf(0x0a);
+      if (nl < 0) break;
+      const line = Buffer.from(pending.subarray(0, nl + 1));
+      pending = pending.subarray(nl + 1);
+      if (!this.hooks.take(this.ip, 0)) {
+        this.hooks.onRateLimited();
+        continue;
+      }
+      this.hooks.control(this, line);
+      if (this.s.destroyed) return;
+    }
+    if (pending.length > MAX_MESSAGE_BYTES) {
+      this.hooks.refuseLong(this, pending.length);
+      this.s.destroy();
+      return;
+    }
+    // Copy what is left (usually nothing): a slice would keep the whole read chunk alive.
+    this.pending = pending.length ? Buffer.from(pending) : EMPTY;
+  };
+  private echo(b: Buffer): void {
+    if (!this.hooks.take(this.ip, b.length)) {
+      this.hooks.onRateLimited();
+      return;
+    }
+    this.hooks.onEcho();
+    this.s.write(b);
+  }
+}
+
+const CONTROL_PREFIX = Buffer.from('NCR1 ');
+function noop(): void {
+  /* a client resetting its flow is what idle checks do */
+}
+
 /** Start a reflector. Resolves once every listener is bound. */
 export async function startReflector(opts: ReflectorOptions = {}): Promise<Reflector> {
   const D = REFLECTOR_DEFAULTS;
@@ -172,7 +339,7 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
   const flows = new Map<string, Flow>();
   const flowsPerIp = new Map<string, number>();
   const connsPerIp = new Map<string, number>();
-  const stats: ReflectorStats = { flows: 0, connections: 0, armed: 0, wakesSent: 0, echoed: 0, rateLimited: 0, refused: {}, suppressed: 0 };
+  const stats: ReflectorStats = { flows: 0, connections: 0, armed: 0, wakesSent: 0, echoed: 0, rateLimited: 0, refused: {}, suppressed: 0, wakeLateMaxMs: 0 };
   const closers: (() => Promise<void>)[] = [];
   const liveSockets = new Set<Socket>();
   const sweeper = setInterval(() => {
@@ -198,9 +365,13 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
 
   const forget = (f: Flow): void => {
     if (flows.get(f.key) !== f) return;
-    f.cancel();
+    f.due = NaN; // its queue entry is now stale
     flows.delete(f.key);
-    f.peer.flows?.delete(f);
+    const list = f.peer.flows;
+    if (list) {
+      const i = list.indexOf(f);
+      if (i >= 0) list.splice(i, 1);
+    }
     const n = (flowsPerIp.get(f.ip) ?? 1) - 1;
     if (n <= 0) flowsPerIp.delete(f.ip);
     else flowsPerIp.set(f.ip, n);
@@ -223,7 +394,7 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
       case 'BACK': {
         const flow = f.t && f.id ? flows.get(`${f.t}|${f.id}`) : undefined;
         if (!flow) return refuse(peer, 'flow', size);
-        answer(peer, encode('BACKOK', { id: flow.id, seen: peer.seen, was: flow.seen }, 0, peer.newline), size);
+        answer(peer, encode('BACKOK', { id: flow.id, seen: peer.seen, was: flow.peer.seen }, 0, peer.newline), size);
         return;
       }
       default:
@@ -241,22 +412,29 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
     const key = `${t}|${id}`;
     if (flows.has(key)) return refuse(peer, 'dup', size);
     if (flows.size >= o.maxFlows || (flowsPerIp.get(peer.ip) ?? 0) >= o.maxFlowsPerSource) return refuse(peer, 'flows', size);
-    const flow: Flow = { key, id, ip: peer.ip, seen: peer.seen, peer, budget: size, cancel: () => undefined, woke: false };
+    // The gap is measured against an absolute deadline from the ARM's arrival (util/deadline.ts).
+    const flow: Flow = { key: own(key), id: own(id), ip: peer.ip, peer, budget: size, woke: false, due: nowMs() + gapMs };
     const armed = encode('ARMED', { id, seen: peer.seen }, 0, peer.newline);
     if (!answer(peer, armed, flow.budget)) return;
     flow.budget -= armed.length;
-    flows.set(key, flow);
+    flows.set(flow.key, flow);
     flowsPerIp.set(peer.ip, (flowsPerIp.get(peer.ip) ?? 0) + 1);
-    peer.flows?.add(flow);
+    if (peer.transport !== 'udp') (peer.flows ??= []).push(flow);
     stats.flows = flows.size;
     stats.armed++;
-    // The gap is measured against an absolute deadline from the ARM's arrival (util/deadline.ts).
-    flow.cancel = atDeadline(nowMs() + gapMs, () => wake(flow));
+    queue.push(flow);
   };
 
-  const wake = (flow: Flow): void => {
+  const onDue = (flow: Flow): void => {
     if (flows.get(flow.key) !== flow) return;
-    const msg = encode('WAKE', { id: flow.id, seen: flow.seen }, 0, flow.peer.newline);
+    if (flow.woke) return forget(flow);
+    wake(flow);
+  };
+  const queue = new DeadlineQueue(onDue);
+
+  const wake = (flow: Flow): void => {
+    stats.wakeLateMaxMs = Math.max(stats.wakeLateMaxMs, nowMs() - flow.due);
+    const msg = encode('WAKE', { id: flow.id, seen: flow.peer.seen }, 0, flow.peer.newline);
     if (msg.length <= flow.budget) {
       flow.budget -= msg.length;
       flow.woke = true;
@@ -267,7 +445,9 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
         /* the connection is gone: the client will see that itself */
       }
     } else stats.suppressed++;
-    flow.cancel = atDeadline(nowMs() + o.retainAfterWakeMs, () => forget(flow));
+    flow.woke = true;
+    flow.due = nowMs() + o.retainAfterWakeMs;
+    queue.push(flow);
   };
 
   /** Per-source connection accounting for TCP and WebSocket. */
@@ -300,66 +480,19 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
     // Keepalive off: a keepalive probe would refresh the firewall state the client is measuring.
     s.setKeepAlive(false);
     s.setNoDelay(true);
-    const peer: Peer = {
-      transport: 'tcp',
-      ip,
-      seen: formatSeen(s.remoteAddress ?? '?', s.remotePort ?? 0),
-      newline: true,
-      send: (b) => {
-        if (!s.destroyed) s.write(b);
-      },
-      flows: new Set(),
-    };
-    let mode: 'unknown' | 'echo' | 'control' = 'unknown';
-    let pending: Buffer = Buffer.alloc(0);
-    s.on('data', (chunk: Buffer) => {
-      if (mode === 'echo') return echoTcp(chunk);
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      if (mode === 'unknown') {
-        const probe = pending.subarray(0, 5);
-        if (probe.length < 5 && Buffer.from('NCR1 ').subarray(0, probe.length).equals(probe)) return;
-        mode = isControl(pending) ? 'control' : 'echo';
-        if (mode === 'echo') {
-          const b = pending;
-          pending = Buffer.alloc(0);
-          return echoTcp(b);
-        }
-      }
-      for (;;) {
-        const nl = pending.indexOf(0x0a);
-        if (nl < 0) {
-          if (pending.length > MAX_MESSAGE_BYTES) {
-            refuse(peer, 'syntax', pending.length);
-            s.destroy();
-          }
-          return;
-        }
-        const line = pending.subarray(0, nl + 1);
-        pending = pending.subarray(nl + 1);
-        if (!messages.take(ip)) {
-          stats.rateLimited++;
-          continue;
-        }
-        control(peer, Buffer.from(line));
-        if (s.destroyed) return;
-      }
-    });
-    const echoTcp = (b: Buffer): void => {
-      if (!messages.take(ip) || !bytes.take(ip, b.length)) {
-        stats.rateLimited++;
-        return;
-      }
-      stats.echoed++;
-      s.write(b);
-    };
-    s.on('error', () => {
-      /* a client resetting its flow is what idle checks do */
-    });
-    s.once('close', () => {
-      liveSockets.delete(s);
-      release(ip);
-      for (const f of peer.flows ?? []) forget(f);
-    });
+    new TcpPeer(s, ip, tcpHooks);
+  };
+  const tcpHooks: TcpHooks = {
+    control,
+    take: (ip, n) => messages.take(ip) && (n === 0 || bytes.take(ip, n)),
+    onRateLimited: () => void stats.rateLimited++,
+    onEcho: () => void stats.echoed++,
+    refuseLong: (peer, n) => refuse(peer, 'syntax', n),
+    onClose: (peer, sock) => {
+      liveSockets.delete(sock);
+      release(peer.ip);
+      if (peer.flows) for (const f of [...peer.flows]) forget(f);
+    },
   };
 
   // --- UDP -------------------------------------------------------------------------------------
@@ -400,7 +533,6 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
       send: (b) => {
         if (ws.readyState === 1) ws.send(b, { binary: false });
       },
-      flows: new Set(),
     };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!messages.take(ip)) {
@@ -420,7 +552,7 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
     });
     ws.once('close', () => {
       release(ip);
-      for (const f of peer.flows ?? []) forget(f);
+      if (peer.flows) for (const f of [...peer.flows]) forget(f);
     });
   };
 
@@ -437,6 +569,7 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
     close: async () => {
       clearInterval(sweeper);
       for (const f of [...flows.values()]) forget(f);
+      queue.clear();
       for (const s of liveSockets) s.destroy();
       await Promise.all(closers.map((c) => c()));
     },
