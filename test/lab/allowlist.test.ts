@@ -66,6 +66,13 @@ describe.skipIf(!support.ok)('lab: allowlist rules in a real nftables firewall',
     cb = await waitReady(lab.spawn('client', [NODE, SERVE, JSON.stringify({ host: lab.addr.client, tcp: [0, 0] })]));
     if (TURNSERVER) {
       lab.spawn('server', [TURNSERVER, '-n', '--stun-only', '--listening-ip', lab.addr.server, '--listening-port', String(STUN_PORT), '--no-tls', '--no-dtls', '--no-cli', '--log-file', 'stdout']);
+      // Wait until coturn answers (asked from inside the server namespace, so no firewall is involved).
+      for (let i = 0; ; i++) {
+        const r = await lab.exec('server', [NODE, BIN, 'probe', 'stun', `${lab.addr.server}:${STUN_PORT}`, '--json', '--timeout', '500ms']);
+        if (r.stdout.includes('"STUN_MAPPED"')) break;
+        if (i >= 20) throw new Error(`coturn did not answer in the lab: ${r.stdout.slice(0, 500)}`);
+        await new Promise((res) => setTimeout(res, 200));
+      }
     }
     params = ['--web-port', String(srv.http[0]), '--app-port', String(srv.tcp[0]), '--data-port', String(srv.udp[0]), '--stun-port', String(STUN_PORT), '--callback-port', String(cb.tcp[0])];
     const r = await lab.exec('client', [NODE, BIN, 'allowlist', CATALOG, ...params, '--format', 'nft', '--nft-table', 'lab']);
