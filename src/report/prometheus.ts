@@ -4,7 +4,7 @@
  * dashboards written for blackbox read naturally.
  *
  * Label cardinality is bounded by the catalog: labels are the catalog id, line id, section, probe
- * kind, target (`host:port` as planned), status and verdict (closed sets), and diagnosis codes
+ * kind, target (`host:port`, name or URL as planned), status and verdict (closed sets), and diagnosis codes
  * (a closed set). Never error text, addresses learned at run time, timestamps or reasons: those
  * would grow without limit and belong in the JSON report (`/report`).
  */
@@ -54,7 +54,11 @@ export class ReportMetrics {
     for (const p of report.probes) {
       // A probe not sent (skipped) has no success and no duration: absent, not 0.
       if (p.status === 'skipped') continue;
-      const l = { catalog, line: p.line, kind: p.kind, target: p.kind === 'dns' || p.port === undefined ? p.host : hostPort(p.host, p.port) };
+      // The planned target as the probe id spells it (`host:port`, a DNS name, a URL): unique within
+      // a line and kind, so two probes never share (and overwrite) one series.
+      const prefix = `${p.line}/${p.kind}/`;
+      const target = p.id.startsWith(prefix) ? p.id.slice(prefix.length) : p.kind === 'dns' || p.port === undefined ? p.host : hostPort(p.host, p.port);
+      const l = { catalog, line: p.line, kind: p.kind, target };
       set(this.g.probeSuccess!, l, p.status === 'ok' ? 1 : 0);
       set(this.g.probeDuration!, l, p.durationMs / 1000);
     }
