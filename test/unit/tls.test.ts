@@ -2,10 +2,13 @@
  * The tls prober against real TLS servers on loopback, a CA built by the test with openssl, an
  * intercepting proxy that re-signs with its own CA, and hostile peers.
  */
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup } from '../../src/engine/run.js';
+import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
 import { PROBERS } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { Pki, osslTime, type Issued } from './helpers/pki.js';
@@ -188,6 +191,67 @@ describe('tls prober: hostile peers end within their deadline', () => {
       expect((o.data as any).chain).toHaveLength(10);
     }
     expect(o.ms).toBeLessThan(3000 + 1500);
+  });
+});
+
+// --- A transparent TLS-inspecting firewall: nft redirects port 443-style traffic to a re-signing proxy. ---
+const support = labSupport();
+if (!support.ok) console.warn(`SKIPPING tls lab test (transparent interception on a real firewall): ${support.why}`);
+const FIXTURE = fileURLToPath(new URL('./helpers/serve-trust.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/netcheck.js', import.meta.url));
+
+function readyPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`fixture not ready: ${out}`)), 15_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  });
+}
+
+describe.skipIf(!support.ok)('lab: a firewall that transparently inspects TLS', () => {
+  let lab: Lab;
+  let tlsPort: number;
+  let mitmPort: number;
+  beforeAll(async () => {
+    lab = await createLab({ ruleset: statefulRuleset() });
+    const leafLab = pki.issue('lab-leaf', ca, '/CN=server.lab', { sans: 'IP:10.200.2.2', days: 90 });
+    const icptLab = pki.issue('lab-icpt', icpt, '/CN=server.lab', { sans: 'IP:10.200.2.2', days: 90 });
+    pki.write('lab-chain.pem', leafLab.pem + ca.pem);
+    pki.write('lab-icpt-chain.pem', icptLab.pem + icpt.pem);
+    tlsPort = await readyPort(lab.spawn('server', [process.execPath, FIXTURE, 'tls', lab.addr.server, leafLab.key, join(pki.dir, 'lab-chain.pem')]));
+    mitmPort = await readyPort(lab.spawn('firewall', [process.execPath, FIXTURE, 'mitm', lab.addr.fwClient, icptLab.key, join(pki.dir, 'lab-icpt-chain.pem'), lab.addr.server, String(tlsPort)]));
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  async function probeLab(kind: string): Promise<any> {
+    const r = await lab.exec('client', [process.execPath, BIN, 'probe', kind, `${lab.addr.server}:${tlsPort}`, '--ca', ca.cert, '--json', '--timeout', '3s'], { timeoutMs: 30_000 });
+    return JSON.parse(r.stdout).probes[0];
+  }
+
+  it('TCP connects either way; only the tls probe sees the re-signed chain', async () => {
+    await lab.nft(statefulRuleset());
+    const clean = await probeLab('tls');
+    expect(clean.reason).toBe('TLS_OK');
+    expect(clean.data.interception).toBe(false);
+    await lab.nft(statefulRuleset('', { prerouting: `iifname "fc" tcp dport ${tlsPort} redirect to :${mitmPort}`, input: `iifname "fc" tcp dport ${mitmPort} accept` }));
+    const tcp = await lab.exec('client', [process.execPath, BIN, 'probe', 'tcp', `${lab.addr.server}:${tlsPort}`, '--json'], { timeoutMs: 30_000 });
+    expect(JSON.parse(tcp.stdout).probes[0].status).toBe('ok');
+    const inspected = await probeLab('tls');
+    expect(inspected.status).toBe('error');
+    expect(inspected.reason).toBe('TLS_INTERCEPTED');
+    expect(inspected.data.interception).toBe(true);
+    expect(inspected.data.interceptionReasons.map((r: any) => r.code)).toContain('UNEXPECTED_ROOT');
+    expect(inspected.data.chain[0].issuer).toContain('Acme Inspection CA');
   });
 });
 
