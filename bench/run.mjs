@@ -1,0 +1,460 @@
+#!/usr/bin/env node
+// netcheck benchmarks (`npm run bench`): the items issue 2 lists, each measured side by side in one
+// run, as medians of several interleaved runs (these machines are noisy; never compare with a
+// stored number). Every packet goes to loopback inside, or between, network namespaces this script
+// creates (src/lab/netns.ts); nothing leaves the machine. Needs root, ip, nft; nmap and dnsmasq for
+// the items that use them.
+//
+//   node bench/run.mjs [--runs 5] [--only i,ii,iii,iv,v] [--udp-runs 3] [--out bench/results.json]
+//
+// Prints a Markdown summary on stdout (BENCHMARKS.md quotes it) and writes every measurement to --out.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin/netcheck.js');
+const NODE = process.execPath;
+const { createLab, labSupport, statefulRuleset } = await import(join(ROOT, 'dist/lab/netns.js'));
+const { expandCidr, parseCidr } = await import(join(ROOT, 'dist/util/ip.js'));
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const RUNS = Number(opt('runs', '5'));
+const UDP_RUNS = Number(opt('udp-runs', '3'));
+const ONLY = new Set(String(opt('only', 'i,ii,iii,iv,v')).split(','));
+const OUT = opt('out', join(ROOT, 'bench/results.json'));
+const TMP = mkdtempSync(join(os.tmpdir(), 'ncbench-'));
+
+const support = labSupport();
+if (!support.ok) {
+  process.stderr.write(`bench: cannot build the lab: ${support.why}\n`);
+  process.exitCode = 2;
+  process.exit();
+}
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const HAVE_NMAP = have('nmap');
+if (!HAVE_NMAP) process.stderr.write('bench: nmap not installed (apt-get install -y nmap): nmap columns are skipped\n');
+
+const log = (s) => process.stderr.write(`${s}\n`);
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const r1 = (x) => Math.round(x * 10) / 10;
+const r2 = (x) => Math.round(x * 100) / 100;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Run argv in a lab namespace; wall time measured around the whole process. */
+async function timed(lab, ns, argv, timeoutMs = 600_000) {
+  const t0 = performance.now();
+  const r = await lab.exec(ns, argv, { timeoutMs });
+  return { ...r, wallMs: performance.now() - t0 };
+}
+
+async function netcheck(lab, argv, timeoutMs) {
+  const r = await timed(lab, 'client', [NODE, BIN, ...argv, '--json', '--quiet'], timeoutMs);
+  let report;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`netcheck ${argv.join(' ')} printed no JSON (exit ${r.code}): ${r.stderr.slice(0, 1000)}`);
+  }
+  return { wallMs: r.wallMs, report };
+}
+
+/** nmap -oG: host → port → state. */
+function nmapStates(stdout) {
+  const out = new Map();
+  for (const line of stdout.split('\n')) {
+    const host = /^Host: (\S+) /.exec(line)?.[1];
+    const field = line.split('\t').find((f) => f.startsWith('Ports: '));
+    if (!host || !field) continue;
+    const ports = new Map();
+    for (const p of field.slice('Ports: '.length).split(/,\s*/)) {
+      const [port, state] = p.split('/');
+      ports.set(Number(port), state);
+    }
+    out.set(host, ports);
+  }
+  return out;
+}
+const nmapScanned = (stdout) => Number(/scanned in ([\d.]+) seconds/.exec(stdout)?.[1] ?? NaN) * 1000;
+
+/** Wait for a fixture's ready line. */
+function ready(child) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      buf += d;
+      if (buf.includes('\n')) resolve(JSON.parse(buf.slice(0, buf.indexOf('\n'))));
+    });
+    child.once('exit', (c) => reject(new Error(`fixture exited (${c}): ${err}`)));
+  });
+}
+const LISTENERS = join(ROOT, 'bench/listeners.mjs');
+
+const results = { date: new Date().toISOString(), machine: machine(), runs: RUNS, items: {} };
+const md = [];
+
+function machine() {
+  const v = (cmd, a) => {
+    try {
+      return execFileSync(cmd, a, { encoding: 'utf8' }).split('\n')[0].trim();
+    } catch {
+      return 'n/a';
+    }
+  };
+  return {
+    cpu: `${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}`,
+    memGiB: r1(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    node: process.version,
+    nmap: v('nmap', ['--version']),
+    loadavg: os.loadavg().map(r2),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (i) 4,094 loopback targets, 1 in 8 listening: netcheck vs raw node:net (c=256) vs nmap -sT
+// ---------------------------------------------------------------------------------------------
+async function itemI() {
+  const CIDR = '127.1.0.0/20';
+  const PORT = 9000;
+  const hosts = expandCidr(parseCidr(CIDR), 65536);
+  const listening = new Set(hosts.filter((_, i) => i % 8 === 2));
+  const expected = (h) => (listening.has(h) ? 'ok' : 'refused');
+  const hostsFile = join(TMP, 'loopback-hosts.txt');
+  writeFileSync(hostsFile, `${hosts.join('\n')}\n`);
+  // Loopback of a namespace of our own: 127.0.0.0/8 is local there, and other engineers' tests
+  // on the host's loopback neither disturb nor are disturbed by the sweep.
+  const lab = await createLab();
+  try {
+    await ready(lab.spawn('client', [NODE, LISTENERS, JSON.stringify({ tcp: [{ addrs: [...listening], ports: [PORT] }] })]));
+    const tools = {
+      raw: async () => {
+        const r = await timed(lab, 'client', [NODE, join(ROOT, 'bench/raw-sweep.mjs'), JSON.stringify({ hosts, port: PORT, concurrency: 256, timeoutMs: 3000 })]);
+        const { ms, counts } = JSON.parse(r.stdout);
+        const spurious = Math.abs((counts.open ?? 0) - listening.size) + (counts.timeout ?? 0) + Object.entries(counts).filter(([k]) => k !== 'open' && k !== 'ECONNREFUSED' && k !== 'timeout').reduce((a, [, n]) => a + n, 0);
+        return { wallMs: r.wallMs, sweepMs: ms, spurious };
+      },
+      netcheck: async () => {
+        const { wallMs, report } = await netcheck(lab, ['probe', 'tcp', `${CIDR}:${PORT}`, '--no-control']);
+        if (report.probes.length !== hosts.length) throw new Error(`netcheck probed ${report.probes.length} of ${hosts.length}`);
+        const spurious = report.probes.filter((p) => p.status !== expected(p.host)).length;
+        return { wallMs, sweepMs: report.durationMs, spurious, adaptive: report.probes.filter((p) => p.data?.adaptiveDeadline).length };
+      },
+      ...(HAVE_NMAP
+        ? {
+            nmap: async () => {
+              const r = await timed(lab, 'client', ['nmap', '-sT', '-Pn', '-n', '-p', String(PORT), '-iL', hostsFile, '-oG', '-']);
+              const st = nmapStates(r.stdout);
+              const spurious = hosts.filter((h) => (st.get(h)?.get(PORT) === 'open' ? 'ok' : st.get(h)?.get(PORT) === 'closed' ? 'refused' : 'other') !== expected(h)).length;
+              return { wallMs: r.wallMs, sweepMs: nmapScanned(r.stdout), spurious };
+            },
+          }
+        : {}),
+    };
+    const data = await interleave(tools, RUNS, 'i');
+    const N = hosts.length;
+    const rate = (ms) => Math.round(N / (ms / 1000));
+    const med = (t, k) => median(data[t].map((x) => x[k]));
+    const rows = Object.keys(tools).map((t) => ({
+      tool: t,
+      sweepMs: r1(med(t, 'sweepMs')),
+      wallMs: r1(med(t, 'wallMs')),
+      probesPerSecSweep: rate(med(t, 'sweepMs')),
+      probesPerSecWall: rate(med(t, 'wallMs')),
+      spuriousTotal: data[t].reduce((a, x) => a + x.spurious, 0),
+    }));
+    const ratioSweep = r2(median(data.netcheck.map((x, i) => data.raw[i].sweepMs / x.sweepMs)));
+    const ratioWall = r2(median(data.netcheck.map((x, i) => data.raw[i].wallMs / x.wallMs)));
+    results.items.i = { targets: N, listening: listening.size, data, rows, ratioSweep, ratioWall };
+    md.push(
+      `### (i) ${N} loopback targets (${CIDR} port ${PORT}, ${listening.size} listening, rest closed), ${RUNS} interleaved runs`,
+      '',
+      '| tool | sweep ms (median) | probes/s (sweep) | process wall ms (median) | probes/s (wall) | spurious (all runs) |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.tool} | ${r.sweepMs} | ${r.probesPerSecSweep} | ${r.wallMs} | ${r.probesPerSecWall} | ${r.spuriousTotal} |`),
+      '',
+      `netcheck ÷ raw node:net, median of per-run ratios: **${ratioSweep}×** on sweep time (engine vs the raw loop), ${ratioWall}× on process wall time. Target ≥ 0.7×, 0 spurious.`,
+      '',
+    );
+  } finally {
+    await lab.destroy();
+  }
+}
+
+/** Run each tool once per round, rotating the order each round; one warm-up round is discarded. */
+async function interleave(tools, runs, tag, warmup = true) {
+  const names = Object.keys(tools);
+  const data = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = warmup ? -1 : 0; round < runs; round++) {
+    const order = names.map((_, i) => names[(i + Math.max(round, 0)) % names.length]);
+    for (const n of order) {
+      const x = await tools[n]();
+      if (round >= 0) data[n].push(x);
+      log(`bench (${tag}) ${round < 0 ? 'warm-up' : `run ${round + 1}/${runs}`} ${n}: ${JSON.stringify(x)}`);
+    }
+  }
+  return data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (ii) the same sweep through the lab firewall, which drops every odd address: netcheck vs nmap -sT -T4
+// ---------------------------------------------------------------------------------------------
+async function itemII() {
+  const CIDR = '10.201.0.0/20';
+  const PORT = 9000;
+  const hosts = expandCidr(parseCidr(CIDR), 65536);
+  const odd = (h) => Number(h.split('.')[3]) % 2 === 1;
+  const listening = new Set(hosts.filter((h, i) => !odd(h) && i % 8 === 1));
+  const expected = (h) => (odd(h) ? 'filtered' : listening.has(h) ? 'ok' : 'refused');
+  const hostsFile = join(TMP, 'fw-hosts.txt');
+  writeFileSync(hostsFile, `${hosts.join('\n')}\n`);
+  const lab = await createLab({ ruleset: statefulRuleset(`ip daddr ${CIDR} ip daddr & 0.0.0.1 == 0.0.0.1 drop`) });
+  try {
+    // The whole /20 is local in the server namespace (no 4,096 addresses to add one by one).
+    for (const [ns, argv] of [
+      ['server', ['ip', 'route', 'add', 'local', CIDR, 'dev', 'lo']],
+      ['firewall', ['ip', 'route', 'add', CIDR, 'via', lab.addr.server]],
+    ]) {
+      const r = await lab.exec(ns, argv);
+      if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    }
+    await ready(lab.spawn('server', [NODE, LISTENERS, JSON.stringify({ tcp: [{ addrs: [...listening], ports: [PORT] }] })]));
+    const tools = {
+      netcheck: async () => {
+        const { wallMs, report } = await netcheck(lab, ['probe', 'tcp', `${CIDR}:${PORT}`, '--no-control']);
+        const spurious = report.probes.filter((p) => p.status !== expected(p.host)).length;
+        const adaptive = report.probes.filter((p) => p.data?.adaptiveDeadline);
+        return {
+          wallMs,
+          sweepMs: report.durationMs,
+          spurious,
+          adaptiveCut: adaptive.length,
+          deadlinesMs: [...new Set(adaptive.map((p) => p.data.adaptiveDeadline.deadlinesMs.join('+')))].slice(0, 5),
+        };
+      },
+      ...(HAVE_NMAP
+        ? {
+            nmap: async () => {
+              const r = await timed(lab, 'client', ['nmap', '-sT', '-T4', '-Pn', '-n', '-p', String(PORT), '-iL', hostsFile, '-oG', '-']);
+              const st = nmapStates(r.stdout);
+              const map = { open: 'ok', closed: 'refused', filtered: 'filtered' };
+              const spurious = hosts.filter((h) => map[st.get(h)?.get(PORT)] !== expected(h)).length;
+              return { wallMs: r.wallMs, sweepMs: nmapScanned(r.stdout), spurious };
+            },
+          }
+        : {}),
+    };
+    const data = await interleave(tools, RUNS, 'ii');
+    const med = (t, k) => r1(median(data[t].map((x) => x[k])));
+    const ratio = HAVE_NMAP ? r2(median(data.netcheck.map((x, i) => x.wallMs / data.nmap[i].wallMs))) : NaN;
+    results.items.ii = { targets: hosts.length, dropped: hosts.filter(odd).length, listening: listening.size, data, ratio };
+    md.push(
+      `### (ii) ${hosts.length} targets through the lab firewall (${hosts.filter(odd).length} dropped, ${listening.size} listening, rest closed), ${RUNS} interleaved runs`,
+      '',
+      '| tool | process wall ms (median) | own sweep ms (median) | spurious (all runs) |',
+      '|---|---:|---:|---:|',
+      ...Object.keys(tools).map((t) => `| ${t === 'nmap' ? 'nmap -sT -T4' : t} | ${med(t, 'wallMs')} | ${med(t, 'sweepMs')} | ${data[t].reduce((a, x) => a + x.spurious, 0)} |`),
+      '',
+      `netcheck ÷ nmap -sT -T4 wall time, median of per-run ratios: **${ratio}×** (target ≤ 1.0×). ` +
+        `Adaptive deadlines seen in the last run: ${JSON.stringify(data.netcheck.at(-1).deadlinesMs)} ms on ${data.netcheck.at(-1).adaptiveCut} probes.`,
+      '',
+    );
+  } finally {
+    await lab.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (iii) UDP 4201-4264, all closed: loopback, then through the firewall with kernel-default ICMP limits
+// ---------------------------------------------------------------------------------------------
+async function itemIII() {
+  const lab = await createLab({ ruleset: statefulRuleset() });
+  try {
+    const loop = [];
+    for (let i = -1; i < RUNS; i++) {
+      const { wallMs, report } = await netcheck(lab, ['probe', 'udp', '127.0.0.1:4201-4264', '--no-control']);
+      const x = { wallMs, sweepMs: report.durationMs, refused: report.probes.filter((p) => p.status === 'refused').length };
+      if (i >= 0) loop.push(x);
+      log(`bench (iii loopback) ${i < 0 ? 'warm-up' : `run ${i + 1}`}: ${JSON.stringify(x)}`);
+    }
+    const rl = await lab.exec('server', ['cat', '/proc/sys/net/ipv4/icmp_ratelimit']);
+    const burst = await lab.exec('server', ['cat', '/proc/sys/net/ipv4/icmp_msgs_burst']);
+    const S = lab.addr.server;
+    const tools = {
+      netcheck: async () => {
+        const { wallMs, report } = await netcheck(lab, ['probe', 'udp', `${S}:4201-4264`, '--no-control'], 600_000);
+        const c = {};
+        for (const p of report.probes) c[p.status] = (c[p.status] ?? 0) + 1;
+        return { wallMs, sweepMs: report.durationMs, refused: c.refused ?? 0, silent: c['open|filtered'] ?? 0, statuses: c };
+      },
+      ...(HAVE_NMAP
+        ? {
+            nmap: async () => {
+              const r = await timed(lab, 'client', ['nmap', '-sU', '-Pn', '-n', '-p4201-4264', S, '-oG', '-']);
+              const st = nmapStates(r.stdout).get(S) ?? new Map();
+              // -oG lists only "interesting" ports when most share one state: count the rest from the summary.
+              const ignored = /Ignored State: (\S+) \((\d+)\)/.exec(r.stdout);
+              const c = {};
+              for (const s of st.values()) c[s] = (c[s] ?? 0) + 1;
+              if (ignored) c[ignored[1]] = (c[ignored[1]] ?? 0) + Number(ignored[2]);
+              return { wallMs: r.wallMs, sweepMs: nmapScanned(r.stdout), refused: c.closed ?? 0, silent: c['open|filtered'] ?? 0, statuses: c };
+            },
+          }
+        : {}),
+    };
+    // Let the ICMP token bucket refill between tools, so neither starts with the other's debt.
+    const paced = Object.fromEntries(Object.entries(tools).map(([k, f]) => [k, async () => (await sleep(8000), f())]));
+    // No warm-up round here: each run takes about a minute and there is nothing to warm up in the kernel's ICMP limiter.
+    const data = await interleave(paced, UDP_RUNS, 'iii firewall', false);
+    const med = (t, k) => r1(median(data[t].map((x) => x[k])));
+    const ratio = HAVE_NMAP ? r2(median(data.netcheck.map((x, i) => x.wallMs / data.nmap[i].wallMs))) : NaN;
+    results.items.iii = { loopback: loop, firewall: data, icmpRatelimitMs: rl.stdout.trim(), icmpMsgsBurst: burst.stdout.trim(), ratio };
+    md.push(
+      `### (iii) UDP 4201-4264, every port closed`,
+      '',
+      `Loopback (${RUNS} runs): median engine time **${med0(loop, 'sweepMs')} ms** for 64 probes (target ≤ 100 ms), ` +
+        `process wall ${med0(loop, 'wallMs')} ms; refused per run: ${loop.map((x) => x.refused).join(', ')} of 64.`,
+      '',
+      `Through the lab firewall, server namespace at kernel defaults (icmp_ratelimit ${rl.stdout.trim()} ms, icmp_msgs_burst ${burst.stdout.trim()}), ${UDP_RUNS} interleaved runs:`,
+      '',
+      '| tool | process wall ms (median) | refused / closed (per run) | open\\|filtered (per run) |',
+      '|---|---:|---|---|',
+      ...Object.keys(tools).map((t) => `| ${t === 'nmap' ? 'nmap -sU' : t} | ${med(t, 'wallMs')} | ${data[t].map((x) => x.refused).join(', ')} | ${data[t].map((x) => x.silent).join(', ')} |`),
+      '',
+      `netcheck ÷ nmap -sU wall time, median of per-run ratios: **${ratio}×** (target ≤ 1.0×, every port classified correctly or honestly open|filtered).`,
+      '',
+    );
+  } finally {
+    await lab.destroy();
+  }
+}
+const med0 = (xs, k) => r1(median(xs.map((x) => x[k])));
+
+// ---------------------------------------------------------------------------------------------
+// (iv) an ESChat-shaped catalog against a lab where some targets are dropped: wall time vs timeout
+// ---------------------------------------------------------------------------------------------
+async function itemIV() {
+  const NET = '10.203.0.0/16';
+  const TIMEOUT_MS = 3000;
+  const drops = [
+    'ip daddr 10.203.2.1 drop', // provisioning DR: silently dropped
+    'ip daddr 10.203.3.2 drop', // one signaling server
+    'ip daddr 10.203.5.0/24 drop', // every DR data server: UDP silence
+    'tcp dport 5223 drop', // APNS 5223
+  ].join('\n');
+  const lab = await createLab({ ruleset: statefulRuleset(drops) });
+  try {
+    for (const [ns, argv] of [
+      ['server', ['ip', 'route', 'add', 'local', NET, 'dev', 'lo']],
+      ['firewall', ['ip', 'route', 'add', NET, 'via', lab.addr.server]],
+    ]) {
+      const r = await lab.exec(ns, argv);
+      if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    }
+    const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    const dataPorts = range(4201, 4264);
+    await ready(
+      lab.spawn('server', [
+        NODE,
+        LISTENERS,
+        JSON.stringify({
+          // 0.0.0.0 accepts TCP for every address of the local /16.
+          tcp: [{ addrs: ['0.0.0.0'], ports: [80, 443, 7400, 5223] }],
+          udp: [{ addrs: ['10.203.4.1', '10.203.4.2', '10.203.4.3'], ports: dataPorts }],
+        }),
+      ]),
+    );
+    if (!have('dnsmasq')) throw new Error('item (iv) needs dnsmasq (apt-get install -y --no-install-recommends dnsmasq-base)');
+    const dnsmasq = lab.spawn('server', ['dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--port=53', `--listen-address=${lab.addr.server}`, '--bind-interfaces', '--address=/maps.lab.test/10.203.7.1', '--address=/fonts.lab.test/10.203.7.2', '--pid-file=', '--log-facility=-']);
+    dnsmasq.stderr.on('data', () => {});
+    await sleep(500);
+    const catalog = join(ROOT, 'bench/eschat-lab.yaml');
+    const argv = ['run', '--catalog', catalog, '--signaling-port', '7400', '--control', '10.200.2.99:443', '--timeout', `${TIMEOUT_MS}ms`, '--dns-server', lab.addr.server];
+    const data = [];
+    for (let i = -1; i < RUNS; i++) {
+      const { wallMs, report } = await netcheck(lab, argv);
+      const x = {
+        wallMs,
+        engineMs: report.durationMs,
+        probes: report.probes.length,
+        verdicts: Object.fromEntries(report.lines.map((l) => [l.id, l.verdict])),
+        statuses: report.summary.statuses,
+        slowestMs: Math.max(...report.probes.map((p) => p.durationMs)),
+      };
+      if (i >= 0) data.push(x);
+      log(`bench (iv) ${i < 0 ? 'warm-up' : `run ${i + 1}`}: ${JSON.stringify(x)}`);
+    }
+    const wall = median(data.map((x) => x.wallMs));
+    const eng = median(data.map((x) => x.engineMs));
+    results.items.iv = { timeoutMs: TIMEOUT_MS, data, ratioWall: r2(wall / TIMEOUT_MS), ratioEngine: r2(eng / TIMEOUT_MS) };
+    md.push(
+      `### (iv) ESChat-shaped catalog (bench/eschat-lab.yaml, ${data[0].probes} probes) with some targets dropped, timeout ${TIMEOUT_MS} ms, ${RUNS} runs`,
+      '',
+      `Median process wall time **${r1(wall)} ms = ${r2(wall / TIMEOUT_MS)}× the probe timeout** (target ≤ 1.3×); engine time ${r1(eng)} ms = ${r2(eng / TIMEOUT_MS)}×.`,
+      `Statuses: ${JSON.stringify(data[0].statuses)}. Verdicts: ${JSON.stringify(data[0].verdicts)}.`,
+      '',
+    );
+  } finally {
+    await lab.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (v) start-up: netcheck --version vs node -e 0
+// ---------------------------------------------------------------------------------------------
+async function itemV() {
+  const n = Math.max(10, RUNS * 4);
+  const run = (argv) => {
+    const t0 = performance.now();
+    const r = spawnSync(NODE, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+    return performance.now() - t0;
+  };
+  const a = [];
+  const b = [];
+  run([BIN, '--version']);
+  run(['-e', '0']);
+  for (let i = 0; i < n; i++) {
+    if (i % 2) {
+      a.push(run([BIN, '--version']));
+      b.push(run(['-e', '0']));
+    } else {
+      b.push(run(['-e', '0']));
+      a.push(run([BIN, '--version']));
+    }
+  }
+  const ratio = r2(median(a) / median(b));
+  results.items.v = { n, netcheckMs: a.map(r1), nodeMs: b.map(r1), ratio };
+  md.push(
+    `### (v) start-up, ${n} interleaved runs`,
+    '',
+    `\`node bin/netcheck.js --version\` median **${r1(median(a))} ms** vs \`node -e 0\` ${r1(median(b))} ms: **${ratio}×** (target ≤ 2×).`,
+    '',
+  );
+}
+
+try {
+  md.push(`## Results — ${results.date}`, '', `Machine: ${results.machine.cpu}, ${results.machine.memGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}, ${results.machine.nmap}; load average at start ${results.machine.loadavg.join(' ')}.`, '');
+  if (ONLY.has('i')) await itemI();
+  if (ONLY.has('ii')) await itemII();
+  if (ONLY.has('iii')) await itemIII();
+  if (ONLY.has('iv')) await itemIV();
+  if (ONLY.has('v')) await itemV();
+} finally {
+  rmSync(TMP, { recursive: true, force: true });
+  writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${md.join('\n')}\n`);
+}
