@@ -171,7 +171,7 @@ export function renderHtml(report: Report): string {
         const r = t as unknown as Record<string, unknown>;
         const bracket = bracketText(r.bracket);
         const state = r.checked ? `${typeof r.verdict === 'string' ? r.verdict : 'checked'}${bracket ? ` — ${bracket}` : ''}` : `not measured by this run${typeof r.note === 'string' ? ` (${r.note})` : ''}`;
-        b.push(`<tr data-timer="${esc(t.id)}"><td>${esc(t.protocol.toUpperCase())}: ${esc(t.description)}</td><td>${esc(formatDuration(t.seconds * 1000))}</td><td>${esc(state)}</td></tr>`);
+        b.push(`<tr data-timer="${esc(t.id)}"><td>${esc(t.protocol.toUpperCase())}: ${esc(t.description)}</td><td>${esc(formatDuration(t.seconds * 1000))}${typeof r.requireMs === 'number' && r.requireMs !== t.seconds * 1000 ? ` <span class="muted">(checked against ${esc(formatDuration(r.requireMs))})</span>` : ''}</td><td>${esc(state)}</td></tr>`);
       }
       b.push('</tbody></table>');
     }

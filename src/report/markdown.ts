@@ -80,7 +80,8 @@ export function renderMarkdown(report: Report): string {
       const r = t as unknown as Record<string, unknown>;
       const state = r.checked ? (typeof r.verdict === 'string' ? r.verdict : 'checked') : `not measured by this run${typeof r.note === 'string' ? ` (${r.note})` : ''}`;
       const bracket = bracketText(r.bracket);
-      out.push(`- ${t.protocol.toUpperCase()} ${formatDuration(t.seconds * 1000)}: ${cell(t.description)} — ${cell(state)}${bracket ? ` (${cell(bracket)})` : ''}`);
+      const scaled = typeof r.requireMs === 'number' && r.requireMs !== t.seconds * 1000 ? ` (checked against ${formatDuration(r.requireMs)})` : '';
+      out.push(`- ${t.protocol.toUpperCase()} ${formatDuration(t.seconds * 1000)}${scaled}: ${cell(t.description)} — ${cell(state)}${bracket ? ` (${cell(bracket)})` : ''}`);
     }
     if (flows.length) {
       out.push('', '| Flow | Idle gap | Result |', '|---|---|---|');
