@@ -253,10 +253,13 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
   return { catalog: def, file: cat.file, params, lines, notApplicable, probes, skipped };
 }
 
+/** Check options that name address-list parameters (`[$office-ips, …]`), resolved at plan time. */
+export const LIST_OPTIONS: ReadonlySet<string> = new Set(['disjointFrom', 'compareWith']);
+
 /**
- * `$name` references in check options → the parameter's value. A `file` parameter becomes its
- * address list ({@link IpList}); an unset one becomes `{ param, unset: true }` so the prober can say
- * what it could not compare.
+ * The `$name` references in {@link LIST_OPTIONS} → each parameter's address list ({@link IpList});
+ * an unset one becomes `{ param, unset: true }` so the prober can say what it could not compare.
+ * Other options are left as written.
  */
 function resolveOptionRefs(options: Record<string, unknown>, def: CatalogDef, params: Record<string, string>): Record<string, unknown> {
   const one = (v: unknown): unknown => {
@@ -268,8 +271,8 @@ function resolveOptionRefs(options: Record<string, unknown>, def: CatalogDef, pa
     if (value === undefined) return { param: name, unset: true };
     return p.type === 'file' ? readIpList(name, value) : value;
   };
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(options)) out[k] = Array.isArray(v) ? v.map(one) : one(v);
+  const out: Record<string, unknown> = { ...options };
+  for (const k of LIST_OPTIONS) if (Array.isArray(options[k])) out[k] = (options[k] as unknown[]).map(one);
   return out;
 }
 
