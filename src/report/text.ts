@@ -42,7 +42,8 @@ export function renderText(report: Report, opts: TextOptions): string {
       : s.requiredInconclusive > 0
         ? c.cyan.bold(`RESULT: no required line failed, ${s.requiredInconclusive} inconclusive`)
         : c.green.bold('RESULT: every required line passes');
-  out.push(`${headline}   (${verdictLine})`);
+  // `netcheck idle` has timers only, no documented lines: no empty "()".
+  out.push(verdictLine ? `${headline}   (${verdictLine})` : headline);
   for (const d of report.diagnoses) {
     out.push((d.severity === 'critical' ? c.red.bold('!! ') : c.yellow('!  ')) + d.message);
   }

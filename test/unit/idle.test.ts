@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { makeLookup, runOne } from '../../src/engine/run.js';
 import { bracketOf, idleDeadlineMs, summarise, idleOptions } from '../../src/probers/idle-common.js';
 import { encode, parse } from '../../src/reflector/protocol.js';
 import { startReflector, type Reflector } from '../../src/reflector/server.js';
+import { reportJsonSchema } from '../../src/report/schema.js';
 import type { IdleCheckData, IdleFlowResult, ProbeContext, ProbeSpec } from '../../src/types.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -261,6 +263,10 @@ describe('CLI', () => {
     expect(rep.timers.map((t) => [t.protocol, t.verdict, t.bracket.longestSurvivedMs])).toEqual([['tcp', 'pass', 600], ['udp', 'pass', 300]]);
     expect(rep.timers[0]!.flows.map((f) => [f.protocol, f.gapMs, f.survived])).toEqual([['tcp', 300, true], ['tcp', 600, true]]);
     expect(res.stderr).toMatch(/will take about/);
+    const ajv = new Ajv({ allErrors: true });
+    ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+    const validate = ajv.compile(reportJsonSchema());
+    expect(validate(rep), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('Ctrl-C writes the partial result (exit 130)', async () => {
