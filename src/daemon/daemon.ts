@@ -141,6 +141,7 @@ export class Daemon {
       },
       this.o.host,
       this.o.port,
+      (err) => this.o.log(`http server: ${(err as NodeJS.ErrnoException).code ?? err.message}`),
     );
     this.server = server;
     this.loopDone = this.loop().catch((err: unknown) => this.o.log(`scheduler stopped by a bug: ${(err as Error).stack ?? String(err)}`));

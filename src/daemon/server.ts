@@ -56,7 +56,7 @@ async function handle(src: ServerSources, req: IncomingMessage, res: ServerRespo
 }
 
 /** Start listening; resolves with the bound address (port 0 picks a free port). */
-export async function startServer(src: ServerSources, host: string, port: number): Promise<{ server: Server; address: AddressInfo }> {
+export async function startServer(src: ServerSources, host: string, port: number, onError?: (err: Error) => void): Promise<{ server: Server; address: AddressInfo }> {
   const server = createServer((req, res) => {
     handle(src, req, res).catch((err: unknown) => {
       // A bug in an endpoint must not take the daemon down; say so to the scraper.
@@ -73,6 +73,8 @@ export async function startServer(src: ServerSources, host: string, port: number
       resolve();
     });
   });
+  // After listening, a server error (e.g. EMFILE on accept) must not become an uncaught exception.
+  server.on('error', (err) => onError?.(err));
   return { server, address: server.address() as AddressInfo };
 }
 

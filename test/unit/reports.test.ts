@@ -4,7 +4,7 @@
  * reports, the environment parsers, and the CLI's --format/--output/--prometheus-textfile.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
@@ -14,7 +14,7 @@ import { renderHtml } from '../../src/report/html.js';
 import { RENDERERS } from '../../src/report/index.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { egressFromResults, parseIpv6Route, parseProcRoute, parseResolvConf, redactProxyCredentials } from '../../src/report/environment.js';
+import { collectEnvironment, egressFromResults, parseIpv6Route, parseProcRoute, parseResolvConf, redactProxyCredentials } from '../../src/report/environment.js';
 import { distributeParams, parseListen } from '../../src/cli/commands/daemon.js';
 import { reportJsonSchema } from '../../src/report/schema.js';
 import type { Report } from '../../src/types.js';
@@ -146,6 +146,27 @@ fd123456789a00000000000000000000 40 00000000000000000000000000000000 00 00000000
     expect(redactProxyCredentials('http://alice:s3cret@proxy:3128')).toBe('http://***:***@proxy:3128');
     expect(redactProxyCredentials('bob@proxy:3128')).toBe('***@proxy:3128');
     expect(redactProxyCredentials('http://proxy:3128')).toBe('http://proxy:3128');
+  });
+});
+
+describe('collectEnvironment', () => {
+  it('reads routes, resolver and proxies from the given files and environment, masking credentials', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netcheck-env-'));
+    mkdirSync(join(dir, 'net'));
+    writeFileSync(join(dir, 'net/route'), 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\neth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n');
+    writeFileSync(join(dir, 'net/ipv6_route'), '');
+    writeFileSync(join(dir, 'resolv.conf'), 'nameserver 192.168.1.53\nsearch home.arpa\n');
+    const env = { HTTPS_PROXY: 'http://u:p@proxy:3128', no_proxy: 'localhost' };
+    const e = collectEnvironment({ procDir: dir, resolvConf: join(dir, 'resolv.conf'), env, now: new Date('2026-01-02T03:04:05.000Z') });
+    expect(e.defaultRoutes).toEqual([{ family: 4, interface: 'eth0', gateway: '192.168.1.1', metric: 100 }]);
+    expect(e.dns).toEqual({ servers: ['192.168.1.53'], source: 'resolv.conf', search: ['home.arpa'] });
+    expect(e.proxy).toEqual([{ name: 'HTTPS_PROXY', value: 'http://***:***@proxy:3128' }, { name: 'no_proxy', value: 'localhost' }]);
+    expect(e.time.collectedAt).toBe('2026-01-02T03:04:05.000Z');
+    expect(e.node).toBe(process.version);
+    expect(e.interfaces.some((i) => i.addresses.some((a) => a.address === '127.0.0.1'))).toBe(true);
+    // --dns-server wins over resolv.conf: those are the servers the run used.
+    expect(collectEnvironment({ procDir: dir, resolvConf: join(dir, 'resolv.conf'), env: {}, dnsServers: ['127.0.0.1:5353'] }).dns).toEqual({ servers: ['127.0.0.1:5353'], source: 'dns-server' });
+    expect(collectEnvironment({ procDir: join(dir, 'none'), resolvConf: join(dir, 'none'), env: {} })).toMatchObject({ defaultRoutes: [], dns: { servers: [], source: 'unknown' }, proxy: [] });
   });
 });
 
