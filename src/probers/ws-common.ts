@@ -5,7 +5,7 @@
  */
 import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { normaliseFingerprint } from '../reflector/cert.js';
 import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
@@ -55,10 +55,12 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
         onProxyFailure: (o) => (proxyFailure = o),
       })
     : undefined;
+  // Loaded on first use: every CLI start would otherwise pay for the ws package.
+  const { WebSocket: WS } = await import('ws');
   return new Promise((resolve) => {
     let done = false;
     let pinFailed: string | undefined;
-    const ws = new WebSocket(url, {
+    const ws = new WS(url, {
       ...(agent ? { agent } : {}),
       perMessageDeflate: false,
       handshakeTimeout: timeoutMs,

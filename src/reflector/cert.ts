@@ -3,9 +3,7 @@
  * --cert/--key is given. Clients cannot validate it against a CA, so the reflector prints its
  * SHA-256 fingerprint and clients pin it (`--reflector-fingerprint`).
  */
-import 'reflect-metadata'; // @peculiar/x509 → tsyringe needs the Reflect metadata polyfill
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 
 export interface CertPair {
   cert: string;
@@ -16,6 +14,10 @@ export interface CertPair {
 
 /** Generate an ECDSA P-256 self-signed certificate valid for a year, for the given names/addresses. */
 export async function selfSignedCert(names: string[]): Promise<CertPair> {
+  // Loaded only here: @peculiar/x509 (with tsyringe and its Reflect polyfill) adds hundreds of
+  // milliseconds to start-up, which every CLI run would pay otherwise.
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
