@@ -172,8 +172,10 @@ export class Daemon {
   }
 
   health(): Record<string, unknown> {
+    // Liveness stays 200 (the daemon serves); `degraded` says a catalog's last run threw.
+    const degraded = [...this.lastAttempt.values()].some((a) => !a.ok);
     return {
-      status: 'ok',
+      status: degraded ? 'degraded' : 'ok',
       version: version(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       running: this.running ?? null,

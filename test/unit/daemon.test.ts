@@ -194,6 +194,7 @@ describe('daemon resilience', () => {
     expect(await metric(base, /^netcheck_runs_total\{catalog="lab-report",result="error"\} (\d+)/m)).toBe(1);
     expect(await metric(base, /^netcheck_last_run_success\{catalog="lab-report"\} (\d+)/m)).toBe(1);
     expect(logs.some((l) => l.includes('run failed: disk on fire'))).toBe(true);
+    expect(((await (await fetch(`${base}/healthz`)).json()) as { status: string }).status).toBe('ok'); // the last run was good again
     // The failed run did not wipe the last good series.
     expect(await metric(base, /^netcheck_probe_success\{catalog="lab-report",line="portal",kind="tcp",target="[^"]+"\} (\d+)/m)).toBe(1);
   }, 60_000);
@@ -332,6 +333,12 @@ describe('netcheck daemon (CLI)', () => {
     expect(stdout).toBe('');
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   }, 60_000);
+
+  it('listens on loopback unless told otherwise', async () => {
+    const r = await runCli(['daemon', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--listen\s[^-]*\[default: "127\.0\.0\.1:9469"\]/);
+  });
 
   it('refuses bad options with exit 2 and a message naming the flag', async () => {
     const cases: [string[], RegExp][] = [
