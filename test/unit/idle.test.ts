@@ -118,6 +118,8 @@ describe('idle checks against a real reflector on loopback', () => {
     const r = await reflector();
     const gaps = { gaps: ['300ms', '800ms'], require: '800ms' };
     const results = await Promise.all([run(spec('tcp-idle', r.tcp[0]!, gaps)), run(spec('udp-idle', r.udp[0]!, gaps)), run(spec('ws-idle', r.ws[0]!, gaps))]);
+    expect(r.stats().wakesSent).toBe(6);
+    expect(r.stats().wakeLateMaxMs).toBeLessThan(500);
     for (const o of results) {
       expect(o).toMatchObject({ status: 'ok', reason: 'IDLE_TIMER_OK' });
       expect(o.d.verdict).toBe('pass');
@@ -125,8 +127,10 @@ describe('idle checks against a real reflector on loopback', () => {
       for (const f of o.d.flows) {
         expect(f.seen).toMatch(/^127\.0\.0\.1:\d+$/);
         expect(f.seenAfter).toBe(f.seen);
-        // Generous: 2 shared cores. The benchmark measures the real bound.
-        expect(f.wakeLateMs!).toBeGreaterThanOrEqual(-5);
+        // The client starts its clock when ARMED arrives, the reflector when ARM did: under load the
+        // client's clock starts late, so the send can look early by that much. Generous bounds:
+        // 2 shared cores. The benchmark measures the real accuracy.
+        expect(f.wakeLateMs!).toBeGreaterThan(-250);
         expect(f.wakeLateMs!).toBeLessThan(500);
       }
     }
