@@ -245,9 +245,11 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
   }
   // Idle-timer statuses speak of timers (a flow forgotten), not of reachability.
   const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !TIMER_KINDS.has(r.kind));
-  // One destination that refuses is that destination's problem; many that all fail is the network's.
+  // One destination that actively refuses every port answered us: that is the destination's
+  // problem, not the network's. Silence or no route, or many destinations failing, is the network's.
   const destinations = new Set(network.map((r) => r.address ?? r.host));
-  if (destinations.size >= 2 && !network.some((r) => r.status === 'ok')) {
+  const oneHostRefusing = destinations.size === 1 && network.every((r) => r.status === 'refused');
+  if (!oneHostRefusing && network.length > 0 && !network.some((r) => r.status === 'ok')) {
     const reasons = countStatuses(network);
     const allNoRoute = network.every((r) => r.reason === 'ENETUNREACH' || r.reason === 'EAI_AGAIN' || (r.kind === 'dns' && r.status !== 'ok'));
     out.push({
