@@ -9,6 +9,14 @@ import { parseDuration } from '../util/duration.js';
 import { TIMER_FLAGS } from './timers.js';
 import { proxySettings, type ProxySettings } from '../util/proxy.js';
 
+/**
+ * Repeatable, comma-separated list options. Not yargs `array: true`: a greedy array swallows the
+ * positional arguments and number-like flags that follow it (`--only tcp eschat`).
+ */
+function listOf(v: unknown): string[] {
+  return [v].flat().flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean);
+}
+
 export function runOptions<T>(y: Argv<T>) {
   return y
     .option('json', { type: 'boolean', describe: 'write the versioned JSON report to stdout (stdout carries only JSON)' })
@@ -17,7 +25,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('timeout', { type: 'string', describe: `per-probe deadline (default ${DEFAULTS.timeoutMs / 1000}s)` })
     .option('concurrency', { type: 'number', describe: `probes in flight (default ${DEFAULTS.concurrency})` })
     .option('per-host', { type: 'number', describe: `probes in flight to one destination (default ${DEFAULTS.perHostConcurrency})` })
-    .option('dns-server', { type: 'string', array: true, describe: 'resolve through this DNS server (HOST[:PORT]) instead of the system resolver' })
+    .option('dns-server', { type: 'string', coerce: listOf, describe: 'resolve through this DNS server (HOST[:PORT]; repeat or comma-separate for several) instead of the system resolver' })
     .option('control', { type: 'string', describe: `interception control: a HOST:PORT that must never answer (default ${DEFAULTS.controlTarget}); --no-control to skip` })
     .option('ipv4', { alias: '4', type: 'boolean', describe: 'IPv4 only' })
     .option('ipv6', { alias: '6', type: 'boolean', describe: 'IPv6 only' })
@@ -33,11 +41,11 @@ export function runOptions<T>(y: Argv<T>) {
 
 export function catalogOptions<T>(y: Argv<T>) {
   return y
-    .option('param', { type: 'string', array: true, describe: 'catalog parameter as NAME=VALUE (or pass --NAME VALUE)' })
+    .option('param', { type: 'string', coerce: (v: unknown) => [v].flat().map(String), describe: 'catalog parameter as NAME=VALUE, repeatable (or pass --NAME VALUE)' })
     .option('sweep', { type: 'boolean', describe: 'probe every address of each range instead of a sample' })
     .option('sample', { type: 'number', describe: `addresses sampled per range (default ${DEFAULTS.sampleCount})` })
     .option('max-targets', { type: 'number', describe: `cap on addresses one range may expand to with --sweep (default ${DEFAULTS.maxSweepTargets})` })
-    .option('only', { type: 'string', array: true, describe: 'only these probe kinds (e.g. --only tcp udp)' })
+    .option('only', { type: 'string', coerce: listOf, describe: 'only these probe kinds (e.g. --only tcp,udp)' })
     .option('ip-ranges', { type: 'string', describe: "Amazon's ip-ranges.json, for catalogs that whitelist AWS ranges (e.g. conversation-builder)" })
     .option('fetch-ip-ranges', { type: 'boolean', describe: 'download ip-ranges.json from Amazon (cached for a day) instead of --ip-ranges FILE' });
 }

@@ -95,3 +95,12 @@ describe('netcheck plan eschat', () => {
     expect(r.stderr).toContain('--signaling-port');
   });
 });
+
+describe('list options do not swallow the catalog name', () => {
+  it('--only and --param before the positional catalog', async () => {
+    const r = await runCli(['plan', '--only', 'tcp,dns', '--param', 'signaling-port=7400', 'eschat', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { kind: string }[];
+    expect(new Set(rows.map((x) => x.kind))).toEqual(new Set(['tcp', 'dns']));
+  });
+});
