@@ -135,13 +135,13 @@ async function clientRole(kind, port) {
 
 // ---------------------------------------------------------------------------------------------
 /**
- * V8 grows the young generation (new space) adaptively, up to 32 MiB, when a process allocates
- * fast, as the reflector does while thousands of flows arm at once; that one-time growth would
- * read as "per-flow" memory. Holders run with the same fixed young generation (bare and netcheck
- * alike), so the difference is what each held flow costs. Set BENCH_V8_DEFAULT=1 to see the
- * numbers with V8's adaptive sizing.
+ * Holders run with V8's defaults, as users run netcheck. V8 grows the young generation (new space)
+ * adaptively, up to 32 MiB, when a process allocates fast, as the reflector does while thousands of
+ * flows arm at once; part of that one-time growth reads as "per-flow" memory. BENCH_FIXED_YOUNG=1
+ * runs every holder (bare and netcheck alike) with the same fixed 1 MiB semi-spaces, to see what
+ * each held flow costs without it.
  */
-const YOUNG = process.env.BENCH_V8_DEFAULT ? [] : ['--min-semi-space-size=1', '--max-semi-space-size=1'];
+const YOUNG = process.env.BENCH_FIXED_YOUNG ? ['--min-semi-space-size=1', '--max-semi-space-size=1'] : [];
 
 function child(args) {
   const c = spawn(process.execPath, ['--expose-gc', ...(args[0] === 'server' ? YOUNG : []), SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
