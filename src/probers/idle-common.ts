@@ -447,7 +447,8 @@ export function summarise(flows: IdleFlowResult[], protocol: Protocol, opts: Idl
       reason = 'INTERRUPTED';
       verdictReason = `interrupted before a flow idle ${formatDuration(R)} or longer could finish; so far ${bracket.text}`;
     } else {
-      status = 'error';
+      // Nothing failed within the requirement, nothing proved it: ambiguous, like UDP silence.
+      status = 'open|filtered';
       reason = 'IDLE_NOT_PROVEN';
       verdictReason = `${bracket.text}; ${need}, and no flow idle that long survived to prove it`;
     }
