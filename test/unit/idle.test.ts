@@ -108,6 +108,12 @@ describe('bracket and verdict', () => {
     expect(s.outcome.status).toBe('skipped');
   });
 
+  it('is ambiguous, not an error, when the requirement falls inside the bracket', () => {
+    const s = summarise([flow(120_000, 'survived'), flow(900_000, 'lost', 'silent-drop')], 'tcp', opts, false);
+    expect(s.data.verdict).toBe('inconclusive');
+    expect(s.outcome).toMatchObject({ status: 'open|filtered', reason: 'IDLE_NOT_PROVEN' });
+  });
+
   it('says when the flows disagree', () => {
     expect(bracketOf([flow(120_000, 'lost', 'silent-drop'), flow(300_000, 'survived')], 'udp').consistent).toBe(false);
   });
@@ -180,6 +186,16 @@ describe('how a flow was lost', () => {
     expect(b.d.flows[0]).toMatchObject({ state: 'lost', lost: 'silent-drop', reason: 'WAKE_MISSING' });
     expect(c).toMatchObject({ status: 'refused', reason: 'IDLE_LOST_CLOSED' });
     expect(c.d.flows[0]).toMatchObject({ lost: 'closed', reason: 'FIN' });
+  });
+});
+
+describe('ICMP', () => {
+  it('a UDP flow whose far end vanished during the gap is lost with ICMP port unreachable', async () => {
+    const r = await startReflector({ udpPorts: [0] });
+    setTimeout(() => void r.close(), 400);
+    const o = await run(spec('udp-idle', r.udp[0]!, { gaps: ['1s'], require: '1s', grace: '300ms', backWait: '1s' }));
+    expect(o).toMatchObject({ status: 'unreachable', reason: 'IDLE_LOST_ICMP' });
+    expect(o.d.flows[0]).toMatchObject({ state: 'lost', lost: 'icmp', reason: 'ECONNREFUSED' });
   });
 });
 
