@@ -73,7 +73,43 @@ async function serverRole(kind) {
   }
 }
 
+/** The prober side: idle checks (netcheck's own tcp-idle / ws-idle) holding flows to a reflector. */
+async function proberRole(kind, port) {
+  const { runOne, makeLookup } = await import(new URL('engine/run.js', DIST).href);
+  const probeKind = kind === 'prober-ws' ? 'ws-idle' : 'tcp-idle';
+  const pending = [];
+  let armed = 0;
+  const alive = new Map();
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'mem') {
+      await memReply();
+      continue;
+    }
+    const m = /^open (\d+)$/.exec(line);
+    if (!m) continue;
+    const want = Number(m[1]);
+    // One check per step, its flows all armed at once with distinct 1 h gaps.
+    const gapsMs = Array.from({ length: want }, (_, i) => 3_600_000 + armed + i);
+    const id = `c${pending.length}`;
+    const spec = { id, line: 'bench', kind: probeKind, host: '127.0.0.1', port, options: { gapsMs, requireMs: 3_600_000, setupMs: 60_000 }, timeoutMs: 2 * 3_600_000 };
+    pending.push(runOne(spec, { lookup: makeLookup(), progress: (u) => alive.set(u.id, u.alive) }));
+    armed += want;
+    while ([...alive.values()].reduce((a, b) => a + b, 0) < armed) await sleep(50);
+    process.stdout.write(JSON.stringify({ opened: armed }) + '\n');
+  }
+}
+
+async function memReply() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await sleep(100);
+  }
+  const mu = process.memoryUsage();
+  process.stdout.write(JSON.stringify({ rss: mu.rss, heap: mu.heapUsed, total: mu.heapTotal, ext: mu.external, stats: globalThis.__stats?.() }) + '\n');
+}
+
 async function clientRole(kind, port) {
+  if (kind.startsWith('prober')) return proberRole(kind, port);
   const { encode, parse, REFLECTOR_DEFAULTS } = await import(new URL('reflector/protocol.js', DIST).href);
   const { WebSocket } = await import('ws');
   const held = [];
@@ -121,6 +157,10 @@ async function clientRole(kind, port) {
       }
     });
   for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'mem') {
+      await memReply();
+      continue;
+    }
     const m = /^open (\d+)$/.exec(line);
     if (!m) continue;
     const want = Number(m[1]);
@@ -143,8 +183,8 @@ async function clientRole(kind, port) {
  */
 const YOUNG = process.env.BENCH_FIXED_YOUNG ? ['--min-semi-space-size=1', '--max-semi-space-size=1'] : [];
 
-function child(args) {
-  const c = spawn(process.execPath, ['--expose-gc', ...(args[0] === 'server' ? YOUNG : []), SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+function child(args, measured = args[0] === 'server') {
+  const c = spawn(process.execPath, ['--expose-gc', ...(measured ? YOUNG : []), SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: c.stdout });
   const queue = [];
   const waiters = [];
@@ -161,9 +201,14 @@ function child(args) {
  * at each step; the per-flow cost is the least-squares slope (steadier than two points).
  */
 async function memoryRun(kind, low, high, steps = 4) {
-  const server = child(['server', kind]);
+  // Prober kinds measure the client (netcheck's idle checks) against a reflector; bare-client
+  // holds plain node:net / ws client sockets. The other kinds measure the server side.
+  const side = kind.startsWith('prober') || kind.startsWith('bare-client') ? 'client' : 'server';
+  const serverKind = kind === 'prober-tcp' ? 'reflector-tcp' : kind === 'prober-ws' ? 'reflector-ws' : kind === 'bare-client-tcp' ? 'bare-tcp' : kind === 'bare-client-ws' ? 'bare-ws' : kind;
+  const server = child(['server', serverKind]);
   const { port } = await server.next();
-  const client = child(['client', kind, String(port)]);
+  const client = child(['client', kind === 'bare-client-tcp' ? 'bare-tcp' : kind === 'bare-client-ws' ? 'bare-ws' : kind, String(port)], side === 'client');
+  const measured = side === 'client' ? client : server;
   try {
     const points = [];
     let held = 0;
@@ -173,8 +218,8 @@ async function memoryRun(kind, low, high, steps = 4) {
       await client.next();
       held = target;
       await sleep(500);
-      server.send('mem');
-      const m = await server.next();
+      measured.send('mem');
+      const m = await measured.next();
       if (kind.startsWith('reflector') && m.stats.flows !== held) throw new Error(`${kind}: expected ${held} armed flows, reflector holds ${m.stats.flows}`);
       points.push([held, m.rss]);
     }
@@ -269,13 +314,15 @@ async function main() {
     console.log(await timerRun());
     return;
   }
-  for (const kind of ['bare-tcp', 'reflector-tcp', 'bare-ws', 'reflector-ws']) mem.push(await memoryRun(kind, low, high));
+  for (const kind of ['bare-tcp', 'reflector-tcp', 'bare-ws', 'reflector-ws', 'bare-client-tcp', 'prober-tcp', 'bare-client-ws', 'prober-ws']) mem.push(await memoryRun(kind, low, high));
   if (process.env.BENCH_MEM_ONLY) { console.log(mem); return; }
   const timers = await timerRun();
   const by = Object.fromEntries(mem.map((m) => [m.kind, m]));
   const verdicts = {
     tcpFlowKiB: { value: by['reflector-tcp'].perFlowKiB, bare: by['bare-tcp'].perFlowKiB, budget: 6.5 },
     wsFlowKiB: { value: by['reflector-ws'].perFlowKiB, bare: by['bare-ws'].perFlowKiB, budget: 18 },
+    proberTcpFlowKiB: { value: by['prober-tcp'].perFlowKiB, bare: by['bare-client-tcp'].perFlowKiB, budget: 6.5 },
+    proberWsFlowKiB: { value: by['prober-ws'].perFlowKiB, bare: by['bare-client-ws'].perFlowKiB, budget: 18 },
     gapLateMs: { value: Math.max(timers.clientLateMaxMs, timers.reflectorLateMaxMs), budget: 100 },
   };
   const ok = Object.values(verdicts).every((v) => v.value <= v.budget);
@@ -285,7 +332,7 @@ async function main() {
     const f = (x) => x.toFixed(2);
     console.log(`Idle flows held, ${low} → ${high} (extra RSS per flow in the holding process):`);
     for (const m of mem) console.log(`  ${m.kind.padEnd(14)} ${f(m.perFlowKiB).padStart(6)} KiB/flow (slope; two-point ${f(m.twoPointKiB)})   RSS ${m.rssLowMiB.toFixed(1)} → ${m.rssHighMiB.toFixed(1)} MiB`);
-    console.log(`  TCP flow ${f(verdicts.tcpFlowKiB.value)} KiB (budget 6.5) ${verdicts.tcpFlowKiB.value <= 6.5 ? 'OK' : 'OVER'}; WebSocket flow ${f(verdicts.wsFlowKiB.value)} KiB (budget 18) ${verdicts.wsFlowKiB.value <= 18 ? 'OK' : 'OVER'}`);
+    for (const [k, v] of Object.entries(verdicts).filter(([k]) => k.endsWith('FlowKiB'))) console.log(`  ${k.padEnd(17)} ${f(v.value)} KiB (bare ${f(v.bare)}, budget ${v.budget}) ${v.value <= v.budget ? 'OK' : 'OVER'}`);
     console.log(`Timer accuracy under load (${timers.flows} flows, gaps 1.5–18 s, ${timers.loadProbes} load probes, loop lag up to ${timers.maxLoopLagMs} ms):`);
     console.log(`  send after the gap, latest past its deadline: reflector ${timers.reflectorLateMaxMs} ms, client ${timers.clientLateMaxMs} ms (median ${timers.clientLateP50Ms} ms); ${timers.survived}/${timers.flows} survived`);
     console.log(`  naive 100 ms setInterval counter drifted ${timers.naiveDriftMs} ms over ${(timers.elapsedMs / 1000).toFixed(1)} s`);
