@@ -204,7 +204,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'daemon',
       'check catalogs on a schedule and serve Prometheus metrics (/metrics), /healthz and the latest report (/report)',
-      (b) => catalogOptions(runOptions(b))
+      (b) => timerOptions(catalogOptions(runOptions(b)))
         .option('catalog', { type: 'string', array: true, demandOption: true, describe: 'built-in name or catalog file; repeat for several (params: --param NAME=VALUE, or --param CATALOG:NAME=VALUE for one catalog)' })
         .option('every', { type: 'string', default: '15m', describe: 'run interval (runs never overlap)' })
         .option('jitter', { type: 'string', describe: 'start each run up to this much later, at random (e.g. 30s)' })

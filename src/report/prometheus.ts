@@ -38,6 +38,10 @@ export class ReportMetrics {
       lines: gauge('netcheck_lines', 'Documented lines by verdict in the last run.', ['catalog', 'verdict']),
       diagnosis: gauge('netcheck_diagnosis', 'Run-level findings that must be read first (1 when present).', ['catalog', 'code']),
       interrupted: gauge('netcheck_run_interrupted', 'Whether the last run was interrupted before every probe finished.', ['catalog']),
+      timerVerdict: gauge('netcheck_idle_timer_verdict', 'Verdict of each measured idle timer of the document: 1 for the verdict it has, 0 for the others.', ['catalog', 'timer', 'protocol', 'verdict']),
+      timerRequired: gauge('netcheck_idle_timer_required_seconds', 'Idle time a flow must survive, as checked (after any --timer-scale).', ['catalog', 'timer', 'protocol']),
+      timerSurvived: gauge('netcheck_idle_timer_longest_survived_seconds', 'Longest idle gap a flow survived on this path.', ['catalog', 'timer', 'protocol']),
+      timerLost: gauge('netcheck_idle_timer_shortest_lost_seconds', 'Shortest idle gap after which a flow was lost on this path.', ['catalog', 'timer', 'protocol']),
     };
   }
 
@@ -76,6 +80,16 @@ export class ReportMetrics {
     for (const v of VERDICTS) set(this.g.lines!, { catalog, verdict: v }, report.summary.verdicts[v] ?? 0);
     for (const code of DIAGNOSIS_CODES) set(this.g.diagnosis!, { catalog, code }, report.diagnoses.some((d) => d.code === code) ? 1 : 0);
     set(this.g.interrupted!, { catalog }, report.interrupted ? 1 : 0);
+    for (const t of report.timers ?? []) {
+      // Only measured timers: an unmeasured one has no verdict (absent, not 0).
+      const r = t as unknown as { checked?: boolean; verdict?: Verdict; requireMs?: number; bracket?: { longestSurvivedMs?: number; shortestLostMs?: number } };
+      if (!r.checked || !r.verdict) continue;
+      const tl = { catalog, timer: t.id, protocol: t.protocol };
+      for (const v of VERDICTS) set(this.g.timerVerdict!, { ...tl, verdict: v }, r.verdict === v ? 1 : 0);
+      if (typeof r.requireMs === 'number') set(this.g.timerRequired!, tl, r.requireMs / 1000);
+      if (typeof r.bracket?.longestSurvivedMs === 'number') set(this.g.timerSurvived!, tl, r.bracket.longestSurvivedMs / 1000);
+      if (typeof r.bracket?.shortestLostMs === 'number') set(this.g.timerLost!, tl, r.bracket.shortestLostMs / 1000);
+    }
 
     // Remove series the previous run of this catalog had and this one does not.
     const before = this.seen.get(catalog);

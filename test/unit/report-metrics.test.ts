@@ -31,6 +31,15 @@ describe('report metrics', () => {
     expect(text).not.toContain('no answer');
   });
 
+  it('exposes measured idle timers (verdict, requirement, bracket) and leaves unmeasured ones out', async () => {
+    const text = await reportsToPrometheusText([fixture()]);
+    expect(text).toContain('netcheck_idle_timer_verdict{catalog="lab-report",timer="udp-registration",protocol="udp",verdict="fail"} 1');
+    expect(text).toContain('netcheck_idle_timer_required_seconds{catalog="lab-report",timer="udp-registration",protocol="udp"} 60');
+    expect(text).toContain('netcheck_idle_timer_longest_survived_seconds{catalog="lab-report",timer="udp-registration",protocol="udp"} 40');
+    expect(text).toContain('netcheck_idle_timer_shortest_lost_seconds{catalog="lab-report",timer="udp-registration",protocol="udp"} 55');
+    expect(text).not.toContain('timer="tcp-registration"');
+  });
+
   it('leaves skipped probes out and removes series a later run no longer has', async () => {
     const registry = new Registry();
     const m = new ReportMetrics(registry);

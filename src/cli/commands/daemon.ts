@@ -8,7 +8,9 @@ import { expandCatalog } from '../../catalog/expand.js';
 import { Daemon, type DaemonTarget } from '../../daemon/daemon.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
+import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv } from '../options.js';
+import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
 
 export const DAEMON_DEFAULTS = { every: '15m', listen: '127.0.0.1:9469', keep: 10, webhookTimeout: '5s', webhookRetries: 4, webhookBackoff: '2s' } as const;
 
@@ -86,17 +88,25 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
     loaded.map((c) => ({ id: c.def.id, declared: Object.keys(c.def.parameters ?? {}) })),
     paramsFromArgv(argv),
   );
-  const targets: DaemonTarget[] = loaded.map((cat) => ({
-    id: cat.def.id,
-    plan: expandCatalog(cat, {
+  // Plans are expanded once, exactly as `netcheck run` would (AWS ranges, --timers included), so a
+  // bad parameter fails at start-up, not at 3 a.m.
+  const awsIpRanges = await ipRangesFromArgv(argv);
+  const timerPlan = timerPlanFromArgv(argv);
+  let reflectorSecret: string | undefined;
+  const targets: DaemonTarget[] = loaded.map((cat) => {
+    const plan = expandCatalog(cat, {
       params: params.get(cat.def.id) ?? {},
       sweep: !!argv.sweep,
       ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
       ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
       ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
-    }),
-  }));
+      ...(awsIpRanges ? { awsIpRanges } : {}),
+    });
+    if (timerPlan && plan.catalog.timers?.length) reflectorSecret = addTimerChecks(plan, timerPlan).secret ?? reflectorSecret;
+    return { id: cat.def.id, plan };
+  });
+  if (timerPlan && !targets.some((t) => t.plan.catalog.timers?.length)) throw new UsageError(`--timers: none of the catalogs (${ids.join(', ')}) documents an idle timer`);
 
   const log = (line: string): void => {
     if (!o.quiet || /failed|not saved|webhook|bug/.test(line)) process.stderr.write(`netcheck daemon: ${line}\n`);
@@ -110,15 +120,9 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
     ...(typeof argv['reports-dir'] === 'string' ? { reportsDir: argv['reports-dir'] } : {}),
     keep,
     ...(webhook ? { webhook } : {}),
-    check: {
-      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
-      ...(o.perHostConcurrency !== undefined ? { perHostConcurrency: o.perHostConcurrency } : {}),
-      ...(o.dnsServers ? { dnsServers: o.dnsServers } : {}),
-      ...(o.family ? { family: o.family } : {}),
-      ...(o.control !== undefined ? { control: o.control } : {}),
-      ...(o.udpRecheckIntervalMs !== undefined ? { udpRecheckIntervalMs: o.udpRecheckIntervalMs } : {}),
-      ...(o.proxy ? { proxy: o.proxy } : {}),
-    },
+    // The same engine options `netcheck run` passes (timeouts, DNS, control, proxy, …), so an option
+    // added for runs reaches the daemon's runs too.
+    check: { ...o, ...(reflectorSecret !== undefined ? { reflectorSecret } : {}) },
     redact: !!o.redact,
     ...(o.prometheusTextfile ? { textfile: o.prometheusTextfile } : {}),
     log,
