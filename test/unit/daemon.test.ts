@@ -13,6 +13,7 @@ import { loadCatalog } from '../../src/catalog/builtin.js';
 import { expandCatalog } from '../../src/catalog/expand.js';
 import { Daemon, verdictChanges, type DaemonOptions } from '../../src/daemon/daemon.js';
 import { runCheck } from '../../src/engine/check.js';
+import { startReflector } from '../../src/reflector/server.js';
 import { reportJsonSchema } from '../../src/report/schema.js';
 import Ajv from 'ajv';
 import type { Report } from '../../src/types.js';
@@ -332,6 +333,33 @@ describe('netcheck daemon (CLI)', () => {
     expect(stderr).toContain('stopped');
     expect(stdout).toBe('');
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  }, 60_000);
+
+  it('measures the idle timers against a reflector on every run (--timers) and exposes them', async () => {
+    const refl = await startReflector({ listen: '127.0.0.1', tcpPorts: [0], udpPorts: [], wsPorts: [] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'daemon', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '500ms', '--every', '30s', '--listen', '127.0.0.1:0',
+        '--timers', '--reflector', '127.0.0.1', '--reflector-tcp-port', String(refl.tcp[0]), '--timer-scale', '0.002'],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    try {
+      const port = await until('listening line', () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+      const base = `http://127.0.0.1:${port}`;
+      // 12 minutes × 0.002 = 1.44 s required; the flows' gaps are scaled the same way.
+      const verdict = await until('timer verdict', () => metric(base, /^netcheck_idle_timer_verdict\{catalog="lab-report",timer="tcp-registration",protocol="tcp",verdict="pass"\} (\d+)/m), 30_000);
+      expect(verdict).toBe(1);
+      expect(await metric(base, /^netcheck_idle_timer_required_seconds\{catalog="lab-report",timer="tcp-registration",protocol="tcp"\} ([\d.]+)/m)).toBeCloseTo(1.44, 2);
+      expect(await metric(base, /^netcheck_idle_timer_longest_survived_seconds\{[^}]*\} ([\d.]+)/m)).toBeGreaterThanOrEqual(1.44);
+      const report = (await (await fetch(`${base}/report`)).json()) as Report;
+      expect(report.timers?.find((t) => t.id === 'tcp-registration')?.checked).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await refl.close();
+    }
   }, 60_000);
 
   it('listens on loopback unless told otherwise', async () => {
