@@ -362,6 +362,35 @@ describe('netcheck daemon (CLI)', () => {
     }
   }, 60_000);
 
+  it('runs several catalogs one after another, each with its own series and report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netcheck-daemon-two-'));
+    const second = join(dir, 'second.yaml');
+    writeFileSync(second, readFileSync(lab.catalog, 'utf8').replace('id: lab-report', 'id: second'));
+    const child = spawn(
+      process.execPath,
+      // Unscoped parameters go to both catalogs; the scoped one only to `second` (its portal then fails).
+      [BIN, 'daemon', '--catalog', lab.catalog, '--catalog', second, ...lab.args, '--param', `second:web-port=${lab.ports.closed}`, '--no-control', '--timeout', '500ms', '--every', '30s', '--listen', '127.0.0.1:0'],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    try {
+      const port = await until('listening line', () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+      const base = `http://127.0.0.1:${port}`;
+      await until('both reports', async () => (await fetch(`${base}/report?catalog=second`)).status === 200 && (await fetch(`${base}/report?catalog=lab-report`)).status === 200, 30_000);
+      const a = (await (await fetch(`${base}/report?catalog=lab-report`)).json()) as Report;
+      const b = (await (await fetch(`${base}/report?catalog=second`)).json()) as Report;
+      expect(a.lines.find((l) => l.id === 'portal')!.verdict).toBe('pass');
+      expect(b.lines.find((l) => l.id === 'portal')!.verdict).toBe('fail');
+      expect(b.parameters['web-port']).toBe(String(lab.ports.closed));
+      expect(await metric(base, /^netcheck_line_verdict\{catalog="lab-report",section="web",line="portal",required="true",verdict="pass"\} (\d+)/m)).toBe(1);
+      expect(await metric(base, /^netcheck_line_verdict\{catalog="second",section="web",line="portal",required="true",verdict="fail"\} (\d+)/m)).toBe(1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 60_000);
+
   it('listens on loopback unless told otherwise', async () => {
     const r = await runCli(['daemon', '--help']);
     expect(r.code).toBe(0);
