@@ -75,6 +75,7 @@ export function verdictChanges(prev: Report, next: Report): VerdictChange[] {
   return out;
 }
 
+/** The scheduler, its metrics registry and its HTTP endpoints. `start()`, then `shutdown()`. */
 export class Daemon {
   readonly registry = new Registry();
   private readonly reportMetrics: ReportMetrics;

@@ -124,6 +124,7 @@ dl.env{display:grid;grid-template-columns:160px 1fr;gap:2px 12px}dl.env dt{color
 details{margin:8px 0}summary{cursor:pointer}
 @media print{details{display:block}}`;
 
+/** The report as one self-contained HTML document. */
 export function renderHtml(report: Report): string {
   const s = report.summary;
   const lineById = new Map(report.lines.map((l) => [l.id, l]));

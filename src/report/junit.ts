@@ -42,6 +42,7 @@ function testcase(report: Report, l: LineResult, probes: ProbeResult[], classnam
   return `${open}</testcase>`;
 }
 
+/** The report as JUnit XML: a testsuite per section, a testcase per documented line. */
 export function renderJunit(report: Report): string {
   const lineById = new Map(report.lines.map((l) => [l.id, l]));
   const probeById = new Map(report.probes.map((p) => [p.id, p]));

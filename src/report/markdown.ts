@@ -23,6 +23,7 @@ function code(s: string): string {
   return '`' + s.replace(/`/g, 'ˋ').replace(/\|/g, '\\|') + '`';
 }
 
+/** The report as Markdown (GitHub-flavoured tables), for a ticket. */
 export function renderMarkdown(report: Report): string {
   const out: string[] = [];
   const s = report.summary;

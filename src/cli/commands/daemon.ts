@@ -12,6 +12,7 @@ import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv } from '../options.js';
 import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
 
+/** Defaults of the daemon flags (also shown by --help). */
 export const DAEMON_DEFAULTS = { every: '15m', listen: '127.0.0.1:9469', keep: 10, webhookTimeout: '5s', webhookRetries: 4, webhookBackoff: '2s' } as const;
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (loopback). */
@@ -49,6 +50,7 @@ export function distributeParams(catalogs: { id: string; declared: string[] }[],
   return out;
 }
 
+/** `netcheck daemon`: validate, start, and serve until SIGTERM/SIGINT; exit 0 after a clean stop. */
 export async function daemonCommand({ argv }: { argv: Record<string, unknown> }): Promise<number> {
   for (const flag of ['output', 'format', 'json'] as const) {
     if (argv[flag] !== undefined) throw new UsageError(`--${flag} does not apply to the daemon: it serves the latest report on /report and keeps reports in --reports-dir (e.g. --reports-dir /var/lib/netcheck)`);
