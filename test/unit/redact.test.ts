@@ -109,5 +109,5 @@ describe('--redact on the command line', () => {
         expect(json.environment!.os.hostname).toMatch(/^redacted-host-\d+$/);
       }
     }
-  });
+  }, 120_000);
 });

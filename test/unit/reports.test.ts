@@ -223,7 +223,7 @@ describe('CLI formats on a real loopback run', () => {
       if (format === 'html') expect(r.stdout).toMatch(/^<!DOCTYPE html>/);
       if (format === 'junit') expect(new XMLParser().parse(r.stdout).testsuites).toBeDefined();
     }
-  });
+  }, 90_000);
 
   it('--output picks the format from the extension and writes the file', async () => {
     for (const [ext, start] of [['md', '# netcheck'], ['html', '<!DOCTYPE html>'], ['xml', '<?xml']] as const) {
@@ -234,7 +234,7 @@ describe('CLI formats on a real loopback run', () => {
       // The terminal still gets the readable text report.
       expect(r.stdout).toContain('RESULT:');
     }
-  });
+  }, 90_000);
 
   it('--prometheus-textfile writes metrics that promtool accepts', async (ctx) => {
     const out = join(dir, 'netcheck.prom');
@@ -251,7 +251,7 @@ describe('CLI formats on a real loopback run', () => {
     }
     const check = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.status, check.stdout + check.stderr).toBe(0);
-  });
+  }, 90_000);
 
   it('a --prometheus-textfile that cannot be written is a clear error, exit 2', async () => {
     const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--prometheus-textfile', join(dir, 'no/such/dir/x.prom'), '-q', '--format', 'json']);
