@@ -79,6 +79,7 @@ function nmapStates(stdout) {
     if (!host || !field) continue;
     const ports = new Map();
     for (const p of field.slice('Ports: '.length).split(/,\s*/)) {
+      if (!p.trim()) continue; // every port in the "Ignored State" summary
       const [port, state] = p.split('/');
       ports.set(Number(port), state);
     }
