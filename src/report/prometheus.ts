@@ -64,7 +64,8 @@ export class ReportMetrics {
       const target = p.id.startsWith(prefix) ? p.id.slice(prefix.length) : p.kind === 'dns' || p.port === undefined ? p.host : hostPort(p.host, p.port);
       const l = { catalog, line: p.line, kind: p.kind, target };
       set(this.g.probeSuccess!, l, p.status === 'ok' ? 1 : 0);
-      set(this.g.probeDuration!, l, p.durationMs / 1000);
+      // durationMs has 0.1 ms resolution; keep it, without binary-fraction noise (0.011699999…).
+      set(this.g.probeDuration!, l, Math.round(p.durationMs * 10) / 10_000);
     }
     for (const line of report.lines) {
       for (const v of VERDICTS) set(this.g.lineVerdict!, { catalog, section: line.section, line: line.id, required: String(line.required), verdict: v }, line.verdict === v ? 1 : 0);
