@@ -4,6 +4,9 @@
  * namespace. Gaps straddle the firewall's timers with a 2× margin (timer 3 s UDP / 5 s TCP: gaps
  * of 1.5 s / 6 s and 2.5 s / 10 s), so a slow machine cannot flip a result.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +127,34 @@ describe.skipIf(!support.ok)('lab: idle timers through a real stateful firewall'
     expect(states(silent.byProto.tcp)).toEqual(['survived', 'lost:silent-drop']);
     expect(silent.report.probes[0]).toMatchObject({ status: 'filtered', reason: 'IDLE_LOST_SILENT' });
   }, 90_000);
+
+  it("ws-hold: the vendor's ping cadence keeps a WebSocket through a short timer; a slower one loses it", async () => {
+    await lab.nft(statefulRuleset());
+    await lab.sysctl('firewall', 'net.netfilter.nf_conntrack_tcp_timeout_established', '5');
+    await lab.sysctl('firewall', 'net.netfilter.nf_conntrack_tcp_loose', '0');
+    const file = join(mkdtempSync(join(tmpdir(), 'nc-wshold-')), 'ws-hold.yaml');
+    writeFileSync(
+      file,
+      `schema: netcheck/catalog/v1
+id: wshold
+title: ws-hold through a 5 s firewall timer
+source: test
+sections:
+  - id: s
+    name: WebSocket
+    lines:
+      - { id: fast, description: pings every 2 s, targets: [${lab.addr.server}], ports: ${ports.ws[0]}, checks: [{ kind: ws-hold, hold: 12s, pingEvery: 2s, pongTimeout: 3s }] }
+      - { id: slow, description: pings every 8 s, targets: [${lab.addr.server}], ports: ${ports.ws[0]}, checks: [{ kind: ws-hold, hold: 12s, pingEvery: 8s, pongTimeout: 3s }] }
+`,
+    );
+    const r = await lab.exec('client', [NODE, BIN, 'run', '--catalog', file, '--no-control', '--json'], { timeoutMs: 60_000 });
+    const report = JSON.parse(r.stdout) as Report;
+    const byLine = Object.fromEntries(report.probes.map((p) => [p.line, p]));
+    expect(byLine.fast).toMatchObject({ status: 'ok', reason: 'WS_HELD' });
+    // The ping after 8 s idle belongs to a flow the firewall forgot: dropped, so no pong comes.
+    expect(byLine.slow).toMatchObject({ status: 'timeout', reason: 'WS_DROPPED_SILENT' });
+    expect(r.code).toBe(1);
+  }, 60_000);
 
   it('sees a NAT that maps the flow anew after its state expired', async () => {
     // fully-random: every new mapping gets a random source port, as many carrier-grade NATs do.
