@@ -99,6 +99,11 @@ export interface ProbeContext {
   /** Shared secret of a netcheck reflector (HMAC on ARM); kept out of specs so plans never print it. */
   reflectorSecret?: string;
   /**
+   * SHA-256 fingerprint (`AB:CD:…`) of a netcheck reflector's self-signed certificate: WebSocket
+   * checks accept a certificate that no CA vouches for only when it is exactly this one.
+   */
+  reflectorFingerprint?: string;
+  /**
    * HTTP proxies (`--proxy`, HTTP_PROXY / HTTPS_PROXY / NO_PROXY) for the kinds that can use one
    * (http, tls, ws, ocsp, crl); absent means direct. Holds credentials: never print it whole.
    */

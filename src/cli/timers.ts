@@ -36,7 +36,7 @@ export function timerOptions<T>(y: Argv<T>) {
     .option('reflector-udp-port', { type: 'number', describe: 'reflector UDP port (default 7070)' })
     .option('reflector-ws-port', { type: 'number', describe: 'reflector WebSocket port (default 7071)' })
     .option('reflector-wss', { type: 'boolean', describe: 'use wss for WebSocket timers' })
-    .option('reflector-fingerprint', { type: 'string', describe: "pin the reflector's SHA-256 certificate fingerprint (printed by `netcheck reflect`)" })
+    .option('reflector-fingerprint', { type: 'string', describe: "SHA-256 of the reflector's self-signed certificate (printed by `netcheck reflect`): wss checks accept it; also for catalog lines against a reflector (e.g. LivePerson's ws-hold)" })
     .option('gaps', { type: 'string', describe: 'idle gaps for every timer, e.g. 20s,40s,55s,65s,90s (default: derived from each timer)' })
     .option('tcp-gaps', { type: 'string', describe: 'idle gaps for TCP timers' })
     .option('udp-gaps', { type: 'string', describe: 'idle gaps for UDP timers' })
@@ -66,7 +66,9 @@ function port(v: unknown, flag: string): number | undefined {
 
 /** Validate the timer flags; undefined when --timers was not asked for. */
 export function timerPlanFromArgv(argv: Record<string, unknown>): (TimerPlanOptions & { secret?: string }) | undefined {
-  const anyTimerFlag = TIMER_FLAGS.some((f) => f !== 'timers' && argv[f] !== undefined);
+  // The reflector's secret and pin also serve catalog lines that check against a reflector
+  // (e.g. LivePerson's ws-hold), so they are fine without --timers.
+  const anyTimerFlag = TIMER_FLAGS.some((f) => f !== 'timers' && f !== 'reflector-secret' && f !== 'reflector-fingerprint' && argv[f] !== undefined);
   if (!argv.timers) {
     if (anyTimerFlag) throw new UsageError('--reflector and the other timer options need --timers (e.g. netcheck eschat --signaling-port 7400 --timers --reflector reflector.example.net)');
     return undefined;
@@ -99,6 +101,14 @@ export function timerPlanFromArgv(argv: Record<string, unknown>): (TimerPlanOpti
     ...(typeof scale === 'number' ? { scale } : {}),
     ...(secret !== undefined ? { secret } : {}),
   };
+}
+
+/** `--reflector-secret` / `--reflector-fingerprint` (or NETCHECK_REFLECTOR_SECRET), for the engine. */
+export function reflectorCredentials(argv: Record<string, unknown>): { reflectorSecret?: string; reflectorFingerprint?: string } {
+  const fp = argv['reflector-fingerprint'];
+  if (fp !== undefined && !normaliseFingerprint(String(fp))) throw new UsageError(`--reflector-fingerprint '${String(fp)}' is not a SHA-256 fingerprint (64 hex digits, colons allowed)`);
+  const secret = typeof argv['reflector-secret'] === 'string' ? argv['reflector-secret'] : process.env.NETCHECK_REFLECTOR_SECRET;
+  return { ...(secret !== undefined ? { reflectorSecret: secret } : {}), ...(fp !== undefined ? { reflectorFingerprint: String(fp) } : {}) };
 }
 
 /**

@@ -43,6 +43,8 @@ export interface EngineOptions {
   onProgress?: (update: ProbeProgress) => void;
   /** Shared secret of the netcheck reflector, passed to idle-timer probes (never put in specs). */
   reflectorSecret?: string;
+  /** Pinned certificate of the netcheck reflector (wss), passed to WebSocket probes. */
+  reflectorFingerprint?: string;
 }
 
 export interface EngineResult {
@@ -137,6 +139,7 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}),
     ...(opts.onProgress ? { progress: opts.onProgress } : {}),
     ...(opts.reflectorSecret !== undefined ? { reflectorSecret: opts.reflectorSecret } : {}),
+    ...(opts.reflectorFingerprint !== undefined ? { reflectorFingerprint: opts.reflectorFingerprint } : {}),
   };
   const retries = opts.retries ?? DEFAULTS.retries;
   const adaptive = new AdaptiveDeadlines(opts.adaptiveDeadlines === false ? [] : probes);

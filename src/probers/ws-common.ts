@@ -39,6 +39,9 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
   const address = target?.address ?? spec.host;
   const { tls, path, pin } = wsUrlParts(spec);
   const want = pin ? normaliseFingerprint(pin) : undefined;
+  // The run's reflector pin (--reflector-fingerprint) is an extra trust anchor, not a replacement:
+  // a certificate a CA vouches for still passes; one no CA vouches for passes only if it is this one.
+  const extra = !want && tls && ctx.reflectorFingerprint ? normaliseFingerprint(ctx.reflectorFingerprint) : undefined;
   if (pin && !want) return { ok: false, outcome: { status: 'error', reason: 'BAD_FINGERPRINT', detail: `'${pin}' is not a SHA-256 fingerprint (64 hex digits)` } };
   const hostHeader = isIP(spec.host) === 6 ? `[${spec.host}]` : spec.host;
   const addrInUrl = isIP(address) === 6 ? `[${address}]` : address;
@@ -49,7 +52,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
         proxy,
         host: spec.host,
         port: spec.port!,
-        ...(tls ? { tls: { ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}), rejectUnauthorized: !want } } : {}),
+        ...(tls ? { tls: { ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}), rejectUnauthorized: !want && !extra } } : {}),
         signal: ctx.signal,
         timeoutMs,
         onProxyFailure: (o) => (proxyFailure = o),
@@ -67,7 +70,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       headers: { Host: `${hostHeader}:${spec.port}` },
       ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}),
       // With a pin, the pin is the trust decision (a self-signed reflector); otherwise CA validation.
-      ...(want ? { rejectUnauthorized: false } : {}),
+      ...(want || extra ? { rejectUnauthorized: false } : {}),
     });
     const finish = (r: WsOpened | { ok: false; outcome: ProbeOutcome }): void => {
       if (done) return;
@@ -82,6 +85,13 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       const sock = res.socket as Socket;
       // Keepalive off: its probes would refresh the firewall state an idle check measures.
       sock.setKeepAlive(false);
+      if (extra && !(sock as TLSSocket).authorized) {
+        const got = (sock as TLSSocket).getPeerCertificate?.()?.fingerprint256;
+        if (got !== extra) {
+          const why = String((sock as TLSSocket).authorizationError ?? 'not trusted');
+          finish({ ok: false, outcome: { status: 'error', reason: 'TLS_UNTRUSTED', detail: `TLS certificate not trusted (${why}) and not the reflector's pinned one (SHA-256 ${got ?? 'none'})` } });
+        }
+      }
       if (want) {
         const got = (sock as TLSSocket).getPeerCertificate?.()?.fingerprint256;
         if (got !== want) {

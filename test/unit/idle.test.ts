@@ -271,6 +271,12 @@ describe('ws-hold', () => {
     expect(unpinned).toMatchObject({ status: 'error', reason: 'TLS_UNTRUSTED' });
     const idle = await run(spec('ws-idle', r.wss[0]!, { gaps: ['300ms'], tls: true, fingerprint: r.fingerprint }));
     expect(idle.status).toBe('ok');
+    // The run's reflector pin (--reflector-fingerprint) lets a catalog line without one trust it too…
+    const runPinned = await run(spec('ws-hold', r.wss[0]!, base), { reflectorFingerprint: r.fingerprint!.replace(/:/g, '').toLowerCase() });
+    expect(runPinned.status).toBe('ok');
+    // …and only it.
+    const runWrong = await run(spec('ws-hold', r.wss[0]!, base), { reflectorFingerprint: 'BB'.repeat(32) });
+    expect(runWrong).toMatchObject({ status: 'error', reason: 'TLS_UNTRUSTED' });
   });
 });
 

@@ -75,6 +75,7 @@ export async function idleCommand({ argv }: { argv: Record<string, unknown> }): 
       hardSignal: signals.hard.signal,
       onProgress: progress.onProgress,
       ...(t.secret !== undefined ? { reflectorSecret: t.secret } : {}),
+      ...(typeof argv.fingerprint === 'string' ? { reflectorFingerprint: argv.fingerprint } : {}),
     });
     progress.end();
     await emitReport(report, o);

@@ -5,7 +5,7 @@ import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { makeProgress } from '../progress.js';
-import { addTimerChecks, makeTimerProgress, timerNotice, timerPlanFromArgv } from '../timers.js';
+import { addTimerChecks, makeTimerProgress, reflectorCredentials, timerNotice, timerPlanFromArgv } from '../timers.js';
 
 export interface RunCommandInput {
   catalog: string;
@@ -39,7 +39,9 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
       stopSignal: signals.stop.signal,
       hardSignal: signals.hard.signal,
       onResult: progress.onResult,
-      ...(timerRun ? { onProgress: timerProgress.onProgress, ...(timerRun.secret !== undefined ? { reflectorSecret: timerRun.secret } : {}) } : {}),
+      // The reflector's secret and certificate pin serve timer checks and catalog reflector lines alike.
+      ...reflectorCredentials(argv),
+      ...(timerRun ? { onProgress: timerProgress.onProgress } : {}),
     });
     progress.end();
     timerProgress.end();
