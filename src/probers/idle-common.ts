@@ -266,6 +266,10 @@ async function runFlow(open: () => Promise<OpenResult>, id: string, gapMs: numbe
     const nonce = randomBytes(6).toString('hex');
     const hello = await request(encode('HELLO', { n: nonce }, REFLECTOR_DEFAULTS.helloPadBytes, ch.newline), 'TOKEN', opts.setupMs);
     if (hello === 'aborted') return set({ state: 'pending', survived: null, reason: 'INTERRUPTED', detail: 'stopped during set-up' });
+    if (hello === 'timeout' && ch.datagram) {
+      // UDP silence: the reflector's port may be blocked as well as absent; never call it a non-reflector.
+      return set({ state: 'error', survived: null, reason: 'UDP_SILENCE', detail: `no answer to the reflector greeting within ${formatDuration(opts.setupMs)}: UDP to this port is blocked, or no reflector listens there` });
+    }
     if (hello === 'timeout' || hello.type === 'data') {
       return await hold(nowMs(), hello === 'timeout' ? 'the far end did not answer the reflector greeting: it is not a netcheck reflector' : 'the far end answered, but not as a netcheck reflector');
     }
@@ -439,7 +443,7 @@ export function summarise(flows: IdleFlowResult[], protocol: Protocol, opts: Idl
     if (errors.length === flows.length && errors[0]) {
       const e = errors[0];
       const c = classify(e.reason, 'connect');
-      status = c.status === 'error' && e.reason.startsWith('REFLECTOR_') ? 'error' : c.status;
+      status = e.reason === 'UDP_SILENCE' ? 'open|filtered' : c.status;
       reason = e.reason;
       verdictReason = `no flow could be set up: ${e.detail}`;
     } else if (interrupted) {

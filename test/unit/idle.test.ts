@@ -221,6 +221,16 @@ describe('endpoints that are not reflectors', () => {
     expect(auto).toMatchObject({ status: 'open|filtered', reason: 'IDLE_UNPROVEN' });
   });
 
+  it('calls a silent UDP port silence (blocked or absent), never a non-reflector', async () => {
+    const s = createSocket('udp4');
+    await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
+    cleanups.push(() => s.close());
+    const o = await run(spec('udp-idle', s.address().port, { gaps: ['300ms'], setup: '600ms' }));
+    expect(o).toMatchObject({ status: 'open|filtered', reason: 'UDP_SILENCE' });
+    expect(o.d.verdict).toBe('inconclusive');
+    expect(o.d.flows[0]).toMatchObject({ state: 'error', reason: 'UDP_SILENCE' });
+  });
+
   it('says a UDP echo server cannot prove anything', async () => {
     const s = createSocket('udp4');
     s.on('message', (m, ri) => s.send(m, ri.port, ri.address));
