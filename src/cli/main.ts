@@ -78,7 +78,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'plan <catalog>',
       'print every probe a catalog implies, sending nothing',
-      (b) => catalogOptions(b.positional('catalog', { type: 'string', describe: 'built-in name or file' }))
+      (b) => timerOptions(catalogOptions(b.positional('catalog', { type: 'string', describe: 'built-in name or file' })))
         .option('json', { type: 'boolean', describe: 'JSON array of probes (line, kind, host, port, …)' })
         .option('sweep', { type: 'boolean', describe: 'expand ranges fully instead of sampling' })
         .option('sample', { type: 'number', describe: 'addresses sampled per range' })

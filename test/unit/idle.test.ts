@@ -314,6 +314,19 @@ describe('CLI', () => {
     expect(rep.timers[0]!.flows.map((f) => f.state)).toEqual(['survived', 'pending']);
   });
 
+  it('plan --timers lists the timer checks with the gaps derived from the catalog, sending nothing', async () => {
+    const res = await runCli(['plan', 'eschat', '--signaling-port', '7400', '--timers', '--reflector', 'reflector.example.net', '--json']);
+    expect(res.code).toBe(0);
+    const rows = (JSON.parse(res.stdout) as { kind: string; host: string; port: number; timeoutMs: number; options: { gapsMs: number[]; requireMs: number } }[]).filter((r) => r.kind.endsWith('-idle'));
+    expect(rows.map((r) => [r.kind, r.host, r.port, r.options.requireMs, r.options.gapsMs])).toEqual([
+      ['tcp-idle', 'reflector.example.net', 7070, 720_000, [120_000, 300_000, 480_000, 660_000, 750_000, 900_000]],
+      ['udp-idle', 'reflector.example.net', 7070, 60_000, [20_000, 40_000, 55_000, 65_000, 90_000]],
+    ]);
+    // The deadline comes from the longest gap, not the 3 s default.
+    expect(rows[0]!.timeoutMs).toBeGreaterThan(900_000);
+    expect(rows[1]!.timeoutMs).toBeGreaterThan(90_000);
+  });
+
   it('refuses bad timer options with exit 2 and names the flag', async () => {
     const bad = await runCli(['idle', '--reflector', '127.0.0.1', '--tcp-gaps', '5']);
     expect(bad.code).toBe(2);

@@ -5,6 +5,9 @@ import { parseDuration } from '../../util/duration.js';
 import { formatPorts, hostPort } from '../../util/ip.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { paramsFromArgv } from '../options.js';
+import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
+import { timerLineId } from '../../catalog/timers.js';
+import { formatDuration } from '../../util/duration.js';
 
 /** `netcheck plan <catalog>`: every probe the run would send. Sends nothing. */
 export async function planCommand({ catalog, argv }: { catalog: string; argv: Record<string, unknown> }): Promise<number> {
@@ -19,16 +22,21 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
     ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
     ...(awsIpRanges ? { awsIpRanges } : {}),
   });
+  // --timers: the idle-timer checks a run would add (issue 3), with their gaps and deadlines.
+  const timerPlan = timerPlanFromArgv(argv);
+  if (timerPlan) addTimerChecks(plan, timerPlan);
+  const timerOf = (line: string) => plan.catalog.timers?.find((t) => timerLineId(t.id) === line);
   const lineInfo = new Map(plan.lines.map((l) => [l.id, l]));
   const rows = plan.probes.map((p) => {
-    const l = lineInfo.get(p.line)!;
+    const l = lineInfo.get(p.line);
+    const timer = l ? undefined : timerOf(p.line);
     const skip = plan.skipped.get(p.id);
     return {
       id: p.id,
       line: p.line,
-      section: l.section.id,
-      description: l.def.description,
-      required: l.def.required ?? true,
+      section: l?.section.id ?? 'timers',
+      description: l?.def.description ?? timer?.description ?? p.line,
+      required: l ? (l.def.required ?? true) : true,
       kind: p.kind,
       host: p.host,
       port: p.port ?? null,
@@ -36,7 +44,7 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
       ...(p.sampledFrom ? { sampledFrom: p.sampledFrom } : {}),
       ...(Object.keys(p.options).length ? { options: p.options } : {}),
       ...(skip ? { skip } : {}),
-      source: l.def.source ?? l.section.source ?? plan.catalog.source,
+      source: l ? (l.def.source ?? l.section.source ?? plan.catalog.source) : (timer?.source ?? plan.catalog.source),
     };
   });
   if (argv.json) {
@@ -68,6 +76,11 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
       const where = r.ports.length ? `${hostPort(r.host)}:${formatPorts(r.ports)}` : r.host;
       out.push(`  ${r.kind.padEnd(5)} ${where}${r.ports.length > 1 ? `  (${r.ports.length} probes)` : ''}${r.skip ? `  (skipped: ${r.skip})` : ''}`);
     }
+  }
+  for (const p of plan.probes.filter((q) => !lineInfo.has(q.line))) {
+    const o = p.options as { requireMs?: number; gapsMs?: number[] };
+    out.push(`\n${p.line} — ${timerOf(p.line)?.description ?? ''}`);
+    out.push(`  ${p.kind} ${hostPort(p.host, p.port)}  gaps ${(o.gapsMs ?? []).map(formatDuration).join(', ')}; required ${formatDuration(o.requireMs ?? 0)}; deadline ${formatDuration(p.timeoutMs)}`);
   }
   for (const n of plan.notApplicable) out.push(`\nnot applicable: ${n.id} (${n.reason})`);
   process.stdout.write(out.join('\n') + '\n');
