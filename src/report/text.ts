@@ -36,12 +36,17 @@ export function renderText(report: Report, opts: TextOptions): string {
     .filter((v) => s.verdicts[v])
     .map((v) => `${s.verdicts[v]} ${v}`)
     .join(' · ');
+  // Measured idle timers count among the required items (report/build.ts); name them apart.
+  const timerCount = (v: Verdict): number => (report.timers ?? []).filter((t) => t.checked && t.verdict === v).length;
+  const failing = [s.requiredFailing - timerCount('fail') ? `${s.requiredFailing - timerCount('fail')} required line(s) failing` : '', timerCount('fail') ? `${timerCount('fail')} idle timer(s) too short` : '']
+    .filter(Boolean)
+    .join(', ');
   const headline =
     s.requiredFailing > 0
-      ? c.red.bold(`RESULT: ${s.requiredFailing} required line(s) failing`)
+      ? c.red.bold(`RESULT: ${failing}`)
       : s.requiredInconclusive > 0
         ? c.cyan.bold(`RESULT: no required line failed, ${s.requiredInconclusive} inconclusive`)
-        : c.green.bold('RESULT: every required line passes');
+        : c.green.bold(timerCount('pass') ? 'RESULT: every required line and idle timer passes' : 'RESULT: every required line passes');
   // `netcheck idle` has timers only, no documented lines: no empty "()".
   out.push(verdictLine ? `${headline}   (${verdictLine})` : headline);
   for (const d of report.diagnoses) {
