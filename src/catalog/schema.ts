@@ -146,7 +146,7 @@ const IDLE_OPTIONS = {
     description: 'Staggered silent gaps, one flow each (default: derived from require, e.g. 12m → 2m,5m,8m,11m,12.5m,15m).',
   },
   mode: { enum: ['reflector', 'hold'], description: 'hold: the target is not a reflector; send nothing, only hold the flow (inconclusive by nature).' },
-  grace: { type: 'string', pattern: durationPattern, description: "How late the reflector's send after a gap may arrive (default 5% of the longest gap, 1-5s)." },
+  grace: { type: 'string', pattern: durationPattern, description: "How late the reflector's send after a gap may arrive (default 5% of the longest gap, 2-5s)." },
   backWait: { type: 'string', pattern: durationPattern, description: "How long the client's answer after the gap waits for its reply (default 3s)." },
 } as const;
 const WS_OPTIONS = {

@@ -107,9 +107,13 @@ function durationOpt(v: unknown, what: string): number | undefined {
   return parseDuration(String(v), what);
 }
 
-/** Grace after a gap: generous on long gaps (real networks), short on lab gaps of seconds. */
+/**
+ * Grace after a gap: how late the reflector's send may arrive and still count. 5% of the longest
+ * gap, between 2 s (a loaded client can stall for hundreds of ms; a late send must not read as a
+ * lost flow) and 5 s. It only costs time on flows that were lost.
+ */
 export function defaultGraceMs(gapMs: number): number {
-  return Math.min(5000, Math.max(1000, Math.round(gapMs * 0.05)));
+  return Math.min(5000, Math.max(2000, Math.round(gapMs * 0.05)));
 }
 
 /**
