@@ -331,7 +331,19 @@ describe('CLI', () => {
     const bad = await runCli(['idle', '--reflector', '127.0.0.1', '--tcp-gaps', '5']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--tcp-gaps/);
-    const noReflector = await runCli(['run', '--catalog', 'eschat', '--signaling-port', '7400', '--timers', '--no-control']);
+    // A loopback catalog, never a vendor's: should the usage check ever move, nothing leaves this host.
+    const file = join(mkdtempSync(join(tmpdir(), 'nc-timers-')), 'loop.yaml');
+    writeFileSync(
+      file,
+      `schema: netcheck/catalog/v1
+id: loop
+title: loopback
+source: test
+timers: [{ id: t, protocol: tcp, seconds: 60, description: a TCP flow must survive 1 minute idle, source: test }]
+sections: [{ id: s, name: s, lines: [{ id: l, description: d, targets: [127.0.0.1], ports: 9, checks: [{ kind: tcp }] }] }]
+`,
+    );
+    const noReflector = await runCli(['run', '--catalog', file, '--timers', '--no-control']);
     expect(noReflector.code).toBe(2);
     expect(noReflector.stderr).toMatch(/--reflector/);
   });
