@@ -90,7 +90,7 @@ describe('netcheck run', () => {
     closers.push(hang);
     const file = writeCatalog(Array.from({ length: 30 }, (_, i) => ({ id: `l${i}`, targets: ['127.0.0.1'], ports: [hang.port], checks: `[{ kind: http, path: /${i} }]` })));
     const out = join(dirname(file), 'partial.json');
-    const r = await runCli(['run', '--catalog', file, '--no-control', '--timeout', '400ms', '--concurrency', '2', '--output', out, '--format', 'json', '--quiet'], { signalAfterMs: 900 });
+    const r = await runCli(['run', '--catalog', file, '--no-control', '--timeout', '400ms', '--concurrency', '2', '--output', out, '--format', 'json'], { signalOnStderr: /netcheck test: \d+\/30 probes/ });
     expect(r.code).toBe(130);
     expect(r.stderr).not.toMatch(/internal error/);
     const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
