@@ -3,6 +3,7 @@
  * contradictory or malformed options before anything is sent.
  */
 import type { Argv } from 'yargs';
+import type { ExpandOptions } from '../catalog/expand.js';
 import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
@@ -60,6 +61,20 @@ const KNOWN = new Set([
   // Reports and the daemon (issue 6).
   'redact', 'prometheus-textfile', 'every', 'jitter', 'listen', 'reports-dir', 'keep', 'webhook', 'webhook-timeout',
 ]);
+
+/**
+ * The plan-shaping options (`--sweep`, `--sample`, `--max-targets`, `--timeout`, `--only`) as
+ * expansion options, shared by every command that expands a catalog.
+ */
+export function expandOptionsFromArgv(argv: Record<string, unknown>): Omit<ExpandOptions, 'params'> {
+  return {
+    sweep: !!argv.sweep,
+    ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
+    ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
+    ...(argv.timeout !== undefined ? { timeoutMs: parseDuration(String(argv.timeout), '--timeout') } : {}),
+    ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
+  };
+}
 
 /** Catalog parameters from `--NAME VALUE` flags and `--param NAME=VALUE`. */
 export function paramsFromArgv(argv: Record<string, unknown>): Record<string, string> {

@@ -22,6 +22,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, isIP, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { atDeadline, nowMs } from '../util/deadline.js';
+import { formatPorts } from '../util/ip.js';
 import { selfSignedCert, fingerprintOf } from './cert.js';
 import {
   MAX_MESSAGE_BYTES,
@@ -650,7 +651,7 @@ function describe(r: Reflector, o: { maxFlows: number; maxFlowsPerSource: number
   const host = r.listen.includes(':') ? `[${r.listen}]` : r.listen;
   const parts: string[] = [];
   if (r.tcp.length) parts.push(`TCP echo ${r.tcp.join(',')}`);
-  if (r.udp.length) parts.push(`UDP echo ${compactPorts(r.udp)}`);
+  if (r.udp.length) parts.push(`UDP echo ${formatPorts(r.udp)}`);
   for (const p of r.ws) parts.push(`ws://${host}:${p}${D.wsPath}`);
   for (const p of r.wss) parts.push(`wss://${host}:${p}${D.wsPath}`);
   const lines = [`netcheck reflect: listening on ${r.listen} — ${parts.join('; ') || 'nothing'}`];
@@ -663,14 +664,3 @@ function describe(r: Reflector, o: { maxFlows: number; maxFlowsPerSource: number
   return lines.join('\n');
 }
 
-function compactPorts(ports: number[]): string {
-  const s = [...ports].sort((a, b) => a - b);
-  const out: string[] = [];
-  for (let i = 0; i < s.length; ) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
-    out.push(j > i ? `${s[i]}-${s[j]}` : `${s[i]}`);
-    i = j + 1;
-  }
-  return out.join(',');
-}

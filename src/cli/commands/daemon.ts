@@ -9,7 +9,7 @@ import { Daemon, type DaemonTarget } from '../../daemon/daemon.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
-import { checkRunOptions, paramsFromArgv } from '../options.js';
+import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
 
 /** Defaults of the daemon flags (also shown by --help). */
@@ -98,11 +98,7 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
   const targets: DaemonTarget[] = loaded.map((cat) => {
     const plan = expandCatalog(cat, {
       params: params.get(cat.def.id) ?? {},
-      sweep: !!argv.sweep,
-      ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
-      ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
-      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-      ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
+      ...expandOptionsFromArgv(argv),
       ...(awsIpRanges ? { awsIpRanges } : {}),
     });
     if (timerPlan && plan.catalog.timers?.length) reflectorSecret = addTimerChecks(plan, timerPlan).secret ?? reflectorSecret;

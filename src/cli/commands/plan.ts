@@ -1,10 +1,9 @@
 import { loadCatalog } from '../../catalog/builtin.js';
 import { expandCatalog } from '../../catalog/expand.js';
 import { EXIT } from '../../errors.js';
-import { parseDuration } from '../../util/duration.js';
 import { formatPorts, hostPort } from '../../util/ip.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
-import { paramsFromArgv } from '../options.js';
+import { paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
 import { timerLineId } from '../../catalog/timers.js';
 import { formatDuration } from '../../util/duration.js';
@@ -15,11 +14,7 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
   const awsIpRanges = await ipRangesFromArgv(argv);
   const plan = expandCatalog(cat, {
     params: paramsFromArgv(argv),
-    sweep: !!argv.sweep,
-    ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
-    ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
-    ...(argv.timeout !== undefined ? { timeoutMs: parseDuration(String(argv.timeout), '--timeout') } : {}),
-    ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
+    ...expandOptionsFromArgv(argv),
     ...(awsIpRanges ? { awsIpRanges } : {}),
   });
   // --timers: the idle-timer checks a run would add (issue 3), with their gaps and deadlines.

@@ -2,7 +2,7 @@ import { loadCatalog } from '../../catalog/builtin.js';
 import { expandCatalog } from '../../catalog/expand.js';
 import { runCheck } from '../../engine/check.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
-import { checkRunOptions, paramsFromArgv } from '../options.js';
+import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { makeProgress } from '../progress.js';
 import { addTimerChecks, makeTimerProgress, reflectorCredentials, timerNotice, timerPlanFromArgv } from '../timers.js';
@@ -19,11 +19,7 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
   const awsIpRanges = await ipRangesFromArgv(argv);
   const plan = expandCatalog(cat, {
     params: paramsFromArgv(argv),
-    sweep: !!argv.sweep,
-    ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
-    ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
-    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-    ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
+    ...expandOptionsFromArgv(argv),
     ...(awsIpRanges ? { awsIpRanges } : {}),
   });
   // --timers: the document's idle timers, measured against a reflector (minutes; said up front).
