@@ -8,7 +8,6 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -16,6 +15,7 @@ import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
 import { PROBERS } from '../../src/probers/index.js';
 import { noProxyMatches, parseProxyUrl, proxyFor, proxySettings, redactText } from '../../src/util/proxy.js';
+import { readyPort } from './helpers/ready.js';
 import { Pki, type Issued } from './helpers/pki.js';
 import { blockingProxy, cli, forwardProxy, httpServer, tlsServer, type Closable } from './helpers/servers.js';
 
@@ -218,21 +218,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = process.execPath;
 const FIXTURE = `${ROOT}test/unit/helpers/serve-trust.mjs`;
 
-function readyPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`fixture not ready: ${out}`)), 15_000);
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /"port":(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  });
-}
 
 describe.skipIf(!support.ok)('lab: only the proxy gets out', () => {
   let lab: Lab;

@@ -2,7 +2,6 @@
  * The tls prober against real TLS servers on loopback, a CA built by the test with openssl, an
  * intercepting proxy that re-signs with its own CA, and hostile peers.
  */
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
 import { PROBERS } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
+import { readyPort } from './helpers/ready.js';
 import { Pki, osslTime, type Issued } from './helpers/pki.js';
 import { cli, garbageServer, interceptingConnectProxy, interceptingTlsProxy, resetServer, stallServer, tlsServer, type Closable } from './helpers/servers.js';
 
@@ -200,21 +200,6 @@ if (!support.ok) console.warn(`SKIPPING tls lab test (transparent interception o
 const FIXTURE = fileURLToPath(new URL('./helpers/serve-trust.mjs', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/netcheck.js', import.meta.url));
 
-function readyPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`fixture not ready: ${out}`)), 15_000);
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /"port":(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  });
-}
 
 describe.skipIf(!support.ok)('lab: a firewall that transparently inspects TLS', () => {
   let lab: Lab;
