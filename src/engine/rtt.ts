@@ -50,21 +50,13 @@ export interface AdaptiveTuning {
 
 interface Group {
   est: RttEstimator;
-  inflight: Set<InFlight>;
-}
-
-interface InFlight {
-  t0: number;
-  configuredMs: number;
-  ac: AbortController;
-  /** Set once the line's estimate is trusted: the adaptive deadline of this attempt. */
-  info?: AdaptiveInfo;
-  fired: boolean;
+  /** Attempts of this line in flight; checked against the line's current deadline every tick. */
+  inflight: Set<Attempt>;
 }
 
 /**
- * How often in-flight probes are checked against their adaptive deadline. One shared timer rather
- * than one per probe: per-probe timers with thousands of distinct durations cost ~10% of a
+ * How often in-flight probes are checked against their line's adaptive deadline. One shared timer
+ * rather than one per probe: per-probe timers with thousands of distinct durations cost ~10% of a
  * 4,096-target loopback sweep (Node keeps one timer list per duration). Deadlines are ≥ floorMs
  * (100 ms), so firing up to one tick late is immaterial.
  */
@@ -78,10 +70,31 @@ export interface AdaptiveAttempt {
 
 const NONE: AdaptiveAttempt = { end: () => undefined };
 
+/**
+ * An attempt of a probe on an adaptive line. One object per attempt and nothing else: the deadline
+ * is not computed per probe but once per line per tick, from the line's current estimate, and the
+ * numbers behind it are copied only into an attempt it actually cuts.
+ */
+class Attempt implements AdaptiveAttempt {
+  /** Set when the adaptive deadline cut this attempt: the numbers behind the cut. */
+  info: AdaptiveInfo | undefined = undefined;
+  readonly t0 = performance.now();
+
+  constructor(
+    private readonly owner: AdaptiveDeadlines,
+    readonly group: Group,
+    readonly configuredMs: number,
+    readonly ac: AbortController,
+  ) {}
+
+  end(o: ProbeOutcome): AdaptiveInfo | undefined {
+    return this.owner.finish(this, o);
+  }
+}
+
 /** Per-line round-trip estimates and the adaptive deadlines derived from them. */
 export class AdaptiveDeadlines {
   private readonly groups = new Map<string, Group>();
-  private readonly armed = new Set<InFlight>();
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(probes: ProbeSpec[], private readonly tuning: AdaptiveTuning = ADAPTIVE_DEADLINE) {
@@ -91,33 +104,41 @@ export class AdaptiveDeadlines {
   }
 
   /** The deadline this line's probes get now, or undefined while the estimate is not trusted. */
-  private deadline(g: Group, configuredMs: number): AdaptiveInfo | undefined {
+  private deadlineMs(g: Group, configuredMs: number): number | undefined {
     if (g.est.samples < this.tuning.minSamples) return undefined;
-    const raw = this.tuning.factor * (g.est.srttMs + 4 * g.est.rttvarMs);
-    const deadlineMs = Math.ceil(Math.max(this.tuning.floorMs, raw));
-    if (deadlineMs >= configuredMs) return undefined;
-    const r = (v: number): number => Math.round(v * 100) / 100;
-    return { deadlineMs, srttMs: r(g.est.srttMs), rttvarMs: r(g.est.rttvarMs), samples: g.est.samples, configuredTimeoutMs: configuredMs };
+    const deadlineMs = Math.ceil(Math.max(this.tuning.floorMs, this.tuning.factor * (g.est.srttMs + 4 * g.est.rttvarMs)));
+    return deadlineMs < configuredMs ? deadlineMs : undefined;
   }
 
-  private arm(g: Group, f: InFlight): void {
-    if (f.info || f.ac.signal.aborted) return;
-    const info = this.deadline(g, f.configuredMs);
-    if (!info) return;
-    f.info = info;
-    this.armed.add(f);
-    this.ticker ??= setInterval(() => this.tick(), TICK_MS);
+  private trusted(g: Group): boolean {
+    return g.est.samples >= this.tuning.minSamples;
   }
 
   private tick(): void {
     const now = performance.now();
-    for (const f of this.armed) {
-      if (now < f.t0 + f.info!.deadlineMs) continue;
-      this.armed.delete(f);
-      f.fired = true;
-      f.ac.abort();
+    let waiting = 0;
+    for (const g of this.groups.values()) {
+      if (g.inflight.size === 0 || !this.trusted(g)) continue;
+      waiting += g.inflight.size;
+      // Usually every probe of a line has the same configured timeout: compute its deadline once.
+      let lastConfigured = -1;
+      let d: number | undefined;
+      for (const a of g.inflight) {
+        if (a.configuredMs !== lastConfigured) {
+          lastConfigured = a.configuredMs;
+          d = this.deadlineMs(g, a.configuredMs);
+        }
+        if (d === undefined || a.info || now < a.t0 + d) continue;
+        const r = (v: number): number => Math.round(v * 100) / 100;
+        a.info = { deadlineMs: d, srttMs: r(g.est.srttMs), rttvarMs: r(g.est.rttvarMs), samples: g.est.samples, configuredTimeoutMs: a.configuredMs };
+        a.ac.abort();
+      }
     }
-    if (this.armed.size === 0) this.stopTicker();
+    if (waiting === 0) this.stopTicker();
+  }
+
+  private startTicker(): void {
+    this.ticker ??= setInterval(() => this.tick(), TICK_MS);
   }
 
   private stopTicker(): void {
@@ -129,26 +150,25 @@ export class AdaptiveDeadlines {
   begin(spec: ProbeSpec, ac: AbortController): AdaptiveAttempt {
     const g = spec.kind === 'tcp' ? this.groups.get(spec.line) : undefined;
     if (!g) return NONE;
-    const f: InFlight = { t0: performance.now(), configuredMs: spec.timeoutMs, ac, fired: false };
-    g.inflight.add(f);
-    this.arm(g, f);
-    return {
-      end: (o) => {
-        this.armed.delete(f);
-        if (this.armed.size === 0) this.stopTicker();
-        g.inflight.delete(f);
-        const cut = f.fired && o.status === 'filtered' ? f.info : undefined;
-        // A handshake or a reset is one round trip; silence is not a sample.
-        const rtt = o.phases?.connectMs;
-        if (!cut && rtt !== undefined && (o.status === 'ok' || o.reason === 'ECONNREFUSED')) {
-          const before = g.est.samples;
-          g.est.observe(rtt);
-          // The moment the estimate becomes trusted, probes already in flight get their deadline too.
-          if (before < this.tuning.minSamples && g.est.samples >= this.tuning.minSamples) for (const other of g.inflight) this.arm(g, other);
-        }
-        return cut;
-      },
-    };
+    const a = new Attempt(this, g, spec.timeoutMs, ac);
+    g.inflight.add(a);
+    if (this.trusted(g)) this.startTicker();
+    return a;
+  }
+
+  /** @internal {@link Attempt.end}. */
+  finish(a: Attempt, o: ProbeOutcome): AdaptiveInfo | undefined {
+    const g = a.group;
+    g.inflight.delete(a);
+    const cut = a.info && o.status === 'filtered' ? a.info : undefined;
+    // A handshake or a reset is one round trip; silence is not a sample.
+    const rtt = o.phases?.connectMs;
+    if (!cut && rtt !== undefined && (o.status === 'ok' || o.reason === 'ECONNREFUSED')) {
+      g.est.observe(rtt);
+      // The moment the estimate becomes trusted, probes already in flight are held to it too.
+      if (g.est.samples === this.tuning.minSamples && g.inflight.size > 0) this.startTicker();
+    }
+    return cut;
   }
 }
 

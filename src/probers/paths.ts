@@ -74,16 +74,22 @@ const FAMILY_NAME = { 4: 'IPv4', 6: 'IPv6' } as const;
 
 /** Probe every address a name resolves to; see the module comment. */
 export function perAddress(inner: Prober): Prober {
-  return async (spec, ctx) => {
+  const byName = perName(inner);
+  // Not async: an IP literal (every probe of a sweep) goes to the prober without another promise.
+  return (spec, ctx) => {
     // Through a proxy, the proxy resolves the name and picks the address: nothing to fan out.
-    if (proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) return inner(spec, ctx);
+    if (ctx.proxy && proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) return inner(spec, ctx);
     const literal = isIP(spec.host);
-    if (literal !== 0) {
-      if (ctx.family && literal !== ctx.family) {
-        return { status: 'skipped', reason: 'FAMILY_EXCLUDED', detail: `${spec.host} is an IPv${literal} address and this run is IPv${ctx.family}-only`, address: spec.host };
-      }
-      return noIpv6Route(await inner(spec, ctx), spec.host);
+    if (literal === 0) return byName(spec, ctx);
+    if (ctx.family && literal !== ctx.family) {
+      return Promise.resolve({ status: 'skipped', reason: 'FAMILY_EXCLUDED', detail: `${spec.host} is an IPv${literal} address and this run is IPv${ctx.family}-only`, address: spec.host });
     }
+    return literal === 6 ? inner(spec, ctx).then((o) => noIpv6Route(o, spec.host)) : inner(spec, ctx);
+  };
+}
+
+function perName(inner: Prober): Prober {
+  return async (spec, ctx) => {
     const t0 = performance.now();
     let all: ResolvedAddress[];
     try {

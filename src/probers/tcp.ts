@@ -1,65 +1,59 @@
 /**
  * tcp: can a TCP connection be established? Tells apart the four transport outcomes:
  * handshake completed (ok), RST (refused), ICMP unreachable (unreachable), silence (filtered).
+ *
+ * This is the prober a sweep runs thousands of times, so its path for an IP literal is kept to
+ * one promise, one socket and one abort listener (BENCHMARKS.md, item i).
  */
-import { connect, type Socket } from 'node:net';
-import type { Prober } from '../types.js';
+import { connect, isIP, type Socket } from 'node:net';
+import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec, Prober } from '../types.js';
 import { classify, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
 
-export const tcp: Prober = async (spec, ctx) => {
-  const target = await resolveTarget(spec, ctx);
-  if (!target.ok) return target.outcome;
-  const { address } = target;
-  const resolveMs = target.resolveMs;
-  const phases = resolveMs === undefined ? {} : { resolveMs: ms(resolveMs) };
-  const data = target.addresses ? { addresses: target.addresses } : undefined;
-  if (ctx.signal.aborted) return { status: 'filtered', reason: 'SYN_TIMEOUT', detail: 'deadline passed before the connection attempt', address, phases };
-
-  let socket: Socket | undefined;
-  const t0 = performance.now();
-  try {
-    const result = await new Promise<{ ok: true } | { ok: false; code: string | undefined; aborted?: boolean }>((resolve) => {
-      const s = connect({ host: address, port: spec.port!, noDelay: true });
-      socket = s;
-      const onAbort = (): void => resolve({ ok: false, code: undefined, aborted: true });
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      s.once('connect', () => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve({ ok: true });
-      });
-      s.once('error', (err) => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve({ ok: false, code: errorCode(err) });
-      });
-    });
-    const connectMs = ms(performance.now() - t0);
-    if (result.ok) {
-      return {
-        status: 'ok',
-        reason: 'CONNECTED',
-        detail: 'TCP handshake completed',
-        address,
-        phases: { ...phases, connectMs },
-        ...(data ? { data } : {}),
-      };
-    }
-    if (result.aborted) {
-      return {
-        status: 'filtered',
-        reason: 'SYN_TIMEOUT',
-        detail: `no answer to the connection request within ${spec.timeoutMs}ms (SYN dropped by a firewall, or no host)`,
-        address,
-        phases,
-        ...(data ? { data } : {}),
-      };
-    }
-    return { ...classify(result.code, 'connect'), address, phases: { ...phases, connectMs }, ...(data ? { data } : {}) };
-  } finally {
-    // RST instead of FIN: a sweep must not leave thousands of sockets in TIME_WAIT.
-    if (socket && !socket.destroyed) {
-      if (socket.readyState === 'open') socket.resetAndDestroy();
-      else socket.destroy();
-    }
-  }
+export const tcp: Prober = (spec, ctx) => {
+  // An IP literal needs no resolution: go straight to the connect (no extra promise or await).
+  if (isIP(spec.host) !== 0) return attempt(spec, ctx, spec.host, undefined, undefined);
+  return resolveTarget(spec, ctx).then((t) => (t.ok ? attempt(spec, ctx, t.address, t.resolveMs, t.addresses) : t.outcome));
 };
+
+function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs: number | undefined, addresses: string[] | undefined): Promise<ProbeOutcome> {
+  if (ctx.signal.aborted) {
+    return Promise.resolve(outcome({ status: 'filtered', reason: 'SYN_TIMEOUT', detail: 'deadline passed before the connection attempt', address }, resolveMs, undefined, addresses));
+  }
+  return new Promise<ProbeOutcome>((resolve) => {
+    const { signal } = ctx;
+    const t0 = performance.now();
+    // No noDelay: nothing is ever written, and it would cost a setsockopt per probe.
+    const s: Socket = connect({ host: address, port: spec.port! });
+    let settled = false;
+    const settle = (o: ProbeOutcome, connectMs: number | undefined): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      // RST instead of FIN: a sweep must not leave thousands of sockets in TIME_WAIT.
+      if (!s.destroyed) {
+        if (s.readyState === 'open') s.resetAndDestroy();
+        else s.destroy();
+      }
+      resolve(outcome(o, resolveMs, connectMs, addresses));
+    };
+    const onAbort = (): void =>
+      settle({ status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${spec.timeoutMs}ms (SYN dropped by a firewall, or no host)`, address }, undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    s.once('connect', () => settle({ status: 'ok', reason: 'CONNECTED', detail: 'TCP handshake completed', address }, ms(performance.now() - t0)));
+    s.once('error', (err: Error) => {
+      const c = classify(errorCode(err), 'connect');
+      settle({ status: c.status, reason: c.reason, detail: c.detail, address }, ms(performance.now() - t0));
+    });
+  });
+}
+
+/** Add the phases (and the addresses of a name) to an outcome. */
+function outcome(o: ProbeOutcome, resolveMs: number | undefined, connectMs: number | undefined, addresses: string[] | undefined): ProbeOutcome {
+  const phases: Phases = {};
+  if (resolveMs !== undefined) phases.resolveMs = ms(resolveMs);
+  if (connectMs !== undefined) phases.connectMs = connectMs;
+  o.phases = phases;
+  if (addresses) o.data = { addresses };
+  return o;
+}

@@ -1,0 +1,94 @@
+/**
+ * The engine's scheduling contract (src/engine/run.ts): each worker reuses one AbortController and
+ * one deadline timer from probe to probe for speed, so these tests pin down what must still hold:
+ * every probe gets its own full deadline, no probe ever sees another's abort, a prober that throws
+ * is an internal error, and the last probe leaves no timer holding the process open.
+ *
+ * Two kinds exist only in this file, registered for its duration: `test-wait` (settles when its
+ * signal aborts) and `test-leaky` (settles at once but leaves a listener on its signal, as a buggy
+ * prober might). Real sockets are used where the kind is real (tcp to a closed loopback port).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProbes } from '../../src/engine/run.js';
+import { PROBERS } from '../../src/probers/index.js';
+import type { ProbeSpec } from '../../src/types.js';
+import { runCli } from '../helpers/cli.js';
+import { closedTcpPort } from '../helpers/servers.js';
+
+const lateAborts: string[] = [];
+
+beforeAll(() => {
+  PROBERS['test-wait'] = (spec, ctx) =>
+    new Promise((resolve) => {
+      const t0 = performance.now();
+      ctx.signal.addEventListener('abort', () => resolve({ status: 'filtered', reason: 'WAITED', detail: `aborted after ${Math.round(performance.now() - t0)}ms` }), { once: true });
+    });
+  PROBERS['test-leaky'] = async (spec, ctx) => {
+    ctx.signal.addEventListener('abort', () => lateAborts.push(spec.id));
+    return { status: 'ok', reason: 'DONE' };
+  };
+  PROBERS['test-throw'] = async () => {
+    throw new Error('boom');
+  };
+});
+afterAll(() => {
+  for (const k of ['test-wait', 'test-leaky', 'test-throw']) delete PROBERS[k];
+});
+
+const spec = (id: string, kind: string, timeoutMs: number, host = '127.0.0.1'): ProbeSpec => ({ id, line: 'l', kind, host, port: 1, options: {}, timeoutMs });
+
+describe('engine: reused controllers and timers', () => {
+  it('gives every probe of a worker its own full deadline', async () => {
+    const probes = [spec('a', 'test-wait', 150), spec('b', 'test-wait', 150), spec('c', 'test-wait', 250)];
+    const t0 = performance.now();
+    const { results } = await runProbes(probes, new Map(), { concurrency: 1 });
+    const took = performance.now() - t0;
+    expect(results.map((r) => r.reason)).toEqual(['WAITED', 'WAITED', 'WAITED']);
+    // One worker, one after the other: each waits its own deadline, none is cut by the last one's timer.
+    expect(results[0]!.durationMs).toBeGreaterThanOrEqual(145);
+    expect(results[1]!.durationMs).toBeGreaterThanOrEqual(145);
+    expect(results[2]!.durationMs).toBeGreaterThanOrEqual(245);
+    expect(took).toBeGreaterThanOrEqual(540);
+  });
+
+  it('a listener a prober left on its signal never fires for a later probe’s deadline or a second Ctrl-C', async () => {
+    lateAborts.length = 0;
+    const hard = new AbortController();
+    const probes = [spec('leak1', 'test-leaky', 100), spec('w1', 'test-wait', 120), spec('leak2', 'test-leaky', 100), spec('w2', 'test-wait', 5000)];
+    const run = runProbes(probes, new Map(), { concurrency: 1, hardSignal: hard.signal });
+    setTimeout(() => hard.abort(), 400);
+    const { results } = await run;
+    expect(results.map((r) => r.id)).toEqual(['leak1', 'w1', 'leak2', 'w2']);
+    expect(results[1]!.reason).toBe('WAITED');
+    expect(results[3]!.status).toBe('skipped'); // cut by the second Ctrl-C, and said so
+    // w1's deadline and the hard abort reached only the probes running at the time.
+    expect(lateAborts).toEqual([]);
+  });
+
+  it('a prober that throws is an internal error and the run goes on', async () => {
+    const { results } = await runProbes([spec('t', 'test-throw', 500), spec('u', 'unknown-kind', 500), spec('w', 'test-wait', 50)], new Map(), { concurrency: 1 });
+    expect(results.map((r) => [r.status, r.reason, r.internal])).toEqual([
+      ['error', 'INTERNAL', true],
+      ['error', 'UNKNOWN_KIND', true],
+      ['filtered', 'WAITED', undefined],
+    ]);
+    expect(results[0]!.detail).toContain('boom');
+  });
+
+  it('reuses one worker across many real TCP probes without crossing outcomes', async () => {
+    const port = await closedTcpPort();
+    const probes = Array.from({ length: 300 }, (_, i) => ({ ...spec(`r${i}`, 'tcp', 2000), port }));
+    const { results } = await runProbes(probes, new Map(), { concurrency: 4 });
+    expect(results).toHaveLength(300);
+    expect(new Set(results.map((r) => r.reason))).toEqual(new Set(['ECONNREFUSED']));
+    expect(results.every((r) => r.attempts === 1 && r.durationMs < 1000)).toBe(true);
+  });
+
+  it('the last probe leaves no deadline timer holding the process open', async () => {
+    const port = await closedTcpPort();
+    // A refused probe with a 20 s deadline: the process must exit when it settles, not 20 s later.
+    const r = await runCli(['probe', 'tcp', `127.0.0.1:${port}`, '--timeout', '20s', '--json']);
+    expect(JSON.parse(r.stdout).probes[0].status).toBe('refused');
+    expect(r.ms).toBeLessThan(10_000);
+  });
+});
