@@ -272,6 +272,19 @@ async function dispatch(argv: string[]): Promise<number> {
       throw new UsageError(msg);
     });
 
+  skipHelpCache(y);
   await y.parseAsync();
   return exitCode;
+}
+
+/**
+ * yargs renders the whole help text of a command right after starting its handler, only to cache
+ * it (usage.cacheHelpMessage) for errors it would print itself: ~40 ms of CPU that lands in the
+ * first moments of a sweep. netcheck never prints that text (`.fail` throws, main reports), and
+ * `--help` renders afresh, so the cache is skipped. Guarded: if yargs changes, nothing breaks.
+ */
+function skipHelpCache(y: unknown): void {
+  type Usage = { cacheHelpMessage?: () => void };
+  const usage = (y as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
