@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isIP } from 'node:net';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { CatalogError } from '../errors.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
 import { isUrlTarget, parseHostPort, parseUrlTarget, URL_KINDS } from '../trust/url.js';
-import { CHECK_OPTION_SCHEMAS, catalogJsonSchema, type CatalogDef, type PortsValue } from './schema.js';
+import { CHECK_OPTION_SCHEMAS, type CatalogDef, type PortsValue } from './schema.js';
+import { catalogValidator } from './validator.js';
 
 /** Kinds whose checks address a port. */
 export const PORTED_KINDS = new Set(['tcp', 'udp', 'http', 'tls', 'ws-hold', 'tcp-idle', 'udp-idle', 'ws-idle', 'stun']);
@@ -20,13 +21,6 @@ export interface LoadedCatalog {
   file: string;
   /** Line number of a path inside the file (for errors found later, e.g. in expansion). */
   lineOf(path: (string | number)[]): number | undefined;
-}
-
-let validator: ReturnType<Ajv['compile']> | undefined;
-function validate(): ReturnType<Ajv['compile']> {
-  // Compiled lazily: start-up of commands that never read a catalog stays fast.
-  validator ??= new Ajv({ allErrors: false, strict: true, discriminator: true, verbose: true }).compile(catalogJsonSchema());
-  return validator;
 }
 
 /** Read and validate a catalog file. */
@@ -72,7 +66,7 @@ export function parseCatalog(text: string, file: string): LoadedCatalog {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     fail('wrong-type', [], 'a catalog must be a YAML mapping with keys schema, id, title, source, sections');
   }
-  const v = validate();
+  const v = catalogValidator();
   if (!v(data)) {
     const err = pickError(v.errors ?? []);
     const path = pointerToPath(err.instancePath);

@@ -2,7 +2,7 @@
  * One fixture per catalog validation rule: test/fixtures/catalogs/invalid-<rule>.yaml with a
  * sibling .expected holding the exact error message ({KINDS} stands for the registered kinds).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCatalog } from '../../src/catalog/load.js';
@@ -48,6 +48,22 @@ describe('netcheck validate (CLI)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/invalid-port-zero\.yaml:12:16: sections\[0\]\.lines\[0\]\.ports: /);
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('the built CLI (the schema validator precompiled at build time) gives the exact message of every fixture', async () => {
+    // The unit tests above run from src/, where the schema is compiled by Ajv at run time; the
+    // CLI runs dist/, which loads dist/catalog/catalog-validator.cjs written by `npm run build`.
+    expect(existsSync(new URL('../../dist/catalog/catalog-validator.cjs', import.meta.url))).toBe(true);
+    const r = await runCli(['validate', ...fixtures.map((f) => `test/fixtures/catalogs/${f}`)]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(fixtures.length);
+    for (const [i, f] of fixtures.entries()) {
+      const expected = readFileSync(join(DIR, f.replace(/\.yaml$/, '.expected')), 'utf8')
+        .trim()
+        .replace('{KINDS}', Object.keys(CHECK_OPTION_SCHEMAS).join(', '));
+      expect(lines[i]).toBe(`netcheck: test/fixtures/catalogs/${expected}`);
+    }
   });
 
   it('validates every built-in catalog', async () => {
