@@ -1,7 +1,6 @@
 /** Writing a finished report where the user asked for it, and the exit code it implies. */
 import { EXIT, UsageError } from '../errors.js';
 import { RENDERERS, formatForFile } from '../report/index.js';
-import { reportsToPrometheusText } from '../report/prometheus.js';
 import { redactReport } from '../report/redact.js';
 import type { Report } from '../types.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -16,6 +15,8 @@ export async function emitReport(full: Report, o: CommonRunOptions): Promise<voi
   const report = o.redact ? redactReport(full) : full;
   writeReport(report, o);
   if (o.prometheusTextfile) {
+    // prom-client (and its OpenTelemetry dependency) load only when metrics are asked for.
+    const { reportsToPrometheusText } = await import('../report/prometheus.js');
     const text = await reportsToPrometheusText([report]);
     try {
       writeFileAtomic(o.prometheusTextfile, text);

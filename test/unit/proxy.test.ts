@@ -13,11 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
-import { PROBERS } from '../../src/probers/index.js';
+import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import { noProxyMatches, parseProxyUrl, proxyFor, proxySettings, redactText } from '../../src/util/proxy.js';
 import { readyPort } from './helpers/ready.js';
 import { Pki, type Issued } from './helpers/pki.js';
 import { blockingProxy, cli, forwardProxy, httpServer, tlsServer, type Closable } from './helpers/servers.js';
+
+// Probers load on demand (src/probers/index.ts); these tests call them directly.
+beforeAll(() => loadProbers(KINDS));
 
 const pki = new Pki('nc-proxy-');
 let ca: Issued;

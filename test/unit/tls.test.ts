@@ -8,11 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
-import { PROBERS } from '../../src/probers/index.js';
+import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { readyPort } from './helpers/ready.js';
 import { Pki, osslTime, type Issued } from './helpers/pki.js';
 import { cli, garbageServer, interceptingConnectProxy, interceptingTlsProxy, resetServer, stallServer, tlsServer, type Closable } from './helpers/servers.js';
+
+// Probers load on demand (src/probers/index.ts); these tests call them directly.
+beforeAll(() => loadProbers(KINDS));
 
 const pki = new Pki('nc-tls-');
 let ca: Issued;

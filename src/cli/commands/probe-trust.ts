@@ -5,8 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { parseCert } from '../../trust/certfile.js';
-import { parsePemBundle } from '../../trust/roots.js';
 import { parseHostPort, parseUrlTarget, URL_KINDS } from '../../trust/url.js';
 
 /** Which kind each trust flag belongs to. */
@@ -27,7 +25,7 @@ export interface TrustProbeInput {
   options: Record<string, unknown>;
 }
 
-function readCertFlag(flag: string, path: unknown): string {
+async function readCertFlag(flag: string, path: unknown): Promise<string> {
   if (typeof path !== 'string' || path === '') throw new UsageError(`--${flag} needs a file (e.g. --${flag} ./issuer.pem)`);
   let bytes: Buffer;
   try {
@@ -35,6 +33,8 @@ function readCertFlag(flag: string, path: unknown): string {
   } catch (err) {
     throw new UsageError(`--${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  // The X.509 stack loads only when a certificate flag is given (start-up of every other probe).
+  const { parseCert } = await import('../../trust/certfile.js');
   try {
     parseCert(bytes, path);
   } catch (err) {
@@ -44,7 +44,7 @@ function readCertFlag(flag: string, path: unknown): string {
 }
 
 /** Validate the trust flags for `kind` and turn them into check options. */
-export function trustProbeInput(kind: string, target: string, argv: Record<string, unknown>): TrustProbeInput {
+export async function trustProbeInput(kind: string, target: string, argv: Record<string, unknown>): Promise<TrustProbeInput> {
   for (const [flag, kinds] of Object.entries(FLAG_KINDS)) {
     const v = argv[flag];
     if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
@@ -75,6 +75,7 @@ export function trustProbeInput(kind: string, target: string, argv: Record<strin
       } catch (err) {
         throw new UsageError(`--ca ${argv.ca}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       }
+      const { parsePemBundle } = await import('../../trust/roots.js');
       if (parsePemBundle(text).length === 0) throw new UsageError(`--ca ${argv.ca}: no PEM certificate in it (-----BEGIN CERTIFICATE----- expected)`);
       options.ca = argv.ca;
     }
@@ -89,14 +90,14 @@ export function trustProbeInput(kind: string, target: string, argv: Record<strin
     if ((argv.cert === undefined) !== (argv.issuer === undefined)) {
       throw new UsageError('--cert and --issuer go together: the OCSP request names the certificate by its issuer (e.g. --cert site.pem --issuer ca.pem)');
     }
-    if (argv.cert !== undefined) options.cert = readCertFlag('cert', argv.cert);
-    if (argv.issuer !== undefined) options.issuer = readCertFlag('issuer', argv.issuer);
+    if (argv.cert !== undefined) options.cert = await readCertFlag('cert', argv.cert);
+    if (argv.issuer !== undefined) options.issuer = await readCertFlag('issuer', argv.issuer);
     if (argv['cert-from'] !== undefined) {
       if (argv.cert !== undefined) throw new UsageError('--cert-from and --cert contradict each other: ask about a file, or about what a server presents (e.g. --cert-from www.example.com:443)');
       if (typeof argv['cert-from'] !== 'string' || !parseHostPort(argv['cert-from'])) throw new UsageError(`--cert-from '${String(argv['cert-from'])}': use HOST[:PORT] (e.g. --cert-from www.example.com:443)`);
       options.certFrom = argv['cert-from'];
     }
   }
-  if (kind === 'crl' && argv.issuer !== undefined) options.issuer = readCertFlag('issuer', argv.issuer);
+  if (kind === 'crl' && argv.issuer !== undefined) options.issuer = await readCertFlag('issuer', argv.issuer);
   return { ...(url ? { url } : {}), options };
 }

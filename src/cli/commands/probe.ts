@@ -4,7 +4,7 @@ import { parseCatalog } from '../../catalog/load.js';
 import { CATALOG_SCHEMA_ID, type CatalogDef, type CheckDef } from '../../catalog/schema.js';
 import { runCheck } from '../../engine/check.js';
 import { CatalogError, UsageError } from '../../errors.js';
-import { PROBERS } from '../../probers/index.js';
+import { KINDS } from '../../probers/index.js';
 import { parsePorts } from '../../util/ip.js';
 import { checkRunOptions } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
@@ -23,10 +23,10 @@ export function parseProbeTarget(target: string): { host: string; ports?: string
 
 /** `netcheck probe <kind> <target>`: an ad-hoc check through the same engine and statuses. */
 export async function probeCommand({ kind, target, argv }: { kind: string; target: string; argv: Record<string, unknown> }): Promise<number> {
-  if (!PROBERS[kind]) throw new UsageError(`unknown probe kind '${kind}'; kinds: ${Object.keys(PROBERS).join(', ')}`);
+  if (!KINDS.includes(kind)) throw new UsageError(`unknown probe kind '${kind}'; kinds: ${KINDS.join(', ')}`);
   const o = checkRunOptions({ ...argv, control: argv.control ?? false });
   // Trust-path kinds (tls, ocsp, crl): flags checked here; ocsp/crl targets are URLs.
-  const trust = trustProbeInput(kind, target, argv);
+  const trust = await trustProbeInput(kind, target, argv);
   const { host, ports } = trust.url ? { host: trust.url, ports: undefined } : parseProbeTarget(target);
   if (kind !== 'dns' && !trust.url && ports === undefined) throw new UsageError(`${kind} needs a port: ${kind} HOST:PORT (e.g. netcheck probe ${kind} ${host}:443)`);
   if (ports !== undefined) {
