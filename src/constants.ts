@@ -8,6 +8,16 @@ export const DEFAULTS = {
    * file-descriptor limit is the real bound (Node raises the soft limit to the hard one).
    */
   concurrency: 512,
+  /**
+   * Probes in flight when a run starts; the engine doubles this, up to `concurrency`, while the
+   * event loop has idle time (probes waiting on the network), and not while it is busy (a sweep
+   * bound by this host's CPU, where more in flight only adds memory and GC: BENCHMARKS.md, (i)).
+   */
+  initialConcurrency: 128,
+  /** How often the engine looks at event-loop utilisation to decide whether to widen. */
+  widenIntervalMs: 20,
+  /** Widen while the event loop was busy less than this share of the last interval. */
+  widenBelowUtilisation: 0.75,
   /** Probes in flight to one destination: a whole 64-port data range at once, and no more. */
   perHostConcurrency: 64,
   /** Addresses probed from a CIDR range unless the catalog says otherwise. */

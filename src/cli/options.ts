@@ -24,7 +24,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('format', { choices: ['text', 'json', 'markdown', 'html', 'junit'] as const, describe: 'report format for stdout, or for --output' })
     .option('output', { alias: 'o', type: 'string', describe: 'write the report to FILE (atomically); format from --format or the extension' })
     .option('timeout', { type: 'string', describe: `per-probe deadline (default ${DEFAULTS.timeoutMs / 1000}s)` })
-    .option('concurrency', { type: 'number', describe: `probes in flight (default ${DEFAULTS.concurrency})` })
+    .option('concurrency', { type: 'number', describe: `most probes in flight (default ${DEFAULTS.concurrency}; a run starts at ${DEFAULTS.initialConcurrency} and widens while probes wait on the network)` })
     .option('per-host', { type: 'number', describe: `probes in flight to one destination (default ${DEFAULTS.perHostConcurrency})` })
     .option('dns-server', { type: 'string', coerce: listOf, describe: 'resolve through this DNS server (HOST[:PORT]; repeat or comma-separate for several) instead of the system resolver' })
     .option('control', { type: 'string', describe: `interception control: a HOST:PORT that must never answer (default ${DEFAULTS.controlTarget}); --no-control to skip` })

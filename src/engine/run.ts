@@ -12,7 +12,10 @@ import { AdaptiveDeadlines, describeAdaptive, type AdaptiveInfo } from './rtt.js
 import type { ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
 
 export interface EngineOptions {
+  /** Most probes in flight at once. */
   concurrency?: number;
+  /** Probes in flight at the start; widened up to `concurrency` while the event loop idles. */
+  initialConcurrency?: number;
   perHostConcurrency?: number;
   /** Explicit DNS servers (`host[:port]`); absent means the system resolver. */
   dnsServers?: string[];
@@ -334,7 +337,38 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
       slot.close();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, runnable.length) }, worker));
+  // Start narrow and widen while the event loop has idle time: a catalog whose probes wait on the
+  // network (silent UDP, dropped SYNs) reaches the full `concurrency` within a few intervals; a
+  // loopback sweep that keeps this host's CPU busy stays narrow, where it is fastest.
+  const workers: Promise<void>[] = [];
+  const widen = (to: number): void => {
+    while (workers.length < Math.min(to, concurrency, runnable.length)) workers.push(worker());
+  };
+  widen(opts.initialConcurrency ?? DEFAULTS.initialConcurrency);
+  let widener: NodeJS.Timeout | undefined;
+  if (workers.length < Math.min(concurrency, runnable.length)) {
+    let elu = performance.eventLoopUtilization();
+    widener = setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      const busy = performance.eventLoopUtilization(now, elu).utilization;
+      elu = now;
+      if (next >= runnable.length || workers.length >= concurrency) {
+        clearInterval(widener);
+        return;
+      }
+      if (busy < DEFAULTS.widenBelowUtilisation) widen(workers.length * 2);
+    }, DEFAULTS.widenIntervalMs);
+  }
+  try {
+    // Workers added while waiting are awaited in the next round.
+    for (let settled = 0; settled < workers.length; ) {
+      const upTo = workers.length;
+      await Promise.all(workers.slice(settled, upTo));
+      settled = upTo;
+    }
+  } finally {
+    clearInterval(widener);
+  }
 
   opts.hardSignal?.removeEventListener('abort', onHard);
   if (!opts.stopSignal?.aborted) await udpRecheck(probes, results, base, opts);

@@ -84,6 +84,30 @@ describe('engine: reused controllers and timers', () => {
     expect(results.every((r) => r.attempts === 1 && r.durationMs < 1000)).toBe(true);
   });
 
+  it('widens past its initial width while probes wait on the network, up to the cap', async () => {
+    // 400 probes that each wait 400 ms: at the initial width of 128 that is four waves (1.6 s);
+    // widened to the cap of 512 while the event loop idles, about one wave.
+    const probes = Array.from({ length: 400 }, (_, i) => spec(`w${i}`, 'test-wait', 400, `127.0.${i >> 8}.${(i & 255) + 1}`)); // distinct hosts: no per-host limit
+    let peak = 0;
+    let inFlight = 0;
+    const t0 = performance.now();
+    const { results } = await runProbes(probes, new Map(), {
+      concurrency: 512,
+      onStart: () => void (peak = Math.max(peak, ++inFlight)),
+      onResult: () => void inFlight--,
+    });
+    const took = performance.now() - t0;
+    expect(results.every((r) => r.reason === 'WAITED')).toBe(true);
+    expect(peak).toBe(400);
+    expect(took).toBeLessThan(1200);
+
+    // The cap holds: with concurrency 100 never more than 100 at once.
+    peak = 0;
+    inFlight = 0;
+    await runProbes(probes.slice(0, 250).map((p) => ({ ...p, timeoutMs: 100 })), new Map(), { concurrency: 100, onStart: () => void (peak = Math.max(peak, ++inFlight)), onResult: () => void inFlight-- });
+    expect(peak).toBe(100);
+  });
+
   it('the last probe leaves no deadline timer holding the process open', async () => {
     const port = await closedTcpPort();
     // A refused probe with a 20 s deadline: the process must exit when it settles, not 20 s later.
