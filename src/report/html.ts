@@ -6,8 +6,7 @@
  */
 import type { ProbeResult, Report, Status, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { hostPort } from '../util/ip.js';
-import { bracketText, headline, idleFlows, offsetMs, VERDICT_LABEL, type IdleFlow } from './present.js';
+import { bracketText, headline, idleFlows, offsetMs, probeTarget, type IdleFlow, VERDICT_LABEL } from './present.js';
 
 /** Rows drawn in the timeline; beyond this the chart says how many were left out. */
 export const TIMELINE_MAX_ROWS = 400;
@@ -38,7 +37,7 @@ function niceStep(maxMs: number, ticks: number): number {
 }
 
 function probeLabel(p: ProbeResult): string {
-  return `${p.kind} ${p.kind === 'dns' ? p.host : hostPort(p.host, p.port)}`;
+  return `${p.kind} ${probeTarget(p)}`;
 }
 
 function timelineSvg(report: Report): string {

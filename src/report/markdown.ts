@@ -5,8 +5,7 @@
  */
 import type { LineResult, ProbeResult, Report, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { hostPort } from '../util/ip.js';
-import { bracketText, headline, idleFlows, VERDICT_LABEL } from './present.js';
+import { bracketText, headline, idleFlows, probeTarget, VERDICT_LABEL } from './present.js';
 
 /** Rows of the "did not pass" table: a ticket needs the pattern, not a 4,000-row sweep. */
 export const MAX_PROBE_ROWS = 100;
@@ -66,7 +65,7 @@ export function renderMarkdown(report: Report): string {
     out.push('## Probes that did not pass', '');
     out.push('| Line | Probe | Status | Reason | Time |', '|---|---|---|---|---|');
     for (const p of notOk.slice(0, MAX_PROBE_ROWS)) {
-      const where = p.kind === 'dns' ? p.host : hostPort(p.host, p.port);
+      const where = probeTarget(p);
       const addr = p.address && p.address !== p.host ? ` → ${p.address}` : '';
       out.push(`| ${code(p.line)} | ${p.kind} ${cell(where)}${cell(addr)} | ${cell(p.status)} | ${code(p.reason)}${p.detail ? ` ${cell(p.detail)}` : ''} | ${formatDuration(p.durationMs)} |`);
     }

@@ -2,9 +2,21 @@
  * Presentation helpers shared by the Markdown, HTML and JUnit renderers, so every format says the
  * same headline and reads idle-timer results the same way. Pure.
  */
-import type { Report, Verdict } from '../types.js';
+import type { ProbeResult, Report, Verdict } from '../types.js';
+import { hostPort } from '../util/ip.js';
 
 export const VERDICT_LABEL: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', partial: 'PARTIAL', inconclusive: 'INCONCLUSIVE' };
+
+/**
+ * What a probe was aimed at, as its reader would name it: the name of a DNS lookup, the URL of an
+ * OCSP or CRL fetch (host:port alone would not say which responder path failed), else host:port.
+ */
+export function probeTarget(p: ProbeResult): string {
+  if (p.kind === 'dns') return p.host;
+  const url = p.data?.url;
+  if ((p.kind === 'ocsp' || p.kind === 'crl') && typeof url === 'string' && url) return url;
+  return hostPort(p.host, p.port);
+}
 
 /** The one-sentence result, worded like the terminal report. */
 export function headline(report: Report): string {

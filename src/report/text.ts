@@ -6,7 +6,7 @@
 import { Chalk } from 'chalk';
 import type { LineResult, ProbeResult, Report, Status, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { hostPort } from '../util/ip.js';
+import { probeTarget } from './present.js';
 
 export interface TextOptions {
   color: boolean;
@@ -128,7 +128,7 @@ function renderLine(l: LineResult, c: InstanceType<typeof Chalk>, mark: Record<V
 }
 
 function renderProbe(p: ProbeResult, color: (s: Status) => string): string {
-  const where = p.kind === 'dns' ? p.host : hostPort(p.host, p.port);
+  const where = probeTarget(p);
   const addr = p.address && p.address !== p.host ? ` [${p.address}]` : '';
   return `${p.kind.padEnd(5)} ${where}${addr}  ${color(p.status)} ${p.reason}${p.detail ? ` — ${p.detail}` : ''} (${formatDuration(p.durationMs)})`;
 }

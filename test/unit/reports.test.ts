@@ -57,6 +57,28 @@ describe('markdown', () => {
   });
 });
 
+describe('probe targets in every format', () => {
+  it('an OCSP or CRL probe is named by its URL in text, Markdown and HTML, not by host:port', () => {
+    const r = fixture();
+    const base = r.probes.find((p) => p.status !== 'ok')!;
+    const url = 'http://ocsp.example.net/ocsp/v2';
+    r.probes.push(
+      { ...base, id: 'x/ocsp', kind: 'ocsp', host: 'ocsp.example.net', port: 80, status: 'error', reason: 'OCSP_UNAUTHORIZED', detail: 'responder refused', data: { url } },
+      { ...base, id: 'x/crl', kind: 'crl', host: 'crl.example.net', port: 80, status: 'error', reason: 'CRL_EXPIRED', detail: 'stale', data: { url: 'http://crl.example.net/ca.crl' } },
+    );
+    r.lines.find((l) => l.id === base.line)!.probes.push('x/ocsp', 'x/crl');
+    for (const [name, text] of [
+      ['text', RENDERERS.text!(r, { color: false, verbose: true })],
+      ['markdown', renderMarkdown(r)],
+      ['html', renderHtml(r)],
+    ] as const) {
+      expect(text, name).toContain(url);
+      expect(text, name).toContain('http://crl.example.net/ca.crl');
+      expect(text, name).not.toContain('ocsp.example.net:80');
+    }
+  });
+});
+
 describe('junit', () => {
   it('parses as JUnit with one testcase per documented line and the right outcome', () => {
     const r = fixture();
