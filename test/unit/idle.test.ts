@@ -270,6 +270,25 @@ describe('ws-hold', () => {
     expect(c).toMatchObject({ status: 'timeout', reason: 'WS_DROPPED_SILENT' });
   });
 
+  it('netcheck probe ws-hold takes --hold, --ping-every and --pong-timeout (no 15-minute default from the command line)', async () => {
+    const r = await reflector();
+    const res = await runCli(['probe', 'ws-hold', `127.0.0.1:${r.ws[0]}`, '--path', '/netcheck', '--hold', '1200ms', '--ping-every', '300ms', '--pong-timeout', '400ms', '--json']);
+    expect(res.code).toBe(0);
+    const p = (JSON.parse(res.stdout) as { probes: { status: string; reason: string; data: { pongs: number } }[] }).probes[0]!;
+    expect(p).toMatchObject({ status: 'ok', reason: 'WS_HELD' });
+    expect(p.data.pongs).toBe(3);
+    expect(res.ms).toBeLessThan(10_000);
+    const silent = await wsServer(() => undefined, false);
+    const lost = await runCli(['probe', 'ws-hold', `127.0.0.1:${silent}`, '--path', '/', '--hold', '2s', '--ping-every', '200ms', '--pong-timeout', '300ms', '--json']);
+    expect(JSON.parse(lost.stdout).probes[0]).toMatchObject({ status: 'timeout', reason: 'WS_DROPPED_SILENT' });
+    // A bad value names its flag; a ws-hold flag on another kind is a usage error too.
+    const bad = await runCli(['probe', 'ws-hold', '127.0.0.1:9', '--hold', '5x']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, "netcheck: --hold: '5x' is not a duration; use a unit, e.g. 500ms, 3s, 12m"]);
+    const wrongKind = await runCli(['probe', 'tcp', '127.0.0.1:9', '--ping-every', '1s']);
+    expect(wrongKind.code).toBe(2);
+    expect(wrongKind.stderr).toContain('--ping-every applies to ws-hold probes, not tcp');
+  });
+
   it('pins a self-signed reflector certificate', async () => {
     const r = await reflector({ wsPorts: [], wssPorts: [0] });
     const base = { ...hold, hold: '400ms', path: '/netcheck', tls: true };

@@ -5,6 +5,7 @@ import { CATALOG_SCHEMA_ID, type CatalogDef, type CheckDef } from '../../catalog
 import { runCheck } from '../../engine/check.js';
 import { CatalogError, UsageError } from '../../errors.js';
 import { KINDS } from '../../probers/index.js';
+import { parseDuration } from '../../util/duration.js';
 import { parsePorts } from '../../util/ip.js';
 import { checkRunOptions } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
@@ -19,6 +20,29 @@ export function parseProbeTarget(target: string): { host: string; ports?: string
   const i = target.lastIndexOf(':');
   if (i < 0) return { host: target };
   return { host: target.slice(0, i), ports: target.slice(i + 1) };
+}
+
+/** `probe ws-hold` flags → check options; each checked here so a bad value names its flag. */
+function wsHoldOptions(kind: string, argv: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const flags = { hold: 'hold', 'ping-every': 'pingEvery', 'pong-timeout': 'pongTimeout' } as const;
+  for (const [flag, key] of Object.entries(flags)) {
+    const v = argv[flag];
+    if (v === undefined) continue;
+    if (kind !== 'ws-hold') throw new UsageError(`--${flag} applies to ws-hold probes, not ${kind} (e.g. netcheck probe ws-hold HOST:443 --${flag} 2m)`);
+    if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} needs a duration (e.g. --${flag} 2m)`);
+    try {
+      parseDuration(v, `--${flag}`);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    out[key] = v;
+  }
+  if (argv.wss !== undefined) {
+    if (kind !== 'ws-hold') throw new UsageError(`--wss applies to ws-hold probes, not ${kind}`);
+    out.tls = argv.wss === true;
+  }
+  return out;
 }
 
 /** `netcheck probe <kind> <target>`: an ad-hoc check through the same engine and statuses. */
@@ -39,7 +63,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
   const check: CheckDef = { kind };
   for (const k of ['payload', 'expect', 'scheme', 'path', 'method'] as const) if (argv[k] !== undefined) check[k] = argv[k];
   if (Array.isArray(argv.type)) check.types = (argv.type as string[]).map((t) => t.toUpperCase());
-  Object.assign(check, trust.options);
+  Object.assign(check, trust.options, wsHoldOptions(kind, argv));
   const def: CatalogDef = {
     schema: CATALOG_SCHEMA_ID,
     id: 'probe',
