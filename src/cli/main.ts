@@ -130,17 +130,23 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('cert-from', { type: 'string', describe: 'ocsp: ask about the certificate HOST[:PORT] presents (its leaf and issuer)' })
         .option('issuer', { type: 'string', describe: "ocsp/crl: the issuer's certificate (checks the signature)" })
         .option('max-bytes', { type: 'number', describe: 'ocsp/crl: download cap in bytes (default 64 KiB / 20 MiB)' })
+        .option('sample', { type: 'number', describe: 'probe N addresses spread over each range instead of every address' })
+        .option('max-targets', { type: 'number', describe: 'cap on the addresses one range may expand to (default 65536)' })
         .option('hold', { type: 'string', describe: 'ws-hold: how long to hold the WebSocket open (default 15m)' })
         .option('ping-every', { type: 'string', describe: "ws-hold: the vendor's ping cadence (default 30s)" })
         .option('pong-timeout', { type: 'string', describe: 'ws-hold: a ping unanswered this long counts as silence (default 10s)' })
         .option('wss', { type: 'boolean', describe: 'ws-hold: WebSocket over TLS (default: wss on port 443)' })
+        .option('reflector-fingerprint', { type: 'string', describe: "ws-hold: trust a netcheck reflector's self-signed certificate (its SHA-256, printed by `netcheck reflect`)" })
         .example('netcheck probe tls www.example.com:443 --expect-issuer DigiCert --json', 'chain, expiry and the interception verdict')
         .example('netcheck probe ocsp http://ocsp.example.com --cert site.pem --issuer ca.pem', 'a signed OCSP status (level 3)')
         .example('netcheck probe crl http://crl.example.com/ca.crl --issuer ca.pem', 'a fresh, signed CRL (level 3)')
         .example('netcheck probe tcp 10.0.0.5:443', 'is TCP 443 open?')
+        .example('netcheck probe tcp 17.0.0.0/8:5223 --sample 8', 'eight addresses spread over a /8')
         .example('netcheck probe udp 10.0.0.5:4201-4264 --timeout 2s', 'UDP sweep with honest states')
         .example('netcheck probe dns example.com --dns-server 10.0.0.53', 'resolve through a given server')
-        .example('netcheck probe ws-hold reflector.example.net:443 --hold 2m --ping-every 30s', 'does a WebSocket survive 2 minutes with 30 s pings?'),
+        .example('netcheck probe ws-hold reflector.example.net:443 --hold 2m --ping-every 30s', 'does a WebSocket survive 2 minutes with 30 s pings?')
+        // probe has no catalog parameters: an unknown flag is a typo, not something to ignore.
+        .strictOptions(),
       async (a) => {
         const { probeCommand } = await import('./commands/probe.js');
         await set(probeCommand({ kind: String(a.kind), target: String(a.target), argv: a }));

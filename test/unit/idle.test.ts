@@ -281,6 +281,10 @@ describe('ws-hold', () => {
     const silent = await wsServer(() => undefined, false);
     const lost = await runCli(['probe', 'ws-hold', `127.0.0.1:${silent}`, '--path', '/', '--hold', '2s', '--ping-every', '200ms', '--pong-timeout', '300ms', '--json']);
     expect(JSON.parse(lost.stdout).probes[0]).toMatchObject({ status: 'timeout', reason: 'WS_DROPPED_SILENT' });
+    // --wss, trusting the reflector's self-signed certificate through the run's pin.
+    const tls = await reflector({ wsPorts: [], wssPorts: [0] });
+    const wss = await runCli(['probe', 'ws-hold', `127.0.0.1:${tls.wss[0]}`, '--wss', '--reflector-fingerprint', tls.fingerprint!, '--path', '/netcheck', '--hold', '400ms', '--ping-every', '200ms', '--json']);
+    expect(JSON.parse(wss.stdout).probes[0]).toMatchObject({ status: 'ok', reason: 'WS_HELD' });
     // A bad value names its flag; a ws-hold flag on another kind is a usage error too.
     const bad = await runCli(['probe', 'ws-hold', '127.0.0.1:9', '--hold', '5x']);
     expect([bad.code, bad.stderr.trim()]).toEqual([2, "netcheck: --hold: '5x' is not a duration; use a unit, e.g. 500ms, 3s, 12m"]);

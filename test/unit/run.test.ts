@@ -146,4 +146,28 @@ describe('netcheck probe', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   });
+
+  it('probe sweeps a range up to --max-targets, or samples it with --sample N', async () => {
+    const port = await closedTcpPort();
+    const sampled = JSON.parse((await runCli(['probe', 'tcp', `127.0.0.0/16:${port}`, '--sample', '3', '--no-control', '--json'])).stdout) as Report;
+    expect(sampled.probes.map((p) => [p.host, p.status])).toEqual([
+      ['127.0.0.1', 'refused'],
+      ['127.0.127.255', 'refused'],
+      ['127.0.255.254', 'refused'],
+    ]);
+    expect(sampled.lines[0]!.sampling).toEqual([{ cidr: '127.0.0.0/16', strategy: 'spread', sampled: 3, rangeSize: '65536' }]);
+    const capped = await runCli(['probe', 'tcp', `127.0.0.0/29:${port}`, '--max-targets', '4', '--no-control']);
+    expect([capped.code, capped.stderr.trim()]).toEqual([
+      2,
+      `netcheck: target '127.0.0.0/29:${port}': 127.0.0.0/29 holds 8 addresses, more than the sweep cap of 4; sample it instead (--sample N) or raise the cap with --max-targets`,
+    ]);
+    expect((await runCli(['probe', 'tcp', '127.0.0.1:9', '--sample', '0'])).code).toBe(2);
+  });
+
+  it('probe refuses an unknown flag instead of ignoring it (exit 2, nothing sent)', async () => {
+    // A typo like --pingevery would otherwise run with the default silently.
+    const r = await runCli(['probe', 'tcp', '127.0.0.1:9', '--no-control', '--timout', '1s']);
+    expect([r.code, r.stderr.trim()]).toEqual([2, 'netcheck: Unknown argument: timout']);
+    expect(r.stdout).toBe('');
+  });
 });

@@ -8,6 +8,7 @@ import { KINDS } from '../../probers/index.js';
 import { parseDuration } from '../../util/duration.js';
 import { parsePorts } from '../../util/ip.js';
 import { checkRunOptions } from '../options.js';
+import { reflectorCredentials } from '../timers.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { makeProgress } from '../progress.js';
 import { trustProbeInput } from './probe-trust.js';
@@ -79,16 +80,29 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
     if (err instanceof CatalogError) throw new UsageError(`target '${target}': ${err.message.replace(/^.*?: (sections\S*: )?/, '')}`);
     throw err;
   }
-  const plan = expandCatalog(cat, {
-    params: {},
-    sweep: true,
-    ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
-    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-  });
+  // A range is swept whole (up to --max-targets), or sampled with --sample N.
+  const sample = argv.sample;
+  if (sample !== undefined && (typeof sample !== 'number' || !Number.isInteger(sample) || sample < 1)) throw new UsageError('--sample needs a whole number of addresses ≥ 1 (e.g. --sample 8)');
+  let plan;
+  try {
+    plan = expandCatalog(cat, {
+      params: {},
+      sweep: sample === undefined,
+      ...(typeof sample === 'number' ? { sampleCount: sample } : {}),
+      ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    });
+  } catch (err) {
+    // The catalog wording ("drop --sweep") does not fit probe, which sweeps unless told to sample.
+    if (err instanceof UsageError && err.code === 'NC_SWEEP_TOO_LARGE') {
+      throw new UsageError(err.message.replace(/sample it instead \(drop --sweep, or --sample N\)/, 'sample it instead (--sample N)').replace(/^target: /, `target '${target}': `), err.code);
+    }
+    throw err;
+  }
   const progress = makeProgress(`probe ${kind}`, o.quiet || plan.probes.length < 20);
   const signals = interruptControllers(o.quiet);
   try {
-    const report = await runCheck(plan, { ...o, stopSignal: signals.stop.signal, hardSignal: signals.hard.signal, onResult: progress.onResult });
+    const report = await runCheck(plan, { ...o, ...reflectorCredentials(argv), stopSignal: signals.stop.signal, hardSignal: signals.hard.signal, onResult: progress.onResult });
     progress.end();
     await emitReport(report, { ...o, verbose: o.verbose || plan.probes.length <= 64 });
     return exitCodeFor(report);
