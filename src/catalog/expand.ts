@@ -36,6 +36,8 @@ export interface ExpandOptions {
   maxSweepTargets?: number;
   /** Only include probes of these kinds. */
   kinds?: string[];
+  /** How the user samples a range instead, for the too-large-to-sweep error (default: the catalog commands' flags). */
+  sampleHint?: string;
   /** Amazon's ip-ranges.json, for lines with `targetsFrom.awsIpRanges` (`--ip-ranges FILE`). */
   awsIpRanges?: AwsIpRanges;
 }
@@ -319,7 +321,7 @@ function expandTarget(t: string, line: LineDef, opts: ExpandOptions, cap: number
     } catch {
       throw new UsageError(
         `${line.id}: ${c.text} holds ${c.size} addresses, more than the sweep cap of ${cap}; ` +
-          `sample it instead (drop --sweep, or --sample N) or raise the cap with --max-targets`,
+          `sample it instead (${opts.sampleHint ?? 'drop --sweep, or --sample N'}) or raise the cap with --max-targets`,
         'NC_SWEEP_TOO_LARGE',
       );
     }

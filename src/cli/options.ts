@@ -51,6 +51,14 @@ export function catalogOptions<T>(y: Argv<T>) {
     .option('fetch-ip-ranges', { type: 'boolean', describe: 'download ip-ranges.json from Amazon (cached for a day) instead of --ip-ranges FILE' });
 }
 
+/** A flag that must be a whole number ≥ 1, or absent. */
+export function positiveInt(argv: Record<string, unknown>, name: string, example = 64): number | undefined {
+  const v = argv[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a whole number ≥ 1 (e.g. --${name} ${example})`);
+  return v;
+}
+
 /** Options every yargs command defines; anything else on a catalog command is a catalog parameter. */
 const KNOWN = new Set([
   // Idle timers against a reflector (issue 3).
@@ -117,12 +125,7 @@ export interface CommonRunOptions {
 export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   if (a.ipv4 && a.ipv6) throw new UsageError('-4 and -6 contradict each other; pick one (e.g. netcheck eschat -4)');
   if (a.json && a.format && a.format !== 'json') throw new UsageError(`--json and --format ${String(a.format)} contradict each other; use one (e.g. --format json)`);
-  const posInt = (name: string): number | undefined => {
-    const v = a[name];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a whole number ≥ 1 (e.g. --${name} 64)`);
-    return v;
-  };
+  const posInt = (name: string): number | undefined => positiveInt(a, name);
   const timeoutMs = a.timeout !== undefined ? parseDuration(String(a.timeout), '--timeout') : undefined;
   if (timeoutMs !== undefined && timeoutMs < 10) throw new UsageError('--timeout must be at least 10ms (e.g. --timeout 3s)');
   let control: string | false | undefined;

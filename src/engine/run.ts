@@ -86,17 +86,11 @@ async function resolveWith(resolver: Resolver, host: string): Promise<ResolvedAd
   return out;
 }
 
-/** Run one probe with its deadline; bugs become an `error` outcome marked internal. */
-export async function runOne(
-  spec: ProbeSpec,
-  base: Omit<ProbeContext, 'signal' | 'timeoutMs'>,
-  hardSignal?: AbortSignal,
-  /**
-   * The engine's own controller for this attempt (aborted on interruption or by an adaptive
-   * deadline, src/engine/rtt.ts); reusing it saves a controller and a listener per probe.
-   */
-  controller?: AbortController,
-): Promise<ProbeOutcome & { internal?: boolean }> {
+/**
+ * Run one probe with its deadline; bugs become an `error` outcome marked internal. For single
+ * probes outside a run's workers (the control probe, UDP rechecks); runProbes inlines the same.
+ */
+export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' | 'timeoutMs'>, hardSignal?: AbortSignal): Promise<ProbeOutcome & { internal?: boolean }> {
   if (!PROBERS[spec.kind]) await loadProbers([spec.kind]);
   const prober = PROBERS[spec.kind];
   if (!prober) return unknownKind(spec);
@@ -104,7 +98,7 @@ export async function runOne(
   // on Node 20 the timeout signal inside a composite can be garbage-collected before it fires
   // (nodejs/node#57736). In a 4,096-target sweep through a dropping firewall that left probes
   // waiting ~130 s for the kernel's own SYN timeout instead of their 3 s deadline.
-  const ac = controller ?? new AbortController();
+  const ac = new AbortController();
   const timer = setTimeout(abortController, spec.timeoutMs, ac);
   let onHard: (() => void) | undefined;
   if (hardSignal?.aborted) ac.abort();
@@ -153,7 +147,7 @@ function probeContext(base: Omit<ProbeContext, 'signal' | 'timeoutMs'>, signal: 
 
 /**
  * What one worker of {@link runProbes} reuses from probe to probe: its AbortController and its
- * deadline timer. In a 4,096-target loopback sweep each probe costs ~60 µs of Node's own socket
+ * deadline timer. In a 4,096-target loopback sweep each probe costs ~70 µs of Node's own socket
  * work; a fresh AbortSignal (~4 µs: Node swaps its prototype), a setTimeout/clearTimeout pair and
  * an async wrapper per probe were a visible share of the rest (BENCHMARKS.md, item i).
  */
@@ -304,35 +298,29 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   const runnable: ProbeSpec[] = [];
   for (const spec of probes) {
     const why = skipped.get(spec.id);
-    if (why) record(toResult(spec, { status: 'skipped', reason: 'NOT_APPLICABLE', detail: why }, new Date().toISOString(), 0, 0));
+    if (why) record(toResult(spec, { status: 'skipped', reason: 'NOT_APPLICABLE', detail: why }, startedAtOf(performance.now()), 0, 0));
     else runnable.push(spec);
   }
   let next = 0;
+  /** Start `spec` unless the run was stopped (also after waiting for its destination's limit). */
+  const start = async (spec: ProbeSpec, slot: Slot): Promise<void> => {
+    if (opts.stopSignal?.aborted) {
+      interrupted = true;
+      return;
+    }
+    opts.onStart?.(spec);
+    await execute(spec, slot);
+  };
   const worker = async (): Promise<void> => {
     const slot = new Slot();
     slots.push(slot);
     try {
-      while (next < runnable.length) {
+      while (next < runnable.length && !opts.stopSignal?.aborted) {
         const spec = runnable[next++]!;
-        if (opts.stopSignal?.aborted) {
-          interrupted = true;
-          return;
-        }
         const limit = perHost.get(spec.host);
-        if (limit) {
-          await limit(async () => {
-            if (opts.stopSignal?.aborted) {
-              interrupted = true;
-              return;
-            }
-            opts.onStart?.(spec);
-            await execute(spec, slot);
-          });
-        } else {
-          opts.onStart?.(spec);
-          await execute(spec, slot);
-        }
+        await (limit ? limit(() => start(spec, slot)) : start(spec, slot));
       }
+      if (next < runnable.length) interrupted = true;
     } finally {
       slot.close();
     }

@@ -356,23 +356,16 @@ async function runFlow(open: () => Promise<OpenResult>, id: string, gapMs: numbe
     if (woke) {
       return set({ state: 'lost', survived: false, lost: 'silent-drop', direction: 'client-to-reflector', reason: 'BACK_UNANSWERED', detail: `${wakeText}, but the answer got no reply within ${formatDuration(opts.backWaitMs)}` });
     }
-    if (backOk) {
-      return set({
-        state: 'lost',
-        survived: false,
-        lost: 'silent-drop',
-        direction: 'reflector-to-client',
-        reason: 'WAKE_MISSING',
-        detail: `${wakeText}, yet the answer got through on the same mapping: the path dropped the reflector's send silently (its state had expired; the answer made new state)${protocol === 'udp' ? ', or the datagram was lost' : ''}`,
-      });
-    }
+    // No wake: whether the answer still got through tells an expired mapping from a forgotten flow.
     return set({
       state: 'lost',
       survived: false,
       lost: 'silent-drop',
       direction: 'reflector-to-client',
       reason: 'WAKE_MISSING',
-      detail: `${wakeText}, and the answer got no reply within ${formatDuration(opts.backWaitMs)}: the path forgot the flow and drops it silently`,
+      detail: backOk
+        ? `${wakeText}, yet the answer got through on the same mapping: the path dropped the reflector's send silently (its state had expired; the answer made new state)${protocol === 'udp' ? ', or the datagram was lost' : ''}`
+        : `${wakeText}, and the answer got no reply within ${formatDuration(opts.backWaitMs)}: the path forgot the flow and drops it silently`,
     });
   } finally {
     ch.close();

@@ -3,28 +3,14 @@
  * must list exactly the probes the document implies. Nothing is sent.
  */
 import { describe, expect, it } from 'vitest';
+import { planJson, type PlanRow } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
-
-interface PlanRow {
-  id: string;
-  line: string;
-  kind: string;
-  host: string;
-  port: number | null;
-  sampledFrom?: string;
-  skip?: string;
-}
 
 const PROVISIONING_PRIMARY = ['54.215.171.160', '54.219.138.108', '52.61.94.106', '3.31.151.6', '3.31.160.231', '18.252.168.182', '18.253.93.42', '18.254.200.140'];
 const DATA_PRIMARY = ['3.140.60.106', '3.23.41.163', '18.221.84.42'];
 const DATA_DR = ['34.198.152.141', '34.199.159.184', '34.195.225.226', '35.174.119.55'];
 
-async function plan(args: string[]): Promise<PlanRow[]> {
-  const r = await runCli(['plan', 'eschat', ...args, '--json']);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as PlanRow[];
-}
+const plan = (args: string[]): Promise<PlanRow[]> => planJson('eschat', args);
 
 const key = (r: PlanRow): string => `${r.kind} ${r.host}${r.port === null ? '' : `:${r.port}`}`;
 

@@ -8,29 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCidr, cidrContains } from '../../src/util/ip.js';
+import { planJson, type PlanRow } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
-
-interface PlanRow {
-  id: string;
-  line: string;
-  kind: string;
-  host: string;
-  port: number | null;
-  sampledFrom?: string;
-  skip?: string;
-  options?: Record<string, unknown>;
-  required: boolean;
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'nc-catalogs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function plan(catalog: string, args: string[] = []): Promise<PlanRow[]> {
-  const r = await runCli(['plan', catalog, ...args, '--json']);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as PlanRow[];
-}
+const plan = planJson;
 
 // The document's table, as printed (000_d782695f0a303d8a.txt), including its "178.249.100.0 /22".
 const LP_V4 = ['43.251.40.0/22', '103.42.132.0/22', '162.252.72.0/22', '162.252.76.0/22', '178.249.96.0/22', '178.249.100.0/22', '199.187.116.0/22', '208.89.12.0/22', '185.6.224.0/22'];

@@ -7,17 +7,6 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { parseHostPort, parseUrlTarget, URL_KINDS } from '../../trust/url.js';
 
-/** Which kind each trust flag belongs to. */
-const FLAG_KINDS: Record<string, string[]> = {
-  servername: ['tls'],
-  ca: ['tls'],
-  'expect-issuer': ['tls'],
-  cert: ['ocsp'],
-  'cert-from': ['ocsp'],
-  issuer: ['ocsp', 'crl'],
-  'max-bytes': ['ocsp', 'crl'],
-};
-
 export interface TrustProbeInput {
   /** For URL kinds: the URL, used as the line's target. */
   url?: string;
@@ -43,13 +32,8 @@ async function readCertFlag(flag: string, path: unknown): Promise<string> {
   return path;
 }
 
-/** Validate the trust flags for `kind` and turn them into check options. */
+/** Validate the trust flags for `kind` (already known to belong to it) and turn them into check options. */
 export async function trustProbeInput(kind: string, target: string, argv: Record<string, unknown>): Promise<TrustProbeInput> {
-  for (const [flag, kinds] of Object.entries(FLAG_KINDS)) {
-    const v = argv[flag];
-    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
-    if (!kinds.includes(kind)) throw new UsageError(`--${flag} applies to ${kinds.join(' and ')} probes, not ${kind} (e.g. netcheck probe ${kinds[0]} …  --${flag} …)`);
-  }
   const options: Record<string, unknown> = {};
   let url: string | undefined;
   if (URL_KINDS.has(kind)) {

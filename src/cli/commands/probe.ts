@@ -7,7 +7,7 @@ import { CatalogError, UsageError } from '../../errors.js';
 import { KINDS } from '../../probers/index.js';
 import { parseDuration } from '../../util/duration.js';
 import { parsePorts } from '../../util/ip.js';
-import { checkRunOptions } from '../options.js';
+import { checkRunOptions, positiveInt } from '../options.js';
 import { reflectorCredentials } from '../timers.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { makeProgress } from '../progress.js';
@@ -23,14 +23,36 @@ export function parseProbeTarget(target: string): { host: string; ports?: string
   return { host: target.slice(0, i), ports: target.slice(i + 1) };
 }
 
+/** Which kinds each kind-specific flag of `probe` belongs to; given to another kind, it is an error. */
+const FLAG_KINDS: Record<string, string[]> = {
+  servername: ['tls'],
+  ca: ['tls'],
+  'expect-issuer': ['tls'],
+  cert: ['ocsp'],
+  'cert-from': ['ocsp'],
+  issuer: ['ocsp', 'crl'],
+  'max-bytes': ['ocsp', 'crl'],
+  hold: ['ws-hold'],
+  'ping-every': ['ws-hold'],
+  'pong-timeout': ['ws-hold'],
+  wss: ['ws-hold'],
+};
+
+function checkFlagKinds(kind: string, argv: Record<string, unknown>): void {
+  for (const [flag, kinds] of Object.entries(FLAG_KINDS)) {
+    const v = argv[flag];
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    if (!kinds.includes(kind)) throw new UsageError(`--${flag} applies to ${kinds.join(' and ')} probes, not ${kind} (e.g. netcheck probe ${kinds[0]} …  --${flag} …)`);
+  }
+}
+
 /** `probe ws-hold` flags → check options; each checked here so a bad value names its flag. */
-function wsHoldOptions(kind: string, argv: Record<string, unknown>): Record<string, unknown> {
+function wsHoldOptions(argv: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const flags = { hold: 'hold', 'ping-every': 'pingEvery', 'pong-timeout': 'pongTimeout' } as const;
   for (const [flag, key] of Object.entries(flags)) {
     const v = argv[flag];
     if (v === undefined) continue;
-    if (kind !== 'ws-hold') throw new UsageError(`--${flag} applies to ws-hold probes, not ${kind} (e.g. netcheck probe ws-hold HOST:443 --${flag} 2m)`);
     if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} needs a duration (e.g. --${flag} 2m)`);
     try {
       parseDuration(v, `--${flag}`);
@@ -39,10 +61,7 @@ function wsHoldOptions(kind: string, argv: Record<string, unknown>): Record<stri
     }
     out[key] = v;
   }
-  if (argv.wss !== undefined) {
-    if (kind !== 'ws-hold') throw new UsageError(`--wss applies to ws-hold probes, not ${kind}`);
-    out.tls = argv.wss === true;
-  }
+  if (argv.wss !== undefined) out.tls = argv.wss === true;
   return out;
 }
 
@@ -51,6 +70,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
   if (!KINDS.includes(kind)) throw new UsageError(`unknown probe kind '${kind}'; kinds: ${KINDS.join(', ')}`);
   const o = checkRunOptions({ ...argv, control: argv.control ?? false });
   // Trust-path kinds (tls, ocsp, crl): flags checked here; ocsp/crl targets are URLs.
+  checkFlagKinds(kind, argv);
   const trust = await trustProbeInput(kind, target, argv);
   const { host, ports } = trust.url ? { host: trust.url, ports: undefined } : parseProbeTarget(target);
   if (kind !== 'dns' && !trust.url && ports === undefined) throw new UsageError(`${kind} needs a port: ${kind} HOST:PORT (e.g. netcheck probe ${kind} ${host}:443)`);
@@ -64,7 +84,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
   const check: CheckDef = { kind };
   for (const k of ['payload', 'expect', 'scheme', 'path', 'method'] as const) if (argv[k] !== undefined) check[k] = argv[k];
   if (Array.isArray(argv.type)) check.types = (argv.type as string[]).map((t) => t.toUpperCase());
-  Object.assign(check, trust.options, wsHoldOptions(kind, argv));
+  Object.assign(check, trust.options, wsHoldOptions(argv));
   const def: CatalogDef = {
     schema: CATALOG_SCHEMA_ID,
     id: 'probe',
@@ -81,8 +101,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
     throw err;
   }
   // A range is swept whole (up to --max-targets), or sampled with --sample N.
-  const sample = argv.sample;
-  if (sample !== undefined && (typeof sample !== 'number' || !Number.isInteger(sample) || sample < 1)) throw new UsageError('--sample needs a whole number of addresses ≥ 1 (e.g. --sample 8)');
+  const sample = positiveInt(argv, 'sample', 8);
   let plan;
   try {
     plan = expandCatalog(cat, {
@@ -91,12 +110,11 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
       ...(typeof sample === 'number' ? { sampleCount: sample } : {}),
       ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      sampleHint: '--sample N',
     });
   } catch (err) {
-    // The catalog wording ("drop --sweep") does not fit probe, which sweeps unless told to sample.
-    if (err instanceof UsageError && err.code === 'NC_SWEEP_TOO_LARGE') {
-      throw new UsageError(err.message.replace(/sample it instead \(drop --sweep, or --sample N\)/, 'sample it instead (--sample N)').replace(/^target: /, `target '${target}': `), err.code);
-    }
+    // Speak of the command line's target, as for the other target errors above.
+    if (err instanceof UsageError && err.code === 'NC_SWEEP_TOO_LARGE') throw new UsageError(err.message.replace(/^target: /, `target '${target}': `), err.code);
     throw err;
   }
   const progress = makeProgress(`probe ${kind}`, o.quiet || plan.probes.length < 20);
