@@ -92,6 +92,10 @@ class Attempt implements AdaptiveAttempt {
   }
 }
 
+function abortIfInFlight(g: Group, a: Attempt): void {
+  if (g.inflight.has(a)) a.ac.abort();
+}
+
 /** Per-line round-trip estimates and the adaptive deadlines derived from them. */
 export class AdaptiveDeadlines {
   private readonly groups = new Map<string, Group>();
@@ -131,7 +135,9 @@ export class AdaptiveDeadlines {
         if (d === undefined || a.info || now < a.t0 + d) continue;
         const r = (v: number): number => Math.round(v * 100) / 100;
         a.info = { deadlineMs: d, srttMs: r(g.est.srttMs), rttvarMs: r(g.est.rttvarMs), samples: g.est.samples, configuredTimeoutMs: a.configuredMs };
-        a.ac.abort();
+        // After the next poll phase, as the engine's own deadlines (run.ts, abortAfterPoll): an
+        // answer that arrived while this process was busy counts before the cut.
+        setImmediate(abortIfInFlight, g, a);
       }
     }
     if (waiting === 0) this.stopTicker();
@@ -144,6 +150,15 @@ export class AdaptiveDeadlines {
   private stopTicker(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
+  }
+
+  /**
+   * The adaptive deadline a probe of `spec` would be held to right now (ms), or undefined when it
+   * keeps its configured timeout (a line with few TCP probes, not TCP, or no trusted estimate yet).
+   */
+  currentDeadlineMs(spec: ProbeSpec): number | undefined {
+    const g = spec.kind === 'tcp' ? this.groups.get(spec.line) : undefined;
+    return g ? this.deadlineMs(g, spec.timeoutMs) : undefined;
   }
 
   /** Start one attempt of `spec`; `ac` is aborted if the adaptive deadline passes first. */

@@ -99,7 +99,7 @@ export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' 
   // (nodejs/node#57736). In a 4,096-target sweep through a dropping firewall that left probes
   // waiting ~130 s for the kernel's own SYN timeout instead of their 3 s deadline.
   const ac = new AbortController();
-  const timer = setTimeout(abortController, spec.timeoutMs, ac);
+  const timer = setTimeout(abortAfterPoll, spec.timeoutMs, ac);
   let onHard: (() => void) | undefined;
   if (hardSignal?.aborted) ac.abort();
   else if (hardSignal) hardSignal.addEventListener('abort', (onHard = () => ac.abort()), { once: true });
@@ -122,7 +122,19 @@ function internalError(spec: ProbeSpec, err: unknown): ProbeOutcome & { internal
   return { status: 'error', reason: 'INTERNAL', detail: `netcheck bug in the ${spec.kind} prober: ${(err as Error).message}`, internal: true };
 }
 
-function abortController(ac: AbortController): void {
+/**
+ * A probe's deadline fell due: abort it, but only after the event loop's next poll phase. When
+ * this process was busy or starved of CPU past the deadline, the timer and the network's answer
+ * (a completed handshake, a reply) are due in the same loop iteration, and timers run first; the
+ * answer is already here and must count, or a late timer on this host reads as silence on the
+ * network (seen under load: connects to a listening loopback port judged SYN_TIMEOUT). Waiting one
+ * poll costs nothing when the network really was silent.
+ */
+function abortAfterPoll(ac: AbortController): void {
+  setImmediate(abortNow, ac);
+}
+
+function abortNow(ac: AbortController): void {
   ac.abort();
 }
 
@@ -167,16 +179,30 @@ class Slot {
     return this.ac;
   }
 
-  /** Abort the current controller after `ms`, re-arming the slot's one timer (no allocation). */
+  /** Bumped by every arm(): a deferred abort of an earlier attempt must not reach a later one. */
+  private generation = 0;
+
+  /**
+   * Abort the current controller after `ms`, re-arming the slot's one timer (no allocation). The
+   * abort waits for the next poll phase, so answers already received count first ({@link abortAfterPoll}).
+   */
   arm(ms: number): void {
     this.armed = this.ac;
+    this.generation++;
     if (this.timer && this.timerMs === ms) {
       this.timer.refresh();
       return;
     }
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.armed?.abort(), ms);
+    this.timer = setTimeout(() => this.due(), ms);
     this.timerMs = ms;
+  }
+
+  private due(): void {
+    const generation = this.generation;
+    setImmediate(() => {
+      if (generation === this.generation) this.armed?.abort();
+    });
   }
 
   /** The attempt settled: a later firing of the timer aborts nothing. */

@@ -38,8 +38,7 @@ describe('AdaptiveDeadlines', () => {
     for (let i = 0; i < 40; i++) a.begin(probes[i]!, new AbortController()).end(refused(1));
     const ac = new AbortController();
     const att = a.begin(probes[50]!, ac);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(ac.signal.aborted).toBe(false);
+    expect(a.currentDeadlineMs(probes[50]!)).toBeUndefined();
     expect(att.end(silent)).toBeUndefined();
   });
 
@@ -47,18 +46,17 @@ describe('AdaptiveDeadlines', () => {
     const udp = Array.from({ length: 100 }, (_, i) => spec(i, 'u', 'udp'));
     const a = new AdaptiveDeadlines(udp, TUNING);
     for (let i = 0; i < 40; i++) a.begin(udp[i]!, new AbortController()).end(refused(1));
-    const ac = new AbortController();
-    a.begin(udp[60]!, ac);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(ac.signal.aborted).toBe(false);
+    a.begin(udp[60]!, new AbortController());
+    expect(a.currentDeadlineMs(udp[60]!)).toBeUndefined();
 
     const tcp = Array.from({ length: 100 }, (_, i) => spec(i));
     const b = new AdaptiveDeadlines(tcp, TUNING);
     for (let i = 0; i < 15; i++) b.begin(tcp[i]!, new AbortController()).end(refused(1));
-    const ac2 = new AbortController();
-    b.begin(tcp[60]!, ac2);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(ac2.signal.aborted).toBe(false);
+    b.begin(tcp[60]!, new AbortController());
+    expect(b.currentDeadlineMs(tcp[60]!)).toBeUndefined();
+    // One more round trip and the estimate is trusted: from then on the line adapts.
+    b.begin(tcp[15]!, new AbortController()).end(refused(1));
+    expect(b.currentDeadlineMs(tcp[60]!)).toBe(100);
   });
 
   it('cuts a sweep probe at max(floor, factor·(srtt+4·rttvar)), also one already in flight, and says so', async () => {
@@ -74,7 +72,7 @@ describe('AdaptiveDeadlines', () => {
     await new Promise<void>((r) => ac.signal.addEventListener('abort', () => r()));
     const took = performance.now() - t0;
     expect(took).toBeGreaterThanOrEqual(95); // the floor, not 2·(2+4·~1) ms
-    expect(took).toBeLessThan(1500); // far below the configured 3000 ms
+    expect(took).toBeLessThan(3000 / 2); // far below the configured 3000 ms
     expect(early.signal.aborted).toBe(true);
     const cut = att.end(silent)!;
     expect(cut.deadlineMs).toBe(100);
@@ -91,10 +89,8 @@ describe('AdaptiveDeadlines', () => {
     const a = new AdaptiveDeadlines(probes, TUNING);
     // Jittery round trips (10 and 250 ms alternately): srtt + 4·rttvar is far above 300 ms.
     for (let i = 0; i < 16; i++) a.begin(probes[i]!, new AbortController()).end(refused(i % 2 ? 250 : 10));
-    const ac = new AbortController();
-    a.begin(probes[30]!, ac);
-    await new Promise((r) => setTimeout(r, 350));
-    expect(ac.signal.aborted).toBe(false); // the configured 300 ms deadline applies, not an adaptive one
+    // The configured 300 ms deadline applies, not an adaptive one above it.
+    expect(a.currentDeadlineMs(probes[30]!)).toBeUndefined();
 
     const b = new AdaptiveDeadlines(Array.from({ length: 100 }, (_, i) => spec(i)), TUNING);
     for (let i = 0; i < 16; i++) b.begin(spec(i), new AbortController()).end(refused(1));
