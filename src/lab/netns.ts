@@ -113,10 +113,20 @@ function killNamespacePidsSync(ns: string): void {
   }
 }
 
+/**
+ * The environment of every process the lab starts: this one's without proxy variables. The lab's
+ * namespaces have no proxy, so a proxy configured on this machine would only make lab runs fail.
+ */
+function labEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(k)) delete env[k];
+  return env;
+}
+
 /** Run a command; resolve with its exit code and output (never rejects for a non-zero exit). */
 function run(argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
-    const child = spawnChild(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnChild(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: labEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -230,7 +240,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     addr: { ...A },
     exec: (ns, argv, o) => run(['ip', 'netns', 'exec', nsName(ns), ...argv], o ?? {}),
     spawn: (ns, argv) => {
-      const child = spawnChild('ip', ['netns', 'exec', nsName(ns), ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawnChild('ip', ['netns', 'exec', nsName(ns), ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: labEnv() });
       children.add(child);
       child.once('exit', () => children.delete(child));
       return child;
