@@ -3,8 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Lab tests build network namespaces and real firewalls; they must not race each other.
+    // Most test files wait on sockets, timers and child processes, not on this process's CPU, so
+    // they run side by side: more files than cores. Each lab test builds namespaces with its own
+    // prefix, so labs never collide (src/lab/netns.ts).
     fileParallelism: true,
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],

@@ -1,7 +1,6 @@
 /**
  * Real servers for loopback tests: each listens on 127.0.0.1 port 0 and is closed by the test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -85,47 +84,4 @@ export async function scriptedDns(mode: 'servfail' | 'garbage' | 'silent' | 'ref
     }
     reply(dnsPacket.encode({ id: q.id, type: 'response', flags: mode === 'servfail' ? 2 : 5, questions: q.questions ?? [], answers: [] }));
   });
-}
-
-/** A real dnsmasq on 127.0.0.1 answering only what it is told (`--address=/name/ip`). */
-export async function dnsmasq(records: Record<string, string[]>): Promise<Closeable & { proc: ChildProcess }> {
-  const port = await closedUdpPort();
-  const args = ['--no-daemon', '--no-resolv', '--no-hosts', '--keep-in-foreground', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--log-facility=-'];
-  for (const [name, addrs] of Object.entries(records)) {
-    if (addrs.length === 0) args.push(`--address=/${name}/`);
-    for (const a of addrs) args.push(`--address=/${name}/${a}`);
-  }
-  const proc = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d) => (err += d));
-  // Ready when it answers a query.
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`dnsmasq exited: ${err}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      const t = setTimeout(() => {
-        s.close();
-        resolve(false);
-      }, 200);
-      s.on('message', () => {
-        clearTimeout(t);
-        s.close();
-        resolve(true);
-      });
-      s.send(dnsPacket.encode({ id: 1, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'ready.invalid' }] }), port, '127.0.0.1');
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`dnsmasq not answering: ${err}`);
-  }
-  return {
-    port,
-    proc,
-    close: () =>
-      new Promise((r) => {
-        if (proc.exitCode !== null) return r();
-        proc.once('exit', () => r());
-        proc.kill('SIGTERM');
-      }),
-  };
 }

@@ -1,14 +1,15 @@
 /**
  * Real loopback servers for the trust-path tests: TLS servers, hostile TLS peers, an intercepting
- * (re-signing) TLS proxy, a forward CONNECT proxy (npm `proxy`), HTTP file servers, and a CLI runner.
+ * (re-signing) TLS proxy, a forward CONNECT proxy (npm `proxy`) and HTTP servers routing by path.
  */
-import { execFile } from 'node:child_process';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
 import { createProxy } from 'proxy';
 
-export type Closable = { close: () => Promise<void>; port: number };
+import type { Closeable } from './servers.js';
+
+export type { Closeable };
 
 function track(server: NetServer | HttpServer | TlsServer): () => Promise<void> {
   const sockets = new Set<Socket>();
@@ -32,7 +33,7 @@ async function listen(server: NetServer | HttpServer | TlsServer, host = '127.0.
 }
 
 /** A TLS server presenting `certChain` (PEM, leaf first) that answers with a line and closes. */
-export async function tlsServer(key: string, certChain: string, host = '127.0.0.1'): Promise<Closable> {
+export async function tlsServer(key: string, certChain: string, host = '127.0.0.1'): Promise<Closeable> {
   const server = createTlsServer({ key, cert: certChain }, (s) => {
     s.on('error', () => undefined);
     s.end('hello from the real server\n');
@@ -43,7 +44,7 @@ export async function tlsServer(key: string, certChain: string, host = '127.0.0.
 }
 
 /** A TCP server that answers anything with non-TLS bytes (an HTTP error), then closes. */
-export async function garbageServer(): Promise<Closable> {
+export async function garbageServer(): Promise<Closeable> {
   const server = createNetServer((s) => {
     s.on('error', () => undefined);
     s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
@@ -53,7 +54,7 @@ export async function garbageServer(): Promise<Closable> {
 }
 
 /** A TCP server that accepts and never says a word (a stalled handshake). */
-export async function stallServer(): Promise<Closable> {
+export async function stallServer(): Promise<Closeable> {
   const server = createNetServer((s) => {
     s.on('error', () => undefined);
     s.resume();
@@ -63,7 +64,7 @@ export async function stallServer(): Promise<Closable> {
 }
 
 /** A TCP server that resets every connection as soon as the ClientHello arrives. */
-export async function resetServer(): Promise<Closable> {
+export async function resetServer(): Promise<Closeable> {
   const server = createNetServer((s) => {
     s.on('error', () => undefined);
     s.once('data', () => s.resetAndDestroy());
@@ -76,7 +77,7 @@ export async function resetServer(): Promise<Closable> {
  * A transparent intercepting TLS proxy: terminates TLS with its own certificate (issued by its own
  * CA) and relays the plaintext to the real upstream over a fresh TLS connection.
  */
-export async function interceptingTlsProxy(key: string, certChain: string, upstream: { host: string; port: number }): Promise<Closable> {
+export async function interceptingTlsProxy(key: string, certChain: string, upstream: { host: string; port: number }): Promise<Closeable> {
   const server = createTlsServer({ key, cert: certChain }, (client) => {
     client.on('error', () => undefined);
     const up = tlsConnect({ host: upstream.host, port: upstream.port, rejectUnauthorized: false });
@@ -92,7 +93,7 @@ export async function interceptingTlsProxy(key: string, certChain: string, upstr
  * An intercepting CONNECT proxy (how TLS-inspecting secure web gateways work): it accepts CONNECT,
  * answers 200, then terminates the client's TLS with its own certificate and relays to the target.
  */
-export async function interceptingConnectProxy(key: string, certChain: string): Promise<Closable> {
+export async function interceptingConnectProxy(key: string, certChain: string): Promise<Closeable> {
   const server = createHttpServer();
   server.on('connect', (req: IncomingMessage, socket: Socket) => {
     socket.on('error', () => undefined);
@@ -109,7 +110,7 @@ export async function interceptingConnectProxy(key: string, certChain: string): 
 }
 
 /** A real forward proxy (npm `proxy`: GET forwarding and CONNECT), optionally with basic auth. */
-export async function forwardProxy(auth?: { user: string; pass: string }, host = '127.0.0.1'): Promise<Closable & { connects: string[] }> {
+export async function forwardProxy(auth?: { user: string; pass: string }, host = '127.0.0.1'): Promise<Closeable & { connects: string[] }> {
   const server = createProxy(createHttpServer());
   const connects: string[] = [];
   server.on('connect', (req: IncomingMessage) => connects.push(req.url ?? ''));
@@ -123,7 +124,7 @@ export async function forwardProxy(auth?: { user: string; pass: string }, host =
 }
 
 /** A "blocking proxy": answers every CONNECT and request with a 403 HTML block page and a Via header. */
-export async function blockingProxy(): Promise<Closable> {
+export async function blockingProxy(): Promise<Closeable> {
   const page = '<!DOCTYPE html><html><body><h1>Access denied</h1>Blocked by corporate policy.</body></html>';
   const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(403, { 'content-type': 'text/html', via: '1.1 gateway (BlockingProxy)' });
@@ -138,7 +139,7 @@ export async function blockingProxy(): Promise<Closable> {
 }
 
 /** An HTTP server mapping paths to handlers. */
-export async function httpServer(routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void>, host = '127.0.0.1'): Promise<Closable & { hits: string[] }> {
+export async function routeServer(routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void>, host = '127.0.0.1'): Promise<Closeable & { hits: string[] }> {
   const hits: string[] = [];
   const server = createHttpServer((req, res) => {
     hits.push(`${req.method} ${req.url}`);
@@ -151,23 +152,4 @@ export async function httpServer(routes: Record<string, (req: IncomingMessage, r
   });
   const close = track(server);
   return { port: await listen(server, host), close, hits };
-}
-
-/** Run the built CLI. Never throws for a non-zero exit. */
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string; json?: any }> {
-  return new Promise((resolve) => {
-    // A clean proxy environment unless the test sets one: the machine's own must not leak in.
-    const base: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy']) delete base[k];
-    execFile('node', ['bin/netcheck.js', ...args], { env: { ...base, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr, json });
-    });
-  });
 }

@@ -10,8 +10,10 @@ import { makeLookup } from '../../src/engine/run.js';
 import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { proxySettings } from '../../src/util/proxy.js';
-import { Pki, osslTime, type Issued } from './helpers/pki.js';
-import { blockingProxy, cli, httpServer, stallServer, type Closable } from './helpers/servers.js';
+import { Pki, osslTime, type Issued } from '../helpers/pki.js';
+import { blockingProxy, routeServer, stallServer, type Closeable } from '../helpers/trust-servers.js';
+import { runCli } from '../helpers/cli.js';
+import { byDeadline } from '../helpers/wait.js';
 
 // Probers load on demand (src/probers/index.ts); these tests call them directly.
 beforeAll(() => loadProbers(KINDS));
@@ -19,7 +21,7 @@ beforeAll(() => loadProbers(KINDS));
 const pki = new Pki('nc-crl-');
 let ca: Issued;
 let other: Issued;
-let server: Closable & { hits: string[] };
+let server: Closeable & { hits: string[] };
 const closers: (() => Promise<void>)[] = [];
 const HOUR = 3600_000;
 
@@ -45,7 +47,7 @@ beforeAll(async () => {
     s.writeHead(200, { 'content-type': 'application/pkix-crl' });
     s.end(b);
   };
-  server = await httpServer({
+  server = await routeServer({
     '/fresh.crl': der(fresh.der),
     '/fresh.pem': (_q, s) => {
       s.writeHead(200, { 'content-type': 'application/x-pem-file' });
@@ -138,7 +140,7 @@ describe('crl prober', () => {
     const a = await probe('/announced-huge.crl', { maxBytes: 1024 * 1024 });
     expect(a.reason).toBe('RESPONSE_TOO_LARGE');
     expect((a.data as any).declaredBytes).toBe(50 * 1024 * 1024);
-    expect(a.ms).toBeLessThan(2000);
+    expect(a.ms).toBeLessThan(4000 / 2); // refused from the headers, well inside its 4 s deadline
     const b = await probe('/streamed-huge.crl', { maxBytes: 1024 * 1024 });
     expect(b.reason).toBe('RESPONSE_TOO_LARGE');
     expect((b.data as any).level).toBe(2);
@@ -178,13 +180,13 @@ describe('crl: hostile servers end within the deadline', () => {
     expect(a.status).toBe('timeout');
     expect(a.reason).toBe('HTTP_HEADERS_TIMEOUT');
     expect((a.data as any).level).toBe(1);
-    expect(performance.now() - t0).toBeLessThan(800 + 1500);
+    expect(performance.now() - t0).toBeLessThan(byDeadline(800));
     const t1 = performance.now();
     const b = await probe('/trickle.crl', {}, 800);
     expect(b.status).toBe('timeout');
     expect(b.reason).toBe('HTTP_BODY_DEADLINE');
     expect((b.data as any).level).toBe(2);
-    expect(performance.now() - t1).toBeLessThan(800 + 1500);
+    expect(performance.now() - t1).toBeLessThan(byDeadline(800));
   });
 });
 
@@ -206,10 +208,10 @@ describe('crl through a proxy that cannot reach the server', () => {
 
 describe('netcheck probe crl (CLI surface)', () => {
   it('--json has the level', async () => {
-    const r = await cli(['probe', 'crl', `http://127.0.0.1:${server.port}/fresh.crl`, '--issuer', ca.cert, '--json']);
+    const r = await runCli(['probe', 'crl', `http://127.0.0.1:${server.port}/fresh.crl`, '--issuer', ca.cert, '--json']);
     expect(r.code).toBe(0);
     expect(r.json.probes[0].data.level).toBe(3);
-    const e = await cli(['probe', 'crl', `http://127.0.0.1:${server.port}/expired.crl`, '--json']);
+    const e = await runCli(['probe', 'crl', `http://127.0.0.1:${server.port}/expired.crl`, '--json']);
     expect(e.code).toBe(1);
     expect(e.json.probes[0].data.level).toBe(2);
     expect(e.json.probes[0].reason).toBe('CRL_EXPIRED');

@@ -15,10 +15,12 @@ import { Daemon, verdictChanges, type DaemonOptions } from '../../src/daemon/dae
 import { runCheck } from '../../src/engine/check.js';
 import { startReflector } from '../../src/reflector/server.js';
 import { reportJsonSchema } from '../../src/report/schema.js';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import type { Report } from '../../src/types.js';
-import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, ROOT, runCli } from '../helpers/cli.js';
 import { startLabServers, type LabServers } from '../helpers/report-lab.js';
+import { needTools } from '../helpers/tools.js';
+import { byDeadline, waitFor } from '../helpers/wait.js';
 
 let lab: LabServers;
 const daemons: Daemon[] = [];
@@ -63,15 +65,8 @@ async function startDaemon(o: Partial<DaemonOptions> = {}): Promise<{ d: Daemon;
   return { d, base: `http://127.0.0.1:${port}` };
 }
 
-async function until<T>(what: string, f: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, f: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> =>
+  waitFor(what, async () => (await f()) || undefined, timeoutMs, 100) as Promise<NonNullable<T>>;
 
 async function metric(base: string, re: RegExp): Promise<number | undefined> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -210,11 +205,13 @@ describe('daemon resilience', () => {
     expect(logs.some((l) => /report not saved .*ENOTDIR/.test(l))).toBe(true);
   }, 60_000);
 
-  const canMount = process.getuid?.() === 0 && (existsSync('/usr/bin/mount') || existsSync('/bin/mount'));
-  if (!canMount) console.warn('SKIPPED full-disk daemon test: needs root to mount a tiny tmpfs (CI runs as root)');
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot) console.warn('SKIPPED full-disk daemon test: needs root to mount a tiny tmpfs (CI runs as root)');
+  const mountTools = isRoot ? needTools('full-disk daemon test', ['mount', 'umount', 'dd']) : undefined;
+  const canMount = mountTools !== undefined;
   it.skipIf(!canMount)('survives a full disk for its report folder (a real 64 KiB tmpfs, filled up)', async (ctx) => {
     const mnt = mkdtempSync(join(tmpdir(), 'netcheck-fulldisk-'));
-    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
+    const m = spawnSync(mountTools!.mount, ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
     if (m.status !== 0) {
       console.warn(`SKIPPED full-disk daemon test: mount tmpfs failed: ${m.stderr}`);
       ctx.skip();
@@ -223,7 +220,7 @@ describe('daemon resilience', () => {
       const dir = join(mnt, 'reports');
       mkdirSync(dir);
       // Fill the filesystem to the last block.
-      spawnSync('dd', ['if=/dev/zero', `of=${join(mnt, 'filler')}`, 'bs=4k'], { encoding: 'utf8' });
+      spawnSync(mountTools!.dd, ['if=/dev/zero', `of=${join(mnt, 'filler')}`, 'bs=4k'], { encoding: 'utf8' });
       const { d, base } = await startDaemon({ reportsDir: dir });
       await until('2 runs', () => d.runsCompleted >= 2, 30_000);
       expect(await metric(base, /^netcheck_report_write_errors_total (\d+)/m)).toBeGreaterThanOrEqual(2);
@@ -233,7 +230,7 @@ describe('daemon resilience', () => {
       expect(await scrapeMs(base)).toBeLessThan(2000);
       await d.shutdown();
     } finally {
-      spawnSync('umount', ['-l', mnt]);
+      spawnSync(mountTools!.umount, ['-l', mnt]);
     }
   }, 60_000);
 
@@ -312,6 +309,7 @@ describe('netcheck daemon (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'netcheck-daemon-cli-'));
     const child = spawn(process.execPath, [BIN, 'daemon', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '500ms', '--every', '2s', '--listen', '127.0.0.1:0', '--reports-dir', dir, '--keep', '2'], {
       cwd: ROOT,
+      env: cliEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
@@ -330,7 +328,8 @@ describe('netcheck daemon (CLI)', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // A run in flight ends within its probes' 500 ms deadline; stopping must not wait for more.
+    expect(Date.now() - t0).toBeLessThan(byDeadline(500, 10));
     expect(stderr).toContain('stopped');
     expect(stdout).toBe('');
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
@@ -342,7 +341,7 @@ describe('netcheck daemon (CLI)', () => {
       process.execPath,
       [BIN, 'daemon', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '500ms', '--every', '30s', '--listen', '127.0.0.1:0',
         '--timers', '--reflector', '127.0.0.1', '--reflector-tcp-port', String(refl.tcp[0]), '--timer-scale', '0.002'],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
     );
     children.push(child);
     let stderr = '';
@@ -371,7 +370,7 @@ describe('netcheck daemon (CLI)', () => {
       process.execPath,
       // Unscoped parameters go to both catalogs; the scoped one only to `second` (its portal then fails).
       [BIN, 'daemon', '--catalog', lab.catalog, '--catalog', second, ...lab.args, '--param', `second:web-port=${lab.ports.closed}`, '--no-control', '--timeout', '500ms', '--every', '30s', '--listen', '127.0.0.1:0'],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
     );
     children.push(child);
     let stderr = '';

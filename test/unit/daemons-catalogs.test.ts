@@ -5,73 +5,27 @@
  * - Commversion's checks (ban list, geo-block page, STUN) through the CLI, on loopback stand-ins.
  * Nothing leaves 127.0.0.1. Missing daemons skip loudly (CI installs them: .ci/apt-packages.txt).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseStunResponse, stunBindingRequest, STUN_MAGIC_COOKIE } from '../../src/probers/stun.js';
+import { parseStunResponse, STUN_MAGIC_COOKIE } from '../../src/probers/stun.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort, startDnsmasq, startStunServer, type Daemon } from '../helpers/daemons.js';
+import { needTools } from '../helpers/tools.js';
 
-const which = (names: string[]): string | undefined => names.find((p) => existsSync(p));
-const DNSMASQ = which(['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq']);
-const TURNSERVER = which(['/usr/bin/turnserver', '/usr/sbin/turnserver']);
-if (!DNSMASQ) console.warn('SKIPPED: DNS drift tests need dnsmasq (apt-get install -y --no-install-recommends dnsmasq-base)');
-if (!TURNSERVER) console.warn('SKIPPED: STUN tests need coturn (apt-get install -y --no-install-recommends coturn)');
+const DNSMASQ = needTools('DNS drift tests', ['dnsmasq'])?.dnsmasq;
+const TURNSERVER = needTools('STUN tests (coturn)', ['turnserver'])?.turnserver;
 
 const tmp = mkdtempSync(join(tmpdir(), 'nc-daemons-'));
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) c.kill('SIGTERM');
+const daemons: Daemon[] = [];
+afterAll(async () => {
+  await Promise.all(daemons.map((d) => d.close()));
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** A UDP port free right now (bound, then released) for a daemon that cannot take port 0. */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Start a daemon; resolve once `ready()` says it answers. */
-async function startDaemon(argv: string[], ready: () => Promise<boolean>): Promise<ChildProcess> {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${argv[0]} exited: ${log}`);
-    if (await ready()) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${argv[0]} did not become ready: ${log}`);
-}
-
-/** One raw STUN exchange, for readiness (the prober under test is not used to wait for its own server). */
-function stunAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    const tid = Buffer.alloc(12, 7);
-    const t = setTimeout(() => {
-      s.close();
-      resolve(false);
-    }, 300);
-    s.on('error', () => undefined);
-    s.on('message', (m) => {
-      clearTimeout(t);
-      s.close();
-      resolve(m.length >= 20);
-    });
-    s.send(stunBindingRequest(tid), port, '127.0.0.1');
-  });
-}
 
 interface Probe {
   line: string;
@@ -87,23 +41,18 @@ interface Report {
 describe.skipIf(!DNSMASQ)('DNS drift against a real dnsmasq', () => {
   let port = 0;
   beforeAll(async () => {
-    port = await freeUdpPort();
-    await startDaemon(
-      [
-        DNSMASQ!, '--no-daemon', '--no-resolv', '--no-hosts', '--port', String(port), '--listen-address', '127.0.0.1', '--bind-interfaces',
-        `--pid-file=${join(tmp, 'dnsmasq.pid')}`,
-        '--address=/gw1.lab.test/192.0.2.10',
+    const d = await startDnsmasq(
+      DNSMASQ!,
+      {
+        'gw1.lab.test': ['192.0.2.10'],
         // The gateway "moved": DNS now says 192.0.2.99, the document says 192.0.2.20.
-        '--address=/gw2.lab.test/192.0.2.99',
-        '--address=/www.lab.test/198.51.100.7',
-        '--host-record=cdn.lab.test,198.51.100.8',
-        '--host-record=cdn.lab.test,203.0.113.50',
-      ],
-      async () => {
-        const r = await runCli(['probe', 'dns', 'gw1.lab.test', '--type', 'A', '--dns-server', `127.0.0.1:${port}`, '--json', '--timeout', '1s']);
-        return r.stdout.includes('"RESOLVED"');
+        'gw2.lab.test': ['192.0.2.99'],
+        'www.lab.test': ['198.51.100.7'],
       },
+      ['--host-record=cdn.lab.test,198.51.100.8', '--host-record=cdn.lab.test,203.0.113.50'],
     );
+    daemons.push(d);
+    port = d.port;
   });
 
   it('flags names whose answers leave the documented addresses, and passes the rest', async () => {
@@ -155,11 +104,9 @@ describe('STUN messages (RFC 5389)', () => {
 describe.skipIf(!TURNSERVER)('egress discovery against a real STUN server (coturn)', () => {
   let port = 0;
   beforeAll(async () => {
-    port = await freeUdpPort();
-    await startDaemon(
-      [TURNSERVER!, '-n', '--stun-only', '--listening-ip', '127.0.0.1', '--listening-port', String(port), '--no-tls', '--no-dtls', '--no-cli', '--log-file', 'stdout', '--pidfile', join(tmp, 'turn.pid')],
-      () => stunAnswers(port),
-    );
+    const d = await startStunServer(TURNSERVER!);
+    daemons.push(d);
+    port = d.port;
   });
 
   it('reports the mapped address and port the server saw', async () => {
@@ -175,7 +122,7 @@ describe.skipIf(!TURNSERVER)('egress discovery against a real STUN server (cotur
   });
 
   it('no STUN server: refused when the port is closed, open|filtered when a server stays silent', async () => {
-    const closed = await freeUdpPort();
+    const closed = await freePort();
     const r = await runCli(['probe', 'stun', `127.0.0.1:${closed}`, '--json', '--timeout', '1s']);
     expect((JSON.parse(r.stdout) as Report).probes[0]).toMatchObject({ status: 'refused', reason: 'ECONNREFUSED' });
     const silent = createSocket('udp4');

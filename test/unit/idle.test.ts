@@ -224,7 +224,7 @@ describe('endpoints that are not reflectors', () => {
   it('calls a silent UDP port silence (blocked or absent), never a non-reflector', async () => {
     const s = createSocket('udp4');
     await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
-    cleanups.push(() => s.close());
+    cleanups.push(() => void s.close());
     const o = await run(spec('udp-idle', s.address().port, { gaps: ['300ms'], setup: '600ms' }));
     expect(o).toMatchObject({ status: 'open|filtered', reason: 'UDP_SILENCE' });
     expect(o.d.verdict).toBe('inconclusive');
@@ -235,7 +235,7 @@ describe('endpoints that are not reflectors', () => {
     const s = createSocket('udp4');
     s.on('message', (m, ri) => s.send(m, ri.port, ri.address));
     await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
-    cleanups.push(() => s.close());
+    cleanups.push(() => void s.close());
     const o = await run(spec('udp-idle', s.address().port, { gaps: ['300ms'] }));
     expect(o).toMatchObject({ status: 'open|filtered', reason: 'IDLE_UNPROVEN' });
     expect(o.d.flows[0]).toMatchObject({ state: 'unproven', reason: 'NOT_A_REFLECTOR' });

@@ -9,12 +9,13 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasIpv6Route } from '../../src/probers/paths.js';
-import { Pki, type Issued } from './helpers/pki.js';
-import { cli, tlsServer, type Closable } from './helpers/servers.js';
+import { Pki, type Issued } from '../helpers/pki.js';
+import { tlsServer, type Closeable } from '../helpers/trust-servers.js';
+import { runCli } from '../helpers/cli.js';
 
 const pki = new Pki('nc-v6-');
 let ca: Issued;
-let v6tls: Closable;
+let v6tls: Closeable;
 let dns: UdpSocket;
 let dnsPort: number;
 const closers: (() => Promise<void>)[] = [];
@@ -82,7 +83,7 @@ afterAll(async () => {
 
 describe('IPv6 on ::1', () => {
   it('tls over [::1] with the chain checked', async () => {
-    const r = await cli(['probe', 'tls', `[::1]:${v6tls.port}`, '--ca', ca.cert, '--json']);
+    const r = await runCli(['probe', 'tls', `[::1]:${v6tls.port}`, '--ca', ca.cert, '--json']);
     expect(r.code).toBe(0);
     const p = r.json.probes[0];
     expect(p.status).toBe('ok');
@@ -93,7 +94,7 @@ describe('IPv6 on ::1', () => {
   it('every address of a name is probed, with results per family', async () => {
     const d = await dualPort();
     closers.push(d.close);
-    const r = await cli(['probe', 'tcp', `dual.test:${d.port}`, '--dns-server', `127.0.0.1:${dnsPort}`, '--json']);
+    const r = await runCli(['probe', 'tcp', `dual.test:${d.port}`, '--dns-server', `127.0.0.1:${dnsPort}`, '--json']);
     expect(r.code).toBe(0);
     const p = r.json.probes[0];
     expect(p.status).toBe('ok');
@@ -104,20 +105,20 @@ describe('IPv6 on ::1', () => {
   it('-4 and -6 restrict the family', async () => {
     const d = await dualPort();
     closers.push(d.close);
-    const four = await cli(['probe', 'tcp', `dual.test:${d.port}`, '-4', '--dns-server', `127.0.0.1:${dnsPort}`, '--json']);
+    const four = await runCli(['probe', 'tcp', `dual.test:${d.port}`, '-4', '--dns-server', `127.0.0.1:${dnsPort}`, '--json']);
     expect(four.json.probes[0].address).toBe('127.0.0.1');
     expect(four.json.probes[0].data?.perAddress).toBeUndefined();
-    const six = await cli(['probe', 'tcp', `dual.test:${d.port}`, '-6', '--dns-server', `127.0.0.1:${dnsPort}`, '--json']);
+    const six = await runCli(['probe', 'tcp', `dual.test:${d.port}`, '-6', '--dns-server', `127.0.0.1:${dnsPort}`, '--json']);
     expect(six.json.probes[0].address).toBe('::1');
-    const noAAAA = await cli(['probe', 'tcp', `v4only.test:${d.port}`, '-6', '--dns-server', `127.0.0.1:${dnsPort}`, '--json'])
+    const noAAAA = await runCli(['probe', 'tcp', `v4only.test:${d.port}`, '-6', '--dns-server', `127.0.0.1:${dnsPort}`, '--json'])
     expect(noAAAA.code).not.toBe(70);
     expect(noAAAA.json.probes[0].status).toBe('skipped');
     expect(noAAAA.json.probes[0].reason).toBe('NO_ADDRESS_IN_FAMILY');
     // -4 after --dns-server is a flag, not a second server (the option is not a greedy array).
-    const after = await cli(['probe', 'tcp', `dual.test:${d.port}`, '--dns-server', `127.0.0.1:${dnsPort}`, '-4', '--json']);
+    const after = await runCli(['probe', 'tcp', `dual.test:${d.port}`, '--dns-server', `127.0.0.1:${dnsPort}`, '-4', '--json']);
     expect(after.code).toBe(0);
     expect(after.json.probes[0].address).toBe('127.0.0.1');
-    const literal = await cli(['probe', 'tcp', `[::1]:${d.port}`, '-4', '--json']);
+    const literal = await runCli(['probe', 'tcp', `[::1]:${d.port}`, '-4', '--json']);
     expect(literal.json.probes[0].status).toBe('skipped');
     expect(literal.json.probes[0].reason).toBe('FAMILY_EXCLUDED');
   });
@@ -125,7 +126,7 @@ describe('IPv6 on ::1', () => {
   it('a family that fails is not hidden by one that works', async () => {
     const d = await dualPort(false);
     closers.push(d.close);
-    const r = await cli(['probe', 'tcp', `dual.test:${d.port}`, '--dns-server', `127.0.0.1:${dnsPort}`, '--json']);
+    const r = await runCli(['probe', 'tcp', `dual.test:${d.port}`, '--dns-server', `127.0.0.1:${dnsPort}`, '--json']);
     const p = r.json.probes[0];
     expect(p.status).toBe('refused');
     expect(p.address).toBe('::1');
@@ -157,12 +158,12 @@ describe('IPv6 on ::1', () => {
         `        checks: [{ kind: tls, ca: '${ca.cert}' }]`,
       ].join('\n'),
     );
-    const plan = await cli(['plan', cat, '--json']);
+    const plan = await runCli(['plan', cat, '--json']);
     expect(plan.code).toBe(0);
     const hosts = (plan.json as any[]).filter((p) => p.line === 'doc-range').map((p) => p.host);
     expect(hosts.length).toBe(4);
     for (const h of hosts) expect(h).toMatch(/^2a03:6400:/);
-    const run = await cli(['run', '--catalog', cat, '--only', 'tls', '--no-control', '--json', '--sample', '1', '--timeout', '2s'], {}, 60_000);
+    const run = await runCli(['run', '--catalog', cat, '--only', 'tls', '--no-control', '--json', '--sample', '1', '--timeout', '2s'], { timeoutMs: 60_000 });
     const loop = run.json.probes.find((p: any) => p.line === 'loop');
     expect(loop.status).toBe('ok');
     expect(loop.host).toBe('::1');

@@ -8,8 +8,9 @@ import { makeLookup } from '../../src/engine/run.js';
 import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { proxySettings } from '../../src/util/proxy.js';
-import { Pki, startOcspResponder, type Issued } from './helpers/pki.js';
-import { cli, forwardProxy, httpServer, tlsServer, type Closable } from './helpers/servers.js';
+import { Pki, startOcspResponder, type Issued } from '../helpers/pki.js';
+import { forwardProxy, routeServer, tlsServer, type Closeable } from '../helpers/trust-servers.js';
+import { runCli } from '../helpers/cli.js';
 
 // Probers load on demand (src/probers/index.ts); these tests call them directly.
 beforeAll(() => loadProbers(KINDS));
@@ -25,7 +26,7 @@ const stops: (() => Promise<void>)[] = [];
 let responder: { port: number };
 let delegatedResponder: { port: number };
 let wrongResponder: { port: number };
-let pages: Closable & { hits: string[] };
+let pages: Closeable & { hits: string[] };
 
 async function probe(url: string, options: Record<string, unknown> = {}, timeoutMs = 4000, extra: Partial<ProbeContext> = {}): Promise<ProbeOutcome> {
   const u = new URL(url);
@@ -50,7 +51,7 @@ beforeAll(async () => {
     stops.push(r.stop);
     set(r);
   }
-  pages = await httpServer({
+  pages = await routeServer({
     '/blocked': (_q, s) => {
       s.writeHead(200, { 'content-type': 'text/html' });
       s.end('<!DOCTYPE html><html><body>This site is blocked by your organisation</body></html>');
@@ -153,7 +154,7 @@ describe('ocsp prober: lower levels', () => {
   });
 
   it('a closed port is level 0, refused', async () => {
-    const s = await httpServer({});
+    const s = await routeServer({});
     const port = s.port;
     await s.close();
     const o = await probe(`http://127.0.0.1:${port}/`, { cert: good.cert, issuer: ca.cert });
@@ -187,16 +188,16 @@ describe('ocsp about the certificate a TLS server presents (certFrom)', () => {
     expect(p.reason).toBe('OCSP_RESPONDER_ANSWERED');
     expect((p.data as any).level).toBe(2);
     expect((p.data as any).certFrom.error).toBeDefined();
-    const r = await cli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert-from', `127.0.0.1:${withIssuer.port}`, '--json']);
+    const r = await runCli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert-from', `127.0.0.1:${withIssuer.port}`, '--json']);
     expect(r.json.probes[0].data.certStatus).toBe('revoked');
-    const both = await cli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert-from', `127.0.0.1:${withIssuer.port}`, '--cert', good.cert, '--issuer', ca.cert]);
+    const both = await runCli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert-from', `127.0.0.1:${withIssuer.port}`, '--cert', good.cert, '--issuer', ca.cert]);
     expect(both.code).toBe(2);
   });
 });
 
 describe('netcheck probe ocsp (CLI surface)', () => {
   it('--json has level 3 and the certificate status', async () => {
-    const r = await cli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert', revoked.cert, '--issuer', ca.cert, '--json']);
+    const r = await runCli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert', revoked.cert, '--issuer', ca.cert, '--json']);
     expect(r.code).toBe(0);
     const p = r.json.probes[0];
     expect(p.kind).toBe('ocsp');
@@ -205,14 +206,14 @@ describe('netcheck probe ocsp (CLI surface)', () => {
   });
 
   it('--cert without --issuer, and a file that is no certificate, are usage errors', async () => {
-    const a = await cli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert', good.cert]);
+    const a = await runCli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert', good.cert]);
     expect(a.code).toBe(2);
     expect(a.stderr).toContain('--issuer');
     const notCert = pki.write('not-a-cert.pem', 'hello\n');
-    const b = await cli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert', notCert, '--issuer', ca.cert]);
+    const b = await runCli(['probe', 'ocsp', `http://127.0.0.1:${responder.port}`, '--cert', notCert, '--issuer', ca.cert]);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('--cert');
-    const c = await cli(['probe', 'ocsp', 'ftp://127.0.0.1/', '--cert', good.cert, '--issuer', ca.cert]);
+    const c = await runCli(['probe', 'ocsp', 'ftp://127.0.0.1/', '--cert', good.cert, '--issuer', ca.cert]);
     expect(c.code).toBe(2);
   });
 });

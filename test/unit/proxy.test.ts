@@ -15,9 +15,10 @@ import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
 import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import { noProxyMatches, parseProxyUrl, proxyFor, proxySettings, redactText } from '../../src/util/proxy.js';
-import { readyPort } from './helpers/ready.js';
-import { Pki, type Issued } from './helpers/pki.js';
-import { blockingProxy, cli, forwardProxy, httpServer, tlsServer, type Closable } from './helpers/servers.js';
+import { readyPort } from '../helpers/wait.js';
+import { Pki, type Issued } from '../helpers/pki.js';
+import { blockingProxy, forwardProxy, routeServer, tlsServer, type Closeable } from '../helpers/trust-servers.js';
+import { runCli } from '../helpers/cli.js';
 
 // Probers load on demand (src/probers/index.ts); these tests call them directly.
 beforeAll(() => loadProbers(KINDS));
@@ -25,8 +26,8 @@ beforeAll(() => loadProbers(KINDS));
 const pki = new Pki('nc-proxy-');
 let ca: Issued;
 let leaf: Issued;
-let tlsSrv: Closable;
-let web: Closable & { hits: string[] };
+let tlsSrv: Closeable;
+let web: Closeable & { hits: string[] };
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -34,7 +35,7 @@ beforeAll(async () => {
   leaf = pki.issue('leaf', ca, '/CN=localhost', { sans: 'DNS:localhost,IP:127.0.0.1,IP:10.200.2.2', days: 90 });
   tlsSrv = await tlsServer(leaf.keyPem, leaf.pem + ca.pem);
   pki.write('chain.pem', leaf.pem + ca.pem);
-  web = await httpServer({ '/': (_q, s) => s.end('ok') });
+  web = await routeServer({ '/': (_q, s) => s.end('ok') });
   closers.push(tlsSrv.close, web.close);
 }, 60_000);
 
@@ -83,7 +84,7 @@ describe('through a real forward proxy (loopback)', () => {
   it('tls goes through CONNECT, and says through which proxy', async () => {
     const px = await forwardProxy();
     closers.push(px.close);
-    const r = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--proxy', `http://127.0.0.1:${px.port}`, '--json']);
+    const r = await runCli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--proxy', `http://127.0.0.1:${px.port}`, '--json']);
     expect(r.code).toBe(0);
     const p = r.json.probes[0];
     expect(p.status).toBe('ok');
@@ -96,7 +97,7 @@ describe('through a real forward proxy (loopback)', () => {
   it('plain http goes as an absolute-form request', async () => {
     const px = await forwardProxy();
     closers.push(px.close);
-    const r = await cli(['probe', 'http', `127.0.0.1:${web.port}`, '--proxy', `http://127.0.0.1:${px.port}`, '--json']);
+    const r = await runCli(['probe', 'http', `127.0.0.1:${web.port}`, '--proxy', `http://127.0.0.1:${px.port}`, '--json']);
     expect(r.code).toBe(0);
     expect(r.json.probes[0].reason).toBe('HTTP_RESPONSE');
     expect(r.json.probes[0].data.route).toBe('proxy');
@@ -107,20 +108,20 @@ describe('through a real forward proxy (loopback)', () => {
     const px = await forwardProxy({ user: 'alice', pass: 'Sup3rSecret' });
     closers.push(px.close);
     const target = `127.0.0.1:${tlsSrv.port}`;
-    const none = await cli(['probe', 'tls', target, '--ca', ca.cert, '--proxy', `http://127.0.0.1:${px.port}`, '--json']);
+    const none = await runCli(['probe', 'tls', target, '--ca', ca.cert, '--proxy', `http://127.0.0.1:${px.port}`, '--json']);
     expect(none.code).toBe(1);
     expect(none.json.probes[0].status).toBe('refused');
     expect(none.json.probes[0].reason).toBe('PROXY_AUTH_REQUIRED');
     expect(none.json.probes[0].data.credentialsSent).toBe(false);
-    const wrong = await cli(['probe', 'tls', target, '--ca', ca.cert, '--proxy', `http://alice:WrongPass@127.0.0.1:${px.port}`, '--json']);
+    const wrong = await runCli(['probe', 'tls', target, '--ca', ca.cert, '--proxy', `http://alice:WrongPass@127.0.0.1:${px.port}`, '--json']);
     expect(wrong.json.probes[0].reason).toBe('PROXY_AUTH_REQUIRED');
     expect(wrong.json.probes[0].data.credentialsSent).toBe(true);
     expect(wrong.stdout + wrong.stderr).not.toContain('WrongPass');
     const out = `${pki.dir}/report.json`;
-    const ok = await cli(['probe', 'tls', target, '--ca', ca.cert, '--proxy', `http://alice:Sup3rSecret@127.0.0.1:${px.port}`, '--json', '--output', out]);
+    const ok = await runCli(['probe', 'tls', target, '--ca', ca.cert, '--proxy', `http://alice:Sup3rSecret@127.0.0.1:${px.port}`, '--json', '--output', out]);
     expect(ok.code).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).probes[0].data.proxy).toBe(`http://***@127.0.0.1:${px.port}`);
-    const text = await cli(['probe', 'http', `127.0.0.1:${web.port}`, '--proxy', `http://alice:Sup3rSecret@127.0.0.1:${px.port}`, '--verbose'], { NO_COLOR: '1' });
+    const text = await runCli(['probe', 'http', `127.0.0.1:${web.port}`, '--proxy', `http://alice:Sup3rSecret@127.0.0.1:${px.port}`, '--verbose'], { env: { NO_COLOR: '1' } });
     expect(text.code).toBe(0);
     for (const s of [ok.stdout, ok.stderr, readFileSync(out, 'utf8'), text.stdout, text.stderr]) {
       expect(s).not.toContain('Sup3rSecret');
@@ -132,10 +133,10 @@ describe('through a real forward proxy (loopback)', () => {
     const px = await forwardProxy();
     closers.push(px.close);
     const proxy = `http://127.0.0.1:${px.port}`;
-    const direct = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--json', '--proxy', proxy], { NO_PROXY: 'localhost,127.0.0.0/8' });
+    const direct = await runCli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--json', '--proxy', proxy], { env: { NO_PROXY: 'localhost,127.0.0.0/8' } });
     expect(direct.json.probes[0].data.route).toBe('direct');
     expect(direct.json.probes[0].status).toBe('ok');
-    const env = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--json'], { HTTPS_PROXY: proxy });
+    const env = await runCli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--json'], { env: { HTTPS_PROXY: proxy } });
     expect(env.json.probes[0].data.route).toBe('direct');
     expect(px.connects).toEqual([]);
     // The variables themselves are exercised against a non-loopback server in the lab test below.
@@ -149,16 +150,16 @@ describe('through a real forward proxy (loopback)', () => {
     const gone = await forwardProxy();
     const port = gone.port;
     await gone.close();
-    const down = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--proxy', `http://127.0.0.1:${port}`, '--json']);
+    const down = await runCli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--proxy', `http://127.0.0.1:${port}`, '--json']);
     expect(down.json.probes[0].status).toBe('refused');
     expect(down.json.probes[0].reason).toBe('PROXY_CONNECT_FAILED');
     const block = await blockingProxy();
     closers.push(block.close);
-    const t = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--proxy', `http://127.0.0.1:${block.port}`, '--json']);
+    const t = await runCli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--proxy', `http://127.0.0.1:${block.port}`, '--json']);
     expect(t.json.probes[0].reason).toBe('PROXY_FORBIDDEN');
     expect(t.json.probes[0].data.via).toContain('BlockingProxy');
     expect(t.json.probes[0].data.blockPage).toBe(true);
-    const h = await cli(['probe', 'http', `127.0.0.1:${web.port}`, '--proxy', `http://127.0.0.1:${block.port}`, '--json']);
+    const h = await runCli(['probe', 'http', `127.0.0.1:${web.port}`, '--proxy', `http://127.0.0.1:${block.port}`, '--json']);
     expect(h.json.probes[0].status).toBe('refused');
     expect(h.json.probes[0].reason).toBe('PROXY_FORBIDDEN');
   });
@@ -166,15 +167,15 @@ describe('through a real forward proxy (loopback)', () => {
   it('--compare-direct runs both paths', async () => {
     const px = await forwardProxy();
     closers.push(px.close);
-    const r = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--proxy', `http://127.0.0.1:${px.port}`, '--compare-direct', '--json']);
+    const r = await runCli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--ca', ca.cert, '--proxy', `http://127.0.0.1:${px.port}`, '--compare-direct', '--json']);
     const p = r.json.probes[0];
     expect(p.data.route).toBe('proxy');
     expect(p.data.direct.status).toBe('ok');
     expect(p.data.direct.interception).toBe(false);
-    const noProxy = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--compare-direct']);
+    const noProxy = await runCli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--compare-direct']);
     expect(noProxy.code).toBe(2);
     expect(noProxy.stderr).toContain('--compare-direct');
-    const bad = await cli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--proxy', 'socks5://127.0.0.1:1080']);
+    const bad = await runCli(['probe', 'tls', `127.0.0.1:${tlsSrv.port}`, '--proxy', 'socks5://127.0.0.1:1080']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--proxy');
   });
@@ -219,7 +220,7 @@ const support = labSupport();
 if (!support.ok) console.warn(`SKIPPING proxy lab tests (only-the-proxy-gets-out network): ${support.why}`);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = process.execPath;
-const FIXTURE = `${ROOT}test/unit/helpers/serve-trust.mjs`;
+const FIXTURE = `${ROOT}test/helpers/serve-trust.mjs`;
 
 
 describe.skipIf(!support.ok)('lab: only the proxy gets out', () => {

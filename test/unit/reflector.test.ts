@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { REFLECTOR_DEFAULTS, armMac, encode, parse, type Message } from '../../src/reflector/protocol.js';
 import { startReflector, type Reflector, type ReflectorOptions } from '../../src/reflector/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const open: Reflector[] = [];
 afterEach(async () => {
@@ -31,13 +32,37 @@ async function udpClient(port: number): Promise<{ s: UdpSocket; got: Buffer[]; c
   return { s, got, close: () => s.close() };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+let barrierSeq = 0;
+/** Echoed markers sent by {@link barrier}, counted so assertions on `echoed` can leave them out. */
+let barriers = 0;
 
-/** Send one datagram and collect what comes back within `waitMs`. */
-async function exchange(c: { s: UdpSocket; got: Buffer[] }, buf: Buffer, waitMs = 150): Promise<Buffer[]> {
+/**
+ * Wait until everything the reflector will ever send in answer to what `c` sent so far has
+ * arrived, without sleeping: send a marker (plain data, which it echoes) and wait for it to come
+ * back — the reflector handles one socket's datagrams in order, and loopback keeps their order.
+ * While the source is rate limited the marker is dropped, so it is re-sent until one comes back.
+ */
+async function barrier(c: { s: UdpSocket; got: Buffer[] }): Promise<void> {
+  const mark = Buffer.from(`barrier ${++barrierSeq}`);
+  const found = (): boolean => c.got.some((b) => b.equals(mark));
+  for (let i = 0; !found(); i++) {
+    if (i > 200) throw new Error('barrier never echoed');
+    c.s.send(mark);
+    await waitFor('barrier echo', () => found() || undefined, 60, 2).catch(() => undefined);
+  }
+  barriers++;
+  c.got.splice(c.got.findIndex((b) => b.equals(mark)), 1);
+}
+
+/**
+ * Send one datagram, wait for `n` replies to arrive (a send after a gap takes the gap), then for
+ * a barrier proving nothing else is on its way; returns every reply.
+ */
+async function exchange(c: { s: UdpSocket; got: Buffer[] }, buf: Buffer, n = 0): Promise<Buffer[]> {
   const before = c.got.length;
   c.s.send(buf);
-  await sleep(waitMs);
+  if (n > 0) await waitFor(`${n} replies`, () => c.got.length >= before + n || undefined, 5000, 2);
+  await barrier(c);
   return c.got.slice(before);
 }
 
@@ -48,7 +73,7 @@ function msg(b: Buffer | undefined): Message {
 }
 
 async function token(c: { s: UdpSocket; got: Buffer[] }): Promise<string> {
-  const [r] = await exchange(c, encode('HELLO', { n: 'abc' }, REFLECTOR_DEFAULTS.helloPadBytes));
+  const [r] = await exchange(c, encode('HELLO', { n: 'abc' }, REFLECTOR_DEFAULTS.helloPadBytes), 1);
   const m = msg(r);
   expect(m.verb).toBe('TOKEN');
   return m.fields.t!;
@@ -79,13 +104,15 @@ describe('reflector: no amplification', () => {
         Buffer.from('hello, echo'),
         Buffer.alloc(1),
       ];
+      const echoedBefore = r.stats().echoed;
+      const barriersBefore = barriers;
       for (const req of requests) {
-        const replies = await exchange(c, req, 60);
+        const replies = await exchange(c, req);
         for (const rep of replies) expect(rep.length, `reply to ${JSON.stringify(req.toString('latin1').slice(0, 40))}`).toBeLessThanOrEqual(req.length);
       }
       // The unpadded HELLO got nothing; the echo came back byte for byte.
       expect(r.stats().suppressed).toBeGreaterThan(0);
-      expect(r.stats().echoed).toBe(2);
+      expect(r.stats().echoed - echoedBefore - (barriers - barriersBefore)).toBe(2);
       expect(r.stats().flows).toBe(0);
       expect(r.stats().refused.token).toBe(2);
       expect(r.stats().refused.gap).toBe(2);
@@ -102,13 +129,19 @@ describe('reflector: no amplification', () => {
       // Big enough for ARMED alone, not for ARMED + WAKE: the WAKE must not be sent.
       const probe = encode('ARMED', { id: 'f1', seen: `127.0.0.1:${c.s.address().port}` });
       const tight = encode('ARM', { t, id: 'f1', gap: 50 }, probe.length + 10);
-      const got = await exchange(c, tight, 400);
+      const suppressed = r.stats().suppressed;
+      const from = c.got.length;
+      await exchange(c, tight, 1);
+      // The WAKE falls due after the 50 ms gap and is suppressed then: wait for that, not for time.
+      await waitFor('the WAKE to be suppressed', () => r.stats().suppressed > suppressed || undefined, 5000, 5);
+      await barrier(c);
+      const got = c.got.slice(from);
       expect(got.map((b) => msg(b).verb)).toEqual(['ARMED']);
       const total = got.reduce((n, b) => n + b.length, 0);
       expect(total).toBeLessThanOrEqual(tight.length);
       // With room for both, both come, and together they still fit in the request.
       const roomy = encode('ARM', { t, id: 'f2', gap: 50 }, REFLECTOR_DEFAULTS.armPadBytes);
-      const got2 = await exchange(c, roomy, 400);
+      const got2 = await exchange(c, roomy, 2);
       expect(got2.map((b) => msg(b).verb)).toEqual(['ARMED', 'WAKE']);
       expect(got2.reduce((n, b) => n + b.length, 0)).toBeLessThanOrEqual(roomy.length);
     } finally {
@@ -123,7 +156,7 @@ describe('reflector: no amplification', () => {
     try {
       const t = await token(a);
       // b replays a's token (as a spoofer would, without being able to receive at a's address).
-      const got = await exchange(b, encode('ARM', { t, id: 'f1', gap: 50 }, 400), 300);
+      const got = await exchange(b, encode('ARM', { t, id: 'f1', gap: 50 }, 400), 1);
       expect(got.map((x) => msg(x).fields.code)).toEqual(['token']);
       expect(a.got.length).toBe(1); // only its TOKEN
       expect(r.stats().wakesSent).toBe(0);
@@ -139,15 +172,15 @@ describe('reflector: no amplification', () => {
     const c = await udpClient(r.udp[0]!);
     try {
       const t = await token(c);
-      const unsigned = await exchange(c, encode('ARM', { t, id: 'f1', gap: 50 }, 400), 250);
+      const unsigned = await exchange(c, encode('ARM', { t, id: 'f1', gap: 50 }, 400), 1);
       expect(unsigned.map((x) => msg(x).fields.code)).toEqual(['auth']);
-      const wrong = await exchange(c, encode('ARM', { t, id: 'f1', gap: 50, mac: armMac('wrong secret!', t, 'f1', 50) }, 400), 250);
+      const wrong = await exchange(c, encode('ARM', { t, id: 'f1', gap: 50, mac: armMac('wrong secret!', t, 'f1', 50) }, 400), 1);
       expect(wrong.map((x) => msg(x).fields.code)).toEqual(['auth']);
       // A MAC for another gap does not arm this one (the gap is signed).
-      const replayed = await exchange(c, encode('ARM', { t, id: 'f1', gap: 60, mac: armMac(secret, t, 'f1', 50) }, 400), 250);
+      const replayed = await exchange(c, encode('ARM', { t, id: 'f1', gap: 60, mac: armMac(secret, t, 'f1', 50) }, 400), 1);
       expect(replayed.map((x) => msg(x).fields.code)).toEqual(['auth']);
       expect(r.stats().wakesSent).toBe(0);
-      const good = await exchange(c, encode('ARM', { t, id: 'f1', gap: 50, mac: armMac(secret, t, 'f1', 50) }, 400), 300);
+      const good = await exchange(c, encode('ARM', { t, id: 'f1', gap: 50, mac: armMac(secret, t, 'f1', 50) }, 400), 2);
       expect(good.map((x) => msg(x).verb)).toEqual(['ARMED', 'WAKE']);
     } finally {
       c.close();
@@ -162,7 +195,8 @@ describe('reflector: limits', () => {
     try {
       const t0 = performance.now();
       for (let i = 0; i < 300; i++) c.s.send(Buffer.from(`echo ${i}`));
-      await sleep(300);
+      // Every datagram of the burst has been handled once a marker sent after it comes back.
+      await barrier(c);
       const elapsedS = (performance.now() - t0) / 1000;
       // Burst of 40, then 20/s: with generous slack for a slow machine.
       expect(c.got.length).toBeGreaterThanOrEqual(40);
@@ -182,11 +216,11 @@ describe('reflector: limits', () => {
       const t = await token(c);
       const verbs: string[] = [];
       for (const id of ['a', 'b', 'c']) {
-        const got = await exchange(c, encode('ARM', { t, id, gap: 60_000 }, 400), 80);
+        const got = await exchange(c, encode('ARM', { t, id, gap: 60_000 }, 400), 1);
         verbs.push(got.map((x) => { const m = msg(x); return m.verb === 'ERR' ? `ERR:${m.fields.code}` : m.verb; }).join());
       }
       expect(verbs).toEqual(['ARMED', 'ARMED', 'ERR:flows']);
-      const dup = await exchange(c, encode('ARM', { t, id: 'a', gap: 60_000 }, 400), 80);
+      const dup = await exchange(c, encode('ARM', { t, id: 'a', gap: 60_000 }, 400), 1);
       expect(msg(dup[0]).fields.code).toBe('dup');
     } finally {
       c.close();
@@ -196,17 +230,25 @@ describe('reflector: limits', () => {
   it('caps connections per source', async () => {
     const r = await reflector({ maxConnectionsPerSource: 3 });
     const socks: Socket[] = [];
+    let closed = 0;
     try {
-      const closedEarly: boolean[] = [];
       for (let i = 0; i < 5; i++) {
         const s = connect(r.tcp[0]!, '127.0.0.1');
         s.on('error', () => undefined);
+        s.once('close', () => closed++);
         socks.push(s);
         await new Promise((res) => s.once('connect', res));
       }
-      await sleep(150);
-      for (const s of socks) closedEarly.push(s.destroyed || s.readableEnded);
-      expect(closedEarly.filter(Boolean).length).toBe(2);
+      // The reflector closes a connection over the cap as it accepts it: wait for those closes.
+      await waitFor('2 refused connections', () => (r.stats().refused.flows === 2 && closed >= 2) || undefined, 5000, 5);
+      // The other three are open: each still gets its echo.
+      const open = socks.filter((x) => !x.destroyed && !x.readableEnded);
+      for (const s of open) {
+        const echo = new Promise<string>((res) => s.once('data', (d) => res(d.toString())));
+        s.write('still here');
+        expect(await echo).toBe('still here');
+      }
+      expect([open.length, closed]).toEqual([3, 2]);
     } finally {
       for (const s of socks) s.destroy();
     }
@@ -259,7 +301,9 @@ describe('reflector: malformed control messages', () => {
     const sent = ['NCR1 ARM', 'NCR1 ARM t=x id=y gap=z mac=w pad=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'NCR1 BOGUS'];
     for (const m of sent) ws.send(m);
     ws.send(Buffer.from('NCR1 HELLO as binary'), { binary: true }); // binary is data: echoed, never control
-    await sleep(200);
+    // A marker after them: once it is echoed, every answer to what came before it has arrived.
+    ws.send(Buffer.from('ws barrier'), { binary: true });
+    await waitFor('the ws barrier', () => got.some((g) => g.data.toString() === 'ws barrier') || undefined, 5000, 5);
     for (const g of got) expect(g.data.length).toBeLessThanOrEqual(Math.max(...sent.map((x) => x.length), 20));
     expect(got.some((g) => g.binary && g.data.toString() === 'NCR1 HELLO as binary')).toBe(true);
     // A frame above the payload cap ends that connection (1009), not the reflector.

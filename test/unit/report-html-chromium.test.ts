@@ -3,7 +3,7 @@
  * the table and the timeline render (DOM + pixels of a screenshot), and opening the file makes no
  * request besides the file itself.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.js';
 import type { Report } from '../../src/types.js';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { needTools } from '../helpers/tools.js';
 import { startLabServers, type LabServers } from '../helpers/report-lab.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const have = existsSync(CHROMIUM);
-if (!have) console.warn(`SKIPPED report-html-chromium tests: ${CHROMIUM} is missing (apt-get install chromium; CI installs it from .ci/apt-packages.txt)`);
+const CHROMIUM = needTools('report-html-chromium tests (the HTML report in a real headless Chromium)', ['chromium'])?.chromium;
+const have = CHROMIUM !== undefined;
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -42,8 +42,10 @@ async function countColours(browser: Browser, png: Buffer, colours: Record<strin
     return await page.evaluate(
       async ({ b64, colours }) => {
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-        const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-        const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+        // Runs in the page: browser globals, which Node's types do not declare.
+        const g = globalThis as any;
+        const bmp = await g.createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+        const canvas = new g.OffscreenCanvas(bmp.width, bmp.height);
         const ctx = canvas.getContext('2d')!;
         ctx.drawImage(bmp, 0, 0);
         const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
@@ -68,7 +70,7 @@ describe.skipIf(!have)('HTML report in headless Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'netcheck-html-'));
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM!, args: FLAGS, headless: true });
     lab = await startLabServers();
   }, 60_000);
   afterAll(async () => {
@@ -91,7 +93,7 @@ describe.skipIf(!have)('HTML report in headless Chromium', () => {
       expect(seen.requests).toEqual([pathToFileURL(file).href]);
 
       // The table: one row per documented line, with the verdict the JSON report gives it.
-      const rows = await page.$$eval('#lines tr.line', (trs) => trs.map((tr) => ({ line: tr.getAttribute('data-line'), verdict: tr.getAttribute('data-verdict'), text: (tr as HTMLElement).innerText })));
+      const rows = await page.$$eval('#lines tr.line', (trs) => trs.map((tr) => ({ line: tr.getAttribute('data-line'), verdict: tr.getAttribute('data-verdict'), text: (tr as unknown as { innerText: string }).innerText })));
       expect(rows.map((x) => x.line).sort()).toEqual(report.lines.map((l) => l.id).sort());
       for (const l of report.lines) expect(rows.find((x) => x.line === l.id)!.verdict).toBe(l.verdict);
       expect(rows.find((x) => x.line === 'signaling')!.text).toMatch(/FAIL/);

@@ -4,10 +4,10 @@
  * reports, the environment parsers, and the CLI's --format/--output/--prometheus-textfile.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.js';
@@ -19,6 +19,7 @@ import { distributeParams, parseListen } from '../../src/cli/commands/daemon.js'
 import { reportJsonSchema } from '../../src/report/schema.js';
 import type { Report } from '../../src/types.js';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { needTools } from '../helpers/tools.js';
 import { startLabServers, type LabServers } from '../helpers/report-lab.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/reports/report.json');
@@ -267,11 +268,9 @@ describe('CLI formats on a real loopback run', () => {
     expect(text).toMatch(/^netcheck_probe_success\{catalog="lab-report",line="portal",kind="tcp",target="127\.0\.0\.1:\d+"\} 1$/m);
     expect(text).toMatch(/^netcheck_probe_success\{catalog="lab-report",line="signaling",kind="tcp",target="127\.0\.0\.1:\d+"\} 0$/m);
     expect(text).toMatch(/^netcheck_line_verdict\{catalog="lab-report",section="signaling",line="signaling",required="true",verdict="fail"\} 1$/m);
-    if (!existsSync('/usr/bin/promtool')) {
-      console.warn('SKIPPED promtool check: /usr/bin/promtool missing (apt-get install prometheus; CI installs it from .ci/apt-packages.txt)');
-      ctx.skip();
-    }
-    const check = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    const promtool = needTools('the promtool check of --prometheus-textfile', ['promtool'])?.promtool;
+    if (!promtool) return ctx.skip();
+    const check = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.status, check.stdout + check.stderr).toBe(0);
   }, 90_000);
 

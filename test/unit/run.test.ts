@@ -10,6 +10,7 @@ import type { Report } from '../../src/types.js';
 import { writeCatalog } from '../helpers/catalog.js';
 import { runCli } from '../helpers/cli.js';
 import { closedTcpPort, tcpServer, type Closeable } from '../helpers/servers.js';
+import { byDeadline } from '../helpers/wait.js';
 
 const closers: Closeable[] = [];
 afterAll(async () => void (await Promise.all(closers.map((c) => c.close()))));
@@ -24,9 +25,9 @@ describe('netcheck run', () => {
     const r = await runCli(['run', '--catalog', file, '--no-control', '--timeout', '700ms', '--json', '--per-host', '64']);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.probes).toHaveLength(40);
-    expect(report.probes.every((p) => p.status === 'timeout')).toBe(true);
-    // Sequential would be 28 s; concurrent is one deadline plus start-up.
-    expect(report.durationMs).toBeLessThan(2500);
+    expect(report.probes.filter((p) => p.status !== 'timeout').map((p) => `${p.id} ${p.status} ${p.reason}`)).toEqual([]);
+    // Sequential would be 40 deadlines (28 s); concurrent is about one (ten, on a starved machine).
+    expect(report.durationMs).toBeLessThan(byDeadline(700, 10));
     expect(r.code).toBe(1);
   });
 
@@ -99,7 +100,7 @@ describe('netcheck run', () => {
     expect(report.probes.length).toBeGreaterThan(0);
     expect(report.probes.length).toBeLessThan(30);
     // Probes in flight were allowed to finish: none was invented or cut short.
-    expect(report.probes.every((p) => p.status === 'timeout')).toBe(true);
+    expect(report.probes.filter((p) => p.status !== 'timeout').map((p) => `${p.id} ${p.status} ${p.reason}`)).toEqual([]);
     expect(report.lines.filter((l) => l.probes.length === 0).every((l) => l.verdict === 'inconclusive')).toBe(true);
     // Atomic: no temporary file left beside the report.
     expect(readdirSync(dirname(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);

@@ -10,9 +10,10 @@ import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
 import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
-import { readyPort } from './helpers/ready.js';
-import { Pki, osslTime, type Issued } from './helpers/pki.js';
-import { cli, garbageServer, interceptingConnectProxy, interceptingTlsProxy, resetServer, stallServer, tlsServer, type Closable } from './helpers/servers.js';
+import { byDeadline, readyPort } from '../helpers/wait.js';
+import { Pki, osslTime, type Issued } from '../helpers/pki.js';
+import { garbageServer, interceptingConnectProxy, interceptingTlsProxy, resetServer, stallServer, tlsServer, type Closeable } from '../helpers/trust-servers.js';
+import { runCli } from '../helpers/cli.js';
 
 // Probers load on demand (src/probers/index.ts); these tests call them directly.
 beforeAll(() => loadProbers(KINDS));
@@ -27,8 +28,8 @@ let zs: Issued;
 let zsLeaf: Issued;
 let longChain: string;
 let longKey: string;
-const servers: Closable[] = [];
-let good: Closable;
+const servers: Closeable[] = [];
+let good: Closeable;
 
 async function probe(port: number, options: Record<string, unknown> = {}, timeoutMs = 3000, ctxExtra: Partial<ProbeContext> = {}): Promise<ProbeOutcome & { ms: number }> {
   const spec: ProbeSpec = { id: 't', line: 't', kind: 'tls', host: '127.0.0.1', port, options, timeoutMs };
@@ -130,7 +131,7 @@ describe('tls prober: interception', () => {
   it('catches a CONNECT proxy that inspects TLS, and names a known inspection product', async () => {
     const mitm = await interceptingConnectProxy(zsLeaf.keyPem, zsLeaf.pem + zs.pem);
     servers.push(mitm);
-    const r = await cli(['probe', 'tls', `127.0.0.1:${good.port}`, '--ca', ca.cert, '--proxy', `http://127.0.0.1:${mitm.port}`, '--json', '--timeout', '5s']);
+    const r = await runCli(['probe', 'tls', `127.0.0.1:${good.port}`, '--ca', ca.cert, '--proxy', `http://127.0.0.1:${mitm.port}`, '--json', '--timeout', '5s']);
     expect(r.code).toBe(1);
     const p = r.json.probes[0];
     expect(p.reason).toBe('TLS_INTERCEPTED');
@@ -146,7 +147,7 @@ describe('tls prober: interception', () => {
     servers.push(mitm);
     const bundle = join(pki.dir, 'os-bundle.pem');
     writeFileSync(bundle, icpt.pem);
-    const r = await cli(['probe', 'tls', `127.0.0.1:${mitm.port}`, '--json'], { SSL_CERT_FILE: bundle });
+    const r = await runCli(['probe', 'tls', `127.0.0.1:${mitm.port}`, '--json'], { env: { SSL_CERT_FILE: bundle } });
     const p = r.json.probes[0];
     expect(p.data.interception).toBe(true);
     expect(p.data.interceptionReasons.map((x: any) => x.code)).toEqual(['OS_STORE_ONLY_ROOT']);
@@ -161,7 +162,7 @@ describe('tls prober: hostile peers end within their deadline', () => {
     const o = await probe(s.port, {}, 2000);
     expect(o.status).toBe('error');
     expect(o.reason).toBe('TLS_NOT_TLS');
-    expect(o.ms).toBeLessThan(2000 + 1500);
+    expect(o.ms).toBeLessThan(byDeadline(2000));
   });
 
   it('a handshake that stalls', async () => {
@@ -171,7 +172,7 @@ describe('tls prober: hostile peers end within their deadline', () => {
     expect(o.status).toBe('timeout');
     expect(o.reason).toBe('TLS_HANDSHAKE_TIMEOUT');
     expect(o.ms).toBeGreaterThanOrEqual(700);
-    expect(o.ms).toBeLessThan(800 + 1500);
+    expect(o.ms).toBeLessThan(byDeadline(800));
   });
 
   it('a reset during the handshake', async () => {
@@ -193,14 +194,14 @@ describe('tls prober: hostile peers end within their deadline', () => {
       console.log(`50-cert chain: ${o.reason} in ${o.ms.toFixed(0)}ms`);
       expect((o.data as any).chain).toHaveLength(10);
     }
-    expect(o.ms).toBeLessThan(3000 + 1500);
+    expect(o.ms).toBeLessThan(byDeadline(3000));
   });
 });
 
 // --- A transparent TLS-inspecting firewall: nft redirects port 443-style traffic to a re-signing proxy. ---
 const support = labSupport();
 if (!support.ok) console.warn(`SKIPPING tls lab test (transparent interception on a real firewall): ${support.why}`);
-const FIXTURE = fileURLToPath(new URL('./helpers/serve-trust.mjs', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../helpers/serve-trust.mjs', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/netcheck.js', import.meta.url));
 
 
@@ -246,7 +247,7 @@ describe.skipIf(!support.ok)('lab: a firewall that transparently inspects TLS', 
 describe('netcheck probe tls (CLI surface)', () => {
   it('--json carries the chain and interception false for the expected CA', async () => {
     // Repeated --expect-issuer before the target: alternatives, and the target is not swallowed.
-    const r = await cli(['probe', 'tls', '--expect-issuer', 'DigiCert', '--expect-issuer', 'Netcheck', `127.0.0.1:${good.port}`, '--ca', ca.cert, '--json']);
+    const r = await runCli(['probe', 'tls', '--expect-issuer', 'DigiCert', '--expect-issuer', 'Netcheck', `127.0.0.1:${good.port}`, '--ca', ca.cert, '--json']);
     expect(r.code).toBe(0);
     const p = r.json.probes[0];
     expect(p.data.issuerMatch).toEqual({ expected: ['DigiCert', 'Netcheck'], matched: ['Netcheck'] });
@@ -257,14 +258,14 @@ describe('netcheck probe tls (CLI surface)', () => {
   });
 
   it('--servername sets SNI; bad flags are usage errors naming the flag', async () => {
-    const r = await cli(['probe', 'tls', `127.0.0.1:${good.port}`, '--ca', ca.cert, '--servername', 'localhost', '--json']);
+    const r = await runCli(['probe', 'tls', `127.0.0.1:${good.port}`, '--ca', ca.cert, '--servername', 'localhost', '--json']);
     expect(r.code).toBe(0);
     expect(r.json.probes[0].data.servername).toBe('localhost');
-    const missing = await cli(['probe', 'tls', `127.0.0.1:${good.port}`, '--ca', join(pki.dir, 'nope.pem')]);
+    const missing = await runCli(['probe', 'tls', `127.0.0.1:${good.port}`, '--ca', join(pki.dir, 'nope.pem')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--ca');
     expect(missing.stderr).not.toContain('    at ');
-    const wrongKind = await cli(['probe', 'tcp', `127.0.0.1:${good.port}`, '--expect-issuer', 'X']);
+    const wrongKind = await runCli(['probe', 'tcp', `127.0.0.1:${good.port}`, '--expect-issuer', 'X']);
     expect(wrongKind.code).toBe(2);
     expect(wrongKind.stderr).toContain('--expect-issuer');
   });
