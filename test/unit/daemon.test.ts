@@ -256,9 +256,10 @@ describe('daemon resilience', () => {
       await until('webhook given up', async () => ((await metric(base, /^netcheck_webhook_deliveries_total\{result="failure"\} (\d+)/m)) ?? 0) >= 1, 20_000);
       // 1 + 2 retries for this change (a later change, e.g. UDP loss under load, may queue more).
       expect(hits.length).toBeGreaterThanOrEqual(3);
-      // Back-off between attempts: timeout (1 s) + 300 ms, then timeout + 600 ms.
-      expect(hits[1]! - hits[0]!).toBeGreaterThanOrEqual(1250);
-      expect(hits[2]! - hits[1]!).toBeGreaterThanOrEqual(1550);
+      // Back-off between attempts: timeout (1 s) + 300 ms, then timeout + 600 ms. Measured at this
+      // server, whose own delay in seeing a request (a loaded machine) takes up to half the back-off.
+      expect(hits[1]! - hits[0]!).toBeGreaterThanOrEqual(1000 + 300 / 2);
+      expect(hits[2]! - hits[1]!).toBeGreaterThanOrEqual(1000 + 600 / 2);
       expect(logs.some((l) => /webhook: failure \(no answer within 1000ms\)/.test(l))).toBe(true);
     } finally {
       await mine.close();
@@ -369,7 +370,8 @@ describe('netcheck daemon (CLI)', () => {
     const child = spawn(
       process.execPath,
       // Unscoped parameters go to both catalogs; the scoped one only to `second` (its portal then fails).
-      [BIN, 'daemon', '--catalog', lab.catalog, '--catalog', second, ...lab.args, '--param', `second:web-port=${lab.ports.closed}`, '--no-control', '--timeout', '500ms', '--every', '30s', '--listen', '127.0.0.1:0'],
+      // 2 s deadlines: the passing portal must not time out on a loaded machine.
+      [BIN, 'daemon', '--catalog', lab.catalog, '--catalog', second, ...lab.args, '--param', `second:web-port=${lab.ports.closed}`, '--no-control', '--timeout', '2s', '--every', '30s', '--listen', '127.0.0.1:0'],
       { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
     );
     children.push(child);
