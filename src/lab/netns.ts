@@ -27,9 +27,13 @@ export function labSupport(): { ok: true } | { ok: false; why: string } {
   return { ok: true };
 }
 
+/** PATH as the lab uses it: the caller's, then the system folders where `ip` and `nft` live. */
+function labPath(): string {
+  return [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/sbin', '/usr/bin', '/bin'].join(':');
+}
+
 function which(cmd: string): boolean {
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
-  return dirs.some((d) => d && existsSync(`${d}/${cmd}`));
+  return labPath().split(':').some((d) => existsSync(`${d}/${cmd}`));
 }
 
 export interface LabOptions {
@@ -86,7 +90,7 @@ function installExitHook(): void {
       for (const n of l.names) {
         try {
           killNamespacePidsSync(n);
-          execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
+          execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore', env: labEnv() });
         } catch {
           /* already gone */
         }
@@ -98,7 +102,7 @@ function installExitHook(): void {
 function killNamespacePidsSync(ns: string): void {
   let out = '';
   try {
-    out = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
+    out = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', env: labEnv() });
   } catch {
     return;
   }
@@ -114,11 +118,12 @@ function killNamespacePidsSync(ns: string): void {
 }
 
 /**
- * The environment of every process the lab starts: this one's without proxy variables. The lab's
- * namespaces have no proxy, so a proxy configured on this machine would only make lab runs fail.
+ * The environment of every process the lab starts: this one's without proxy variables (the lab's
+ * namespaces have no proxy, so a proxy configured on this machine would only make lab runs fail),
+ * and with the PATH on which labSupport() found `ip` and `nft`.
  */
 function labEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: labPath() };
   for (const k of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(k)) delete env[k];
   return env;
 }
