@@ -1,10 +1,13 @@
 // The baseline: a minimal TCP connect sweep on raw node:net, as a competent engineer would write it
 // in a few lines (fixed concurrency, IP literals, RST on close). No netcheck code is used.
 // Usage: node bench/raw-sweep.mjs '{"hosts":[…],"port":9000,"concurrency":256,"timeoutMs":3000}'
+//    or: node bench/raw-sweep.mjs @FILE (the same JSON in a file: 65,534 hosts exceed an argument's size limit)
 // Prints {"ms":…,"counts":{"open":…,"ECONNREFUSED":…,"timeout":…}}.
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
-const { hosts, port, concurrency, timeoutMs } = JSON.parse(process.argv[2]);
+const arg = process.argv[2];
+const { hosts, port, concurrency, timeoutMs } = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg);
 const counts = {};
 const bump = (k) => (counts[k] = (counts[k] ?? 0) + 1);
 
