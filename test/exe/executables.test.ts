@@ -160,6 +160,10 @@ describe.skipIf(!WINE)('Windows x64 executable under wine', () => {
     expect(byPort.get(open.port)?.status).toBe('ok');
     expect(byPort.get(closed)).toMatchObject({ status: 'refused', reason: 'ECONNREFUSED' });
     expect(report.environment.os.platform).toBe('win32');
+    // The Windows code path of the platform layer: `route print` (wine has no route.exe, so the
+    // honest answer there is unknown) and the resolver list, never /proc or resolv.conf.
+    expect(['route print', 'unknown']).toContain(report.environment.routeSource);
+    expect(['system', 'unknown']).toContain(report.environment.dns.source);
     expect(r.code).toBe(1);
   });
 
