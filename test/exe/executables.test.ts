@@ -6,7 +6,7 @@
  * The executables are built once (scripts/dist.mjs --if-stale reuses a build of the same bundle).
  * Without wine the Windows part is skipped with a notice naming what is missing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { closedTcpPort, closedUdpPort, tcpServer, udpServer, type Closeable } from '../helpers/servers.js';
 import type { Report } from '../../src/types.js';
+import { tlsServer } from '../unit/helpers/servers.js';
 
 const LINUX_X64 = process.platform === 'linux' && process.arch === 'x64';
 const BIN = join(ROOT, 'dist-bin');
@@ -127,6 +128,9 @@ describe.skipIf(!WINE)('Windows x64 executable under wine', () => {
     // One wine prefix, reused across runs (creating it takes ~10 s); node.exe needs Windows 10.
     const prefix = join(process.env.NETCHECK_DIST_CACHE ?? join(ROOT, '.dist-cache'), 'wine-prefix');
     env = { ...process.env, ...noProxy, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', NO_COLOR: '1' };
+    // OpenSSL's variables would override the system store (and wine passes them on): a Windows
+    // laptop has none.
+    for (const v of ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS']) delete env[v];
     if (!existsSync(join(prefix, 'system.reg'))) {
       mkdirSync(prefix, { recursive: true });
       for (const args of [['wineboot', '-i'], ['winecfg', '-v', 'win10']]) {
@@ -218,5 +222,30 @@ sections:
     const verdicts = Object.fromEntries(report.lines.map((l) => [l.id, l.verdict]));
     expect(verdicts).toEqual({ 'tcp-open': 'pass', 'udp-echo': 'pass', 'tcp-closed': 'fail' });
     expect(report.environment.os.platform).toBe('win32');
+  });
+
+  // A corporate inspection root lives in the Windows certificate store, not in a file. wine builds
+  // its store from the host's CA bundle when a process opens it, so a private mount namespace in
+  // which that bundle is the test root puts the root in the executable's Windows store, and only there.
+  const canUnshare = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v unshare && command -v mount'], { encoding: 'utf8' }).status === 0;
+  if (WINE && !canUnshare) console.warn('SKIPPED Windows trust-store test: needs root with unshare and mount (util-linux)');
+  it.skipIf(!canUnshare)('a root in the Windows certificate store is recognised as a locally installed CA (OS_STORE_ONLY_ROOT)', async () => {
+    // RSA, not the EC keys of test/unit/helpers/pki.ts: wine 8 leaves EC roots out of its store.
+    const ossl = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'corp.key', '-out', 'corp.pem', '-days', '30', '-subj', '/O=Example Corp/CN=Example Corp Inspection Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost']);
+    writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    ossl(['x509', '-req', '-in', 'leaf.csr', '-CA', 'corp.pem', '-CAkey', 'corp.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '30', '-extfile', 'leaf.ext']);
+    const pem = (f: string): string => readFileSync(join(dir, f), 'utf8');
+    const server = await tlsServer(pem('leaf.key'), pem('leaf.pem') + pem('corp.pem'));
+    servers.push(server);
+    // Not spawnSync: the TLS server lives in this process and must answer while wine runs.
+    const cmd = 'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && exec "$2" "$3" probe tls "127.0.0.1:$4" --json --no-control --timeout 5s';
+    const r = await runExe(['unshare', '-m', 'sh', '-c', cmd, 'sh', join(dir, 'corp.pem'), WINE!, WIN_EXE, String(server.port)], env, dir);
+    const probe = (JSON.parse(r.stdout) as Report).probes[0]!;
+    const reasons = (probe.data as { interceptionReasons: { code: string; detail: string }[] }).interceptionReasons;
+    expect(reasons.map((x) => x.code)).toEqual(['OS_STORE_ONLY_ROOT']);
+    // Read from the Windows store (tls.getCACertificates('system')), not from a file path.
+    expect(reasons[0]!.detail).toContain('(Windows certificate store)');
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNetstatRn, parseRoutePrint, readDefaultRoutes, readDnsServers } from '../../src/platform/network.js';
 import { collectEnvironment } from '../../src/report/environment.js';
+import { osStore, systemCertificates } from '../../src/trust/roots.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderText } from '../../src/report/text.js';
 import type { Report } from '../../src/types.js';
@@ -74,5 +75,27 @@ describe('the fingerprint says unknown, not none', () => {
     // Read, and really empty: none.
     report.environment = { ...env, routeSource: 'proc' };
     expect(renderMarkdown(report)).toMatch(/\| Default route \| none \|/);
+  });
+});
+
+describe('the OS trust store', () => {
+  const pem = readFileSync(join(ROOT, 'test/fixtures/platform/corp-root.pem'), 'utf8');
+
+  it('Windows and macOS: the system store (tls.getCACertificates), named as such', () => {
+    const win = osStore({}, { platform: 'win32', system: () => [pem] });
+    expect(win.sources).toEqual(['Windows certificate store']);
+    expect(win.certs.map((c) => c.subject)).toEqual(['O=Example Corp\nCN=Example Corp Inspection Root']);
+    expect(osStore({}, { platform: 'darwin', system: () => [pem] }).sources).toEqual(['macOS keychain']);
+  });
+
+  it('SSL_CERT_FILE / SSL_CERT_DIR still override; a Node without the API (20) falls back to the bundles', () => {
+    const file = join(ROOT, 'test/fixtures/platform/corp-root.pem');
+    expect(osStore({ SSL_CERT_FILE: file }, { platform: 'win32', system: () => [] }).sources).toEqual([file]);
+    const fallback = osStore({}, { platform: 'darwin', system: () => undefined });
+    expect(fallback.sources?.every((s) => s.startsWith('/etc/'))).toBe(true);
+    // Feature-detected: present from Node 22.15 / 23.10, absent on Node 20.
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    const has = major > 23 || (major === 23 && minor >= 10) || (major === 22 && minor >= 15);
+    expect(Array.isArray(systemCertificates())).toBe(has);
   });
 });
