@@ -212,9 +212,14 @@ export interface EnvironmentInfo {
   os: { platform: string; type: string; release: string; arch: string; hostname: string };
   node: string;
   interfaces: { name: string; addresses: { address: string; family: 4 | 6; cidr?: string; internal: boolean }[] }[];
-  /** Default routes from /proc/net/route and /proc/net/ipv6_route (Linux); empty when unknown. */
+  /** `unknown` when the interfaces could not be read (then `interfaces` is empty but says nothing). */
+  interfacesSource?: 'unknown';
+  /** Default routes (src/platform/network.ts); empty when there are none or, with routeSource `unknown`, when unreadable. */
   defaultRoutes: { family: 4 | 6; interface: string; gateway?: string; metric: number }[];
-  dns: { servers: string[]; source: 'dns-server' | 'resolv.conf' | 'unknown'; search?: string[] };
+  /** Where defaultRoutes came from: /proc (Linux), `route print` (Windows), `netstat -rn` (macOS, BSD), or `unknown`. */
+  routeSource?: 'proc' | 'route print' | 'netstat -rn' | 'unknown';
+  /** `system`: the resolver list Node reads from the OS (Windows registry, or resolv.conf's defaults). */
+  dns: { servers: string[]; source: 'dns-server' | 'resolv.conf' | 'system' | 'unknown'; search?: string[] };
   /** Proxy environment variables in effect, credentials replaced by `***`. */
   proxy: { name: string; value: string }[];
   /** Public source address of this host as seen by a far end, when a probe learned it. */

@@ -40,6 +40,12 @@ export interface ExpandOptions {
   sampleHint?: string;
   /** Amazon's ip-ranges.json, for lines with `targetsFrom.awsIpRanges` (`--ip-ranges FILE`). */
   awsIpRanges?: AwsIpRanges;
+  /**
+   * A required parameter that is not given: `error` (the default) refuses the catalog; `not-checked`
+   * plans every line that does not need it and marks the lines that do as not checked, with where
+   * to find the value — unless no line could run without it, which stays an error.
+   */
+  missingRequired?: 'error' | 'not-checked';
 }
 
 /** What a `targetsFrom.awsIpRanges` line drew from the ip-ranges file. */
@@ -77,10 +83,51 @@ export interface Plan {
   probes: ProbeSpec[];
   /** Probes that will not be sent, with why (e.g. an optional parameter was not given). */
   skipped: Map<string, string>;
+  /** Required parameters not given (with `missingRequired: 'not-checked'`) and the lines left unchecked for want of them. */
+  missingParams: MissingParam[];
 }
 
-/** Resolve parameters: defaults, required ones, type checks. Errors name the flag. */
-export function resolveParams(def: CatalogDef, given: Record<string, string | undefined>): Record<string, string> {
+/** A required parameter that was not given, and what that leaves unchecked. */
+export interface MissingParam {
+  name: string;
+  /** `needs --NAME: description. help (e.g. --NAME example)`: what to give and where to find it. */
+  instruction: string;
+  /** Ids of the lines that need it. */
+  lines: string[];
+}
+
+/** The parameters a line uses: its `when`, `$name` targets and ports, AWS region, and list options. */
+export function paramsOfLine(line: LineDef): Set<string> {
+  const out = new Set<string>();
+  const ref = (v: unknown): void => {
+    if (typeof v === 'string' && v.startsWith('$')) out.add(v.slice(1));
+  };
+  if (line.when) out.add(line.when.param);
+  line.targets.forEach(ref);
+  ref(line.ports);
+  ref(line.targetsFrom?.awsIpRanges?.region);
+  for (const c of line.checks) {
+    ref(c.ports);
+    for (const k of LIST_OPTIONS) {
+      const v = (c as Record<string, unknown>)[k];
+      if (Array.isArray(v)) v.forEach(ref);
+    }
+  }
+  return out;
+}
+
+/** Required parameters of a catalog that are absent from `given` and have no default. */
+export function missingRequiredParams(def: CatalogDef, given: Record<string, string | undefined>): string[] {
+  return Object.entries(def.parameters ?? {})
+    .filter(([name, p]) => p.required && p.default === undefined && given[name] === undefined)
+    .map(([name]) => name);
+}
+
+/**
+ * Resolve parameters: defaults, required ones, type checks. Errors name the flag. Required ones
+ * named in `allowMissing` are left out instead of refused.
+ */
+export function resolveParams(def: CatalogDef, given: Record<string, string | undefined>, allowMissing: ReadonlySet<string> = new Set()): Record<string, string> {
   const out: Record<string, string> = {};
   const declared = def.parameters ?? {};
   for (const name of Object.keys(given)) {
@@ -95,7 +142,7 @@ export function resolveParams(def: CatalogDef, given: Record<string, string | un
   for (const [name, p] of Object.entries(declared)) {
     const raw = given[name] ?? (p.default === undefined ? undefined : Array.isArray(p.default) ? p.default.join(',') : String(p.default));
     if (raw === undefined) {
-      if (p.required) throw missingParam(def, name, p);
+      if (p.required && !allowMissing.has(name)) throw missingParam(def, name, p);
       continue;
     }
     const problem = paramValueProblem(p.type, raw, p.values);
@@ -105,12 +152,14 @@ export function resolveParams(def: CatalogDef, given: Record<string, string | un
   return out;
 }
 
-function missingParam(def: CatalogDef, name: string, p: ParamDef): UsageError {
+/** `needs --NAME: what it is. Where to find it. (e.g. --NAME 7400)` */
+export function paramInstruction(name: string, p: ParamDef): string {
   const example = p.example !== undefined ? ` (e.g. --${name} ${p.example})` : '';
-  return new UsageError(
-    `catalog '${def.id}' needs --${name}: ${p.description}.${p.help ? ` ${p.help}` : ''}${example}`,
-    'NC_MISSING_PARAM',
-  );
+  return `needs --${name}: ${p.description}.${p.help ? ` ${p.help}` : ''}${example}`;
+}
+
+function missingParam(def: CatalogDef, name: string, p: ParamDef): UsageError {
+  return new UsageError(`catalog '${def.id}' ${paramInstruction(name, p)}`, 'NC_MISSING_PARAM');
 }
 
 function resolvePorts(value: PortsValue, params: Record<string, string>): number[] | undefined {
@@ -124,7 +173,22 @@ function resolvePorts(value: PortsValue, params: Record<string, string>): number
 /** Expand a validated catalog into a plan. */
 export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
   const def = cat.def;
-  const params = resolveParams(def, opts.params);
+  // Required parameters some lines can do without: those lines are planned as not checked.
+  const missingParams: MissingParam[] = [];
+  if (opts.missingRequired === 'not-checked') {
+    const absent = missingRequiredParams(def, opts.params);
+    if (absent.length) {
+      const lines = def.sections.flatMap((s) => s.lines);
+      const needs = new Map(lines.map((l) => [l.id, paramsOfLine(l)]));
+      const runnable = lines.some((l) => !absent.some((n) => needs.get(l.id)!.has(n)));
+      // Nothing could run without them: one clear error is better than a report of nothing.
+      if (!runnable) throw missingParam(def, absent[0]!, def.parameters![absent[0]!]!);
+      for (const name of absent) {
+        missingParams.push({ name, instruction: paramInstruction(name, def.parameters![name]!), lines: lines.filter((l) => needs.get(l.id)!.has(name)).map((l) => l.id) });
+      }
+    }
+  }
+  const params = resolveParams(def, opts.params, new Set(missingParams.map((m) => m.name)));
   const timeoutDefault = opts.timeoutMs ?? DEFAULTS.timeoutMs;
   const cap = opts.maxSweepTargets ?? DEFAULTS.maxSweepTargets;
   const probes: ProbeSpec[] = [];
@@ -134,6 +198,22 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
 
   for (const section of def.sections) {
     for (const line of section.lines) {
+      const wanting = missingParams.filter((m) => m.lines.includes(line.id));
+      if (wanting.length) {
+        // Not checked: one skipped probe per check, carrying what to give and where to find it.
+        const pl: PlanLine = { id: line.id, section, def: line, probeIds: [], sampling: [] };
+        lines.push(pl);
+        for (const check of line.checks) {
+          if (opts.kinds && !opts.kinds.includes(check.kind)) continue;
+          const { kind, ports: _ports, timeout: _timeout, ...options } = check;
+          const id = `${line.id}/${kind}/$${wanting[0]!.name}`;
+          if (pl.probeIds.includes(id)) continue;
+          pl.probeIds.push(id);
+          probes.push({ id, line: line.id, kind, host: `$${wanting[0]!.name}`, options, timeoutMs: timeoutDefault });
+          skipped.set(id, wanting.map((m) => m.instruction).join('; '));
+        }
+        continue;
+      }
       if (line.when && params[line.when.param] !== line.when.equals) {
         notApplicable.push({ id: line.id, reason: `applies when ${line.when.param} is ${line.when.equals} (it is ${params[line.when.param] ?? 'unset'})` });
         continue;
@@ -252,7 +332,10 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
       }
     }
   }
-  return { catalog: def, file: cat.file, params, lines, notApplicable, probes, skipped };
+  // Nothing would be sent at all (the other lines lack optional values too): the missing required
+  // parameter is the thing to say, once, rather than a report of nothing.
+  if (missingParams.length && probes.every((p) => skipped.has(p.id))) throw missingParam(def, missingParams[0]!.name, def.parameters![missingParams[0]!.name]!);
+    return { catalog: def, file: cat.file, params, lines, notApplicable, probes, skipped, missingParams };
 }
 
 /** Check options that name address-list parameters (`[$office-ips, …]`), resolved at plan time. */

@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
+import { embedded } from '../platform/embedded.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { catalogJsonSchema } from './schema.js';
 
@@ -29,6 +30,10 @@ export function catalogValidator(): CatalogValidator {
 }
 
 function precompiled(): CatalogValidator | undefined {
+  // A single-file executable carries the standalone validator in its bundle (no file beside it).
+  const inside = embedded()?.catalogValidator as CatalogValidator | { default?: CatalogValidator } | undefined;
+  if (typeof inside === 'function') return inside;
+  if (inside && typeof inside.default === 'function') return inside.default;
   try {
     return require(STANDALONE) as CatalogValidator;
   } catch (err) {

@@ -41,6 +41,8 @@ async function dispatch(argv: string[]): Promise<number> {
   const { default: yargs } = await import('yargs');
   const { runOptions, catalogOptions } = await import('./options.js');
   const { timerOptions } = await import('./timers.js');
+  // `netcheck eschat --help` lists the catalog's parameters (loaded only when help is asked for).
+  const catalogHelp = argv.includes('--help') || argv.includes('-h') ? await import('./catalog-params.js') : undefined;
   let exitCode: number = EXIT.OK;
   const set = (p: Promise<number>): Promise<void> => p.then((c) => void (exitCode = c));
 
@@ -50,11 +52,16 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       '$0 [catalog]',
       'check every line of a built-in catalog (e.g. eschat)',
-      (b) => timerOptions(catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' }))))
-        .example('netcheck demo', 'see a real report against a built-in lab, touching no one’s network')
-        .example('netcheck eschat --signaling-port 7400', 'check the ESChat document on this network')
-        .example('netcheck eschat --signaling-port 7400 --json --output report.json', 'save the versioned JSON report')
-        .example('netcheck eschat --signaling-port 7400 --timers --reflector reflector.example.net', 'also measure the 12-minute TCP / 1-minute UDP idle timers (takes ~15 min)'),
+      (b) => {
+        const c = timerOptions(catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' }))));
+        return (catalogHelp ? catalogHelp.withCatalogParams(c, argv) : c)
+          .example('netcheck demo', 'see a real report against a built-in lab, touching no one’s network')
+          .example('netcheck eschat --signaling-port 7400', 'check the ESChat document on this network')
+          .example('netcheck eschat', 'on a terminal, asks for the signaling port; otherwise checks every other line')
+          .example('netcheck eschat --help', "the catalog's parameters: defaults, where to find them, examples")
+          .example('netcheck eschat --signaling-port 7400 --json --output report.json', 'save the versioned JSON report')
+          .example('netcheck eschat --signaling-port 7400 --timers --reflector reflector.example.net', 'also measure the 12-minute TCP / 1-minute UDP idle timers (takes ~15 min)');
+      },
       async (a) => {
         if (!a.catalog) {
           y.showHelp();
@@ -91,12 +98,15 @@ async function dispatch(argv: string[]): Promise<number> {
       },
     )
     .command(
-      'list',
-      'list the built-in catalogs',
-      (b) => b.option('json', { type: 'boolean' }),
+      'list [catalog]',
+      'list the built-in catalogs, or one catalog with its parameters (defaults, where to find them, examples)',
+      (b) => b
+        .positional('catalog', { type: 'string', describe: 'built-in name or file: show its parameters' })
+        .option('json', { type: 'boolean', describe: 'JSON: catalogs with their parameters (type, required, default, description, help, example)' })
+        .example('netcheck list eschat', "ESChat's parameters and where to find their values"),
       async (a) => {
         const { listCommand } = await import('./commands/list.js');
-        await set(listCommand({ json: !!a.json }));
+        await set(listCommand({ json: !!a.json, ...(a.catalog ? { catalog: String(a.catalog) } : {}) }));
       },
     )
     .command(

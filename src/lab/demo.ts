@@ -26,6 +26,7 @@ import type { Report, Status } from '../types.js';
 import { DNSD_JS, startDnsd } from './dnsd.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from './netns.js';
 import { SERVE_JS, serve, waitReady } from './serve.js';
+import { LAB_DNSD_COMMAND, LAB_SERVE_COMMAND, bundleSelf } from '../platform/embedded.js';
 
 interface Ports {
   open: number[];
@@ -130,7 +131,16 @@ export function selfCheck(report: Report, firewall: boolean): string[] {
   return problems;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/netcheck.js', import.meta.url));
+/**
+ * argv prefixes that start netcheck's CLI and lab servers in a child process: node with the
+ * package's scripts, or (in a single-file executable, where there is no node and no script) this
+ * executable with a hidden command.
+ */
+function childArgv(): { cli: string[]; serve: string[]; dnsd: string[] } {
+  const self = bundleSelf();
+  if (self) return { cli: self, serve: [...self, LAB_SERVE_COMMAND], dnsd: [...self, LAB_DNSD_COMMAND] };
+  return { cli: [process.execPath, fileURLToPath(new URL('../../bin/netcheck.js', import.meta.url))], serve: [process.execPath, SERVE_JS], dnsd: [process.execPath, DNSD_JS] };
+}
 
 /** Run the demo; returns the exit code (0 when the report shows exactly what was staged). */
 export async function runDemo(argv: Record<string, unknown>): Promise<number> {
@@ -228,14 +238,15 @@ async function netnsDemo(timeout: string, quiet: boolean): Promise<Report | unde
   try {
     lab = await createLab({ ruleset });
     const server = lab.addr.server;
-    const srv = lab.spawn('server', [process.execPath, SERVE_JS, JSON.stringify({ host: server, tcp: [...P.open, P.reset, P.drop, P.prohibited], tcpHang: [P.httpHang], udp: P.udpEcho, http: [P.httpOk] })]);
-    const dnsd = lab.spawn('server', [process.execPath, DNSD_JS, JSON.stringify({ host: server, port: P.dns, records: { 'maps.demo.test': [server] } })]);
+    const self = childArgv();
+    const srv = lab.spawn('server', [...self.serve, JSON.stringify({ host: server, tcp: [...P.open, P.reset, P.drop, P.prohibited], tcpHang: [P.httpHang], udp: P.udpEcho, http: [P.httpOk] })]);
+    const dnsd = lab.spawn('server', [...self.dnsd, JSON.stringify({ host: server, port: P.dns, records: { 'maps.demo.test': [server] } })]);
     await Promise.all([waitReady(srv), waitReady(dnsd)]);
     const file = join(dir, 'demo.yaml');
     writeFileSync(file, demoCatalogYaml(server, P, true));
     if (!quiet) process.stderr.write(`netcheck demo: lab up — client ${lab.addr.client} → nftables firewall → server ${server} (namespaces ${Object.values(lab.names).join(', ')})\n`);
     // The run itself happens inside the client namespace, as it would on a user's machine.
-    const child = spawn('ip', ['netns', 'exec', lab.names.client, process.execPath, BIN, 'run', '--catalog', file, '--format', 'json', '--timeout', timeout, '--dns-server', `${server}:${P.dns}`, '--control', `${server}:${P.drop}`, ...(quiet ? ['--quiet'] : [])], {
+    const child = spawn('ip', ['netns', 'exec', lab.names.client, ...self.cli, 'run', '--catalog', file, '--format', 'json', '--timeout', timeout, '--dns-server', `${server}:${P.dns}`, '--control', `${server}:${P.drop}`, ...(quiet ? ['--quiet'] : [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

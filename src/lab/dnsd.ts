@@ -5,8 +5,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import dnsPacket from 'dns-packet';
+import { isMainModule } from '../platform/embedded.js';
 
 export interface DnsdSpec {
   host?: string;
@@ -46,8 +46,9 @@ export async function startDnsd(spec: DnsdSpec): Promise<{ port: number; close()
 
 export const DNSD_JS = new URL(import.meta.url).pathname;
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  startDnsd(JSON.parse(process.argv[2] ?? '{"records":{}}') as DnsdSpec)
+/** `node dnsd.js '<json>'` (or the bundle's hidden `__lab-dnsd '<json>'`): answer until SIGTERM. */
+export function dnsdMain(arg: string | undefined): Promise<void> {
+  return startDnsd(JSON.parse(arg ?? '{"records":{}}') as DnsdSpec)
     .then((d) => {
       process.stdout.write(`${JSON.stringify({ ready: true, port: d.port })}\n`);
       const stop = (): void => void d.close();
@@ -59,3 +60,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       process.exitCode = 1;
     });
 }
+
+if (isMainModule(import.meta.url)) void dnsdMain(process.argv[2]);

@@ -21,7 +21,7 @@ import { createServer, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
+import { isMainModule } from '../platform/embedded.js';
 
 /** What the fixture should start. */
 export interface ServeSpec {
@@ -158,8 +158,8 @@ export function waitReady(child: import('node:child_process').ChildProcess, time
 /** Path of this module's built file, for `node <SERVE_JS> '<json>'`. */
 export const SERVE_JS = new URL(import.meta.url).pathname;
 
-async function main(): Promise<void> {
-  const arg = process.argv[2];
+/** `node serve.js '<json>'` (or the bundle's hidden `__lab-serve '<json>'`): serve until SIGTERM. */
+export async function serveMain(arg: string | undefined): Promise<void> {
   if (!arg) {
     process.stderr.write(`usage: node serve.js '{"host":"10.200.2.2","tcp":[0],"udp":[0],"http":[0]}'\n`);
     process.exitCode = 2;
@@ -184,8 +184,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((e: unknown) => {
+if (isMainModule(import.meta.url)) {
+  serveMain(process.argv[2]).catch((e: unknown) => {
     process.stderr.write(`serve: ${(e as Error).message}\n`);
     process.exitCode = 1;
   });

@@ -6,7 +6,7 @@
  */
 import type { ProbeResult, Report, Status, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { bracketText, headline, idleFlows, offsetMs, probeTarget, type IdleFlow, VERDICT_LABEL } from './present.js';
+import { bracketText, envEmptyWord, headline, idleFlows, offsetMs, probeTarget, type IdleFlow, VERDICT_LABEL } from './present.js';
 
 /** Rows drawn in the timeline; beyond this the chart says how many were left out. */
 export const TIMELINE_MAX_ROWS = 400;
@@ -197,9 +197,9 @@ export function renderHtml(report: Report): string {
     row('netcheck', esc(env.netcheckVersion));
     row('OS', `${esc(env.os.type)} ${esc(env.os.release)} (${esc(env.os.platform)}/${esc(env.os.arch)}), host <code>${esc(env.os.hostname)}</code>`);
     row('Node', esc(env.node));
-    row('Interfaces', env.interfaces.map((i) => `<code>${esc(i.name)}</code> ${i.addresses.map((a) => esc(a.cidr ?? a.address)).join(', ')}`).join('<br>') || 'none');
-    row('Default route', env.defaultRoutes.map((r) => esc(`IPv${r.family} via ${r.gateway ?? 'direct'} dev ${r.interface} metric ${r.metric}`)).join('<br>') || 'none');
-    row('DNS servers', `${esc(env.dns.servers.join(', ') || 'none found')} <span class="muted">(${esc(env.dns.source)}${env.dns.search?.length ? `; search ${esc(env.dns.search.join(' '))}` : ''})</span>`);
+    row('Interfaces', env.interfaces.map((i) => `<code>${esc(i.name)}</code> ${i.addresses.map((a) => esc(a.cidr ?? a.address)).join(', ')}`).join('<br>') || envEmptyWord(env, 'interfaces'));
+    row('Default route', env.defaultRoutes.map((r) => esc(`IPv${r.family} via ${r.gateway ?? 'direct'} dev ${r.interface} metric ${r.metric}`)).join('<br>') || envEmptyWord(env, 'routes'));
+    row('DNS servers', `${esc(env.dns.servers.join(', ') || envEmptyWord(env, 'dns'))} <span class="muted">(${esc(env.dns.source)}${env.dns.search?.length ? `; search ${esc(env.dns.search.join(' '))}` : ''})</span>`);
     row('Proxy', env.proxy.map((p) => `<code>${esc(p.name)}=${esc(p.value)}</code>`).join('<br>') || 'none set');
     row('Egress address', env.egress ? `${esc(env.egress.address)} <span class="muted">(${esc(env.egress.source)})</span>` : 'not known');
     row('Time', `${esc(env.time.collectedAt)} (${esc(env.time.timeZone)}, UTC offset ${env.time.utcOffsetMinutes} min)`);

@@ -5,7 +5,7 @@
  */
 import type { LineResult, ProbeResult, Report, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { bracketText, headline, idleFlows, probeTarget, VERDICT_LABEL } from './present.js';
+import { bracketText, envEmptyWord, headline, idleFlows, probeTarget, VERDICT_LABEL } from './present.js';
 
 /** Rows of the "did not pass" table: a ticket needs the pattern, not a 4,000-row sweep. */
 export const MAX_PROBE_ROWS = 100;
@@ -104,9 +104,9 @@ export function renderMarkdown(report: Report): string {
     out.push(`| OS | ${cell(`${env.os.type} ${env.os.release} (${env.os.platform}/${env.os.arch})`)}, host ${code(env.os.hostname)} |`);
     out.push(`| Node | ${env.node} |`);
     const addrs = env.interfaces.filter((i) => i.addresses.some((a) => !a.internal)).map((i) => `${i.name}: ${i.addresses.map((a) => a.cidr ?? a.address).join(', ')}`);
-    out.push(`| Interfaces | ${cell(addrs.join('; ') || 'none besides loopback')} |`);
-    out.push(`| Default route | ${cell(env.defaultRoutes.map((r) => `IPv${r.family} via ${r.gateway ?? 'direct'} dev ${r.interface} metric ${r.metric}`).join('; ') || 'none')} |`);
-    out.push(`| DNS servers | ${cell(env.dns.servers.join(', ') || 'none found')} (${env.dns.source}${env.dns.search?.length ? `; search ${env.dns.search.join(' ')}` : ''}) |`);
+    out.push(`| Interfaces | ${cell(addrs.join('; ') || (env.interfacesSource === 'unknown' ? envEmptyWord(env, 'interfaces') : 'none besides loopback'))} |`);
+    out.push(`| Default route | ${cell(env.defaultRoutes.map((r) => `IPv${r.family} via ${r.gateway ?? 'direct'} dev ${r.interface} metric ${r.metric}`).join('; ') || envEmptyWord(env, 'routes'))} |`);
+    out.push(`| DNS servers | ${cell(env.dns.servers.join(', ') || envEmptyWord(env, 'dns'))} (${env.dns.source}${env.dns.search?.length ? `; search ${env.dns.search.join(' ')}` : ''}) |`);
     out.push(`| Proxy | ${cell(env.proxy.map((p) => `${p.name}=${p.value}`).join('; ') || 'none set')} |`);
     out.push(`| Egress address | ${env.egress ? `${cell(env.egress.address)} (${cell(env.egress.source)})` : 'not known'} |`);
     out.push(`| Time | ${env.time.collectedAt} (${env.time.timeZone}, UTC${env.time.utcOffsetMinutes >= 0 ? '+' : '-'}${formatOffset(env.time.utcOffsetMinutes)}) |`);

@@ -100,3 +100,13 @@ export function offsetMs(report: Report, iso: string): number {
   const t = Date.parse(iso) - Date.parse(report.startedAt);
   return Number.isFinite(t) && t > 0 ? t : 0;
 }
+
+/**
+ * How a renderer words an empty part of the fingerprint: `unknown` where it could not be read,
+ * `none` only where it was read and is empty. Pure (renderers call it).
+ */
+export function envEmptyWord(env: NonNullable<Report['environment']>, part: 'interfaces' | 'routes' | 'dns'): string {
+  if (part === 'interfaces') return env.interfacesSource === 'unknown' ? 'unknown (could not be read)' : 'none';
+  if (part === 'routes') return env.routeSource === 'unknown' ? 'unknown (could not be read)' : 'none';
+  return env.dns.source === 'unknown' ? 'unknown (could not be read)' : 'none found';
+}

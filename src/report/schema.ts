@@ -205,6 +205,8 @@ function environmentSchema(): Record<string, unknown> {
           },
         },
       },
+      interfacesSource: { enum: ['unknown'] },
+      routeSource: { enum: ['proc', 'route print', 'netstat -rn', 'unknown'] },
       defaultRoutes: {
         type: 'array',
         items: {
@@ -218,7 +220,7 @@ function environmentSchema(): Record<string, unknown> {
         type: 'object',
         required: ['servers', 'source'],
         additionalProperties: false,
-        properties: { servers: { type: 'array', items: str }, source: { enum: ['dns-server', 'resolv.conf', 'unknown'] }, search: { type: 'array', items: str } },
+        properties: { servers: { type: 'array', items: str }, source: { enum: ['dns-server', 'resolv.conf', 'system', 'unknown'] }, search: { type: 'array', items: str } },
       },
       proxy: {
         type: 'array',

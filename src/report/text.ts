@@ -6,7 +6,7 @@
 import { Chalk } from 'chalk';
 import type { LineResult, ProbeResult, Report, Status, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { probeTarget } from './present.js';
+import { envEmptyWord, probeTarget } from './present.js';
 
 export interface TextOptions {
   color: boolean;
@@ -105,8 +105,8 @@ export function renderText(report: Report, opts: TextOptions): string {
     out.push(
       c.dim(
         `environment: ${env.os.type} ${env.os.release} · Node ${env.node} · host ${env.os.hostname} · ` +
-          `default route ${route ? `via ${route.gateway ?? 'direct'} dev ${route.interface}` : 'none'} · ` +
-          `DNS ${env.dns.servers.join(', ') || 'none'} (${env.dns.source}) · proxy ${env.proxy.map((p) => `${p.name}=${p.value}`).join(' ') || 'none'}` +
+          `default route ${route ? `via ${route.gateway ?? 'direct'} dev ${route.interface}` : envEmptyWord(env, 'routes')} · ` +
+          `DNS ${env.dns.servers.join(', ') || envEmptyWord(env, 'dns')} (${env.dns.source}) · proxy ${env.proxy.map((p) => `${p.name}=${p.value}`).join(' ') || 'none'}` +
           `${env.egress ? ` · egress ${env.egress.address}` : ''} · ${env.time.timeZone}`,
       ),
     );

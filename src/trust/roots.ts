@@ -7,7 +7,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import tls, { rootCertificates } from 'node:tls';
 
 /** A set of trust anchors, indexed by subject and by subject+key identity. */
 export interface RootStore {
@@ -70,24 +70,65 @@ export function mozillaStore(): RootStore {
 }
 
 const osCache = new Map<string, RootStore>();
+
+/** Where each system keeps its trust store, as a report names it. */
+const SYSTEM_STORE_NAME: Partial<Record<NodeJS.Platform, string>> = { win32: 'Windows certificate store', darwin: 'macOS keychain' };
+/** CA bundles of the common Linux families and macOS, read where no other source answers. */
+const BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
 /**
- * The OS store. Follows OpenSSL's own variables: SSL_CERT_FILE (a bundle) and SSL_CERT_DIR (a
- * directory of PEM files); without them, Debian's /etc/ssl/certs bundle and directory.
+ * The system trust store through Node (`tls.getCACertificates('system')`, Node ≥ 22.15 / 23.10):
+ * the Windows certificate store, the macOS keychain, OpenSSL's default locations on Linux. The
+ * executables run such a Node; on an older Node (the npm package on Node 20) it is undefined.
  */
-export function osStore(env: NodeJS.ProcessEnv = process.env): RootStore {
-  const file = env.SSL_CERT_FILE ?? (env.SSL_CERT_DIR ? undefined : '/etc/ssl/certs/ca-certificates.crt');
-  const dir = env.SSL_CERT_DIR ?? (env.SSL_CERT_FILE ? undefined : '/etc/ssl/certs');
-  const key = `${file ?? ''}|${dir ?? ''}`;
-  const cached = osCache.get(key);
+export function systemCertificates(): string[] | undefined {
+  const get = (tls as unknown as { getCACertificates?: (type: 'system') => string[] }).getCACertificates;
+  if (typeof get !== 'function') return undefined;
+  try {
+    return get('system');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface OsStoreOptions {
+  platform?: NodeJS.Platform;
+  /** The system store's PEM certificates, or undefined where this Node cannot read it (tests). */
+  system?: () => string[] | undefined;
+}
+
+/**
+ * The OS store. SSL_CERT_FILE (a bundle) and SSL_CERT_DIR (a directory of PEM files), OpenSSL's
+ * own variables, override everything. Otherwise Windows and macOS ask the system's store (a
+ * corporate root pushed by group policy or MDM lives there, not in any file); Linux reads
+ * /etc/ssl/certs and the distribution bundles, and asks the system store only when they hold nothing.
+ */
+export function osStore(env: NodeJS.ProcessEnv = process.env, opts: OsStoreOptions = {}): RootStore {
+  const platform = opts.platform ?? process.platform;
+  const explicit = env.SSL_CERT_FILE !== undefined || env.SSL_CERT_DIR !== undefined;
+  const key = `${platform}|${env.SSL_CERT_FILE ?? ''}|${env.SSL_CERT_DIR ?? ''}`;
+  const cached = opts.system ? undefined : osCache.get(key);
   if (cached) return cached;
   const certs: X509Certificate[] = [];
   const sources: string[] = [];
-  if (file) {
+  const fromSystem = (): boolean => {
+    const pems = (opts.system ?? systemCertificates)();
+    if (!pems?.length) return false;
+    certs.push(...pems.flatMap((pem) => parsePemBundle(pem)));
+    sources.push(SYSTEM_STORE_NAME[platform] ?? 'system store (OpenSSL defaults)');
+    return true;
+  };
+  if (!explicit && SYSTEM_STORE_NAME[platform] && fromSystem()) return remember(key, makeStore('os', certs, sources), !opts.system);
+  const files = explicit ? (env.SSL_CERT_FILE ? [env.SSL_CERT_FILE] : []) : BUNDLES;
+  const dir = explicit ? env.SSL_CERT_DIR : '/etc/ssl/certs';
+  for (const file of files) {
     try {
       certs.push(...parsePemBundle(readFileSync(file, 'utf8')));
       sources.push(file);
+      // One bundle is the whole store; the others are other distributions' names for it.
+      if (!explicit) break;
     } catch {
-      // No bundle on this system: the store is what the directory holds.
+      // No bundle here: try the next, then the directory.
     }
   }
   if (dir) {
@@ -107,8 +148,12 @@ export function osStore(env: NodeJS.ProcessEnv = process.env): RootStore {
       // No directory: fine.
     }
   }
-  const store = makeStore('os', certs, sources);
-  osCache.set(key, store);
+  if (!explicit && certs.length === 0) fromSystem();
+  return remember(key, makeStore('os', certs, sources), !opts.system);
+}
+
+function remember(key: string, store: RootStore, cache: boolean): RootStore {
+  if (cache) osCache.set(key, store);
   return store;
 }
 

@@ -20,8 +20,12 @@ export function toolTable() {
   return out;
 }
 
-/** Absolute path of `cmd` on PATH (executable regular file), or undefined. */
+/**
+ * Absolute path of `cmd` on PATH (an executable regular file), or undefined. A `cmd` that is a path
+ * (Debian's wine64 installs /usr/lib/wine/wine64, off PATH) is checked where it is.
+ */
 export function findOnPath(cmd, path = process.env.PATH ?? '') {
+  if (cmd.includes('/')) return isExecutable(cmd) ? cmd : undefined;
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const p = join(dir, cmd);
@@ -34,6 +38,16 @@ export function findOnPath(cmd, path = process.env.PATH ?? '') {
     }
   }
   return undefined;
+}
+
+function isExecutable(p) {
+  try {
+    if (!statSync(p).isFile()) return false;
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The Debian package that provides `cmd`, per the list. */

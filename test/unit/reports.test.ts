@@ -189,7 +189,8 @@ describe('collectEnvironment', () => {
     expect(e.interfaces.some((i) => i.addresses.some((a) => a.address === '127.0.0.1'))).toBe(true);
     // --dns-server wins over resolv.conf: those are the servers the run used.
     expect(collectEnvironment({ procDir: dir, resolvConf: join(dir, 'resolv.conf'), env: {}, dnsServers: ['127.0.0.1:5353'] }).dns).toEqual({ servers: ['127.0.0.1:5353'], source: 'dns-server' });
-    expect(collectEnvironment({ procDir: join(dir, 'none'), resolvConf: join(dir, 'none'), env: {} })).toMatchObject({ defaultRoutes: [], dns: { servers: [], source: 'unknown' }, proxy: [] });
+    // Nothing readable (no /proc, no resolv.conf, no netstat, an empty resolver list): unknown, not none (issue 15).
+    expect(collectEnvironment({ procDir: join(dir, 'none'), resolvConf: join(dir, 'none'), env: {}, run: () => undefined, systemDnsServers: () => [] })).toMatchObject({ defaultRoutes: [], routeSource: 'unknown', dns: { servers: [], source: 'unknown' }, proxy: [] });
   });
 });
 

@@ -16,6 +16,8 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
     params: paramsFromArgv(argv),
     ...expandOptionsFromArgv(argv),
     ...(awsIpRanges ? { awsIpRanges } : {}),
+    // As a run would: lines needing a required parameter that is absent are listed as not checked.
+    missingRequired: 'not-checked',
   });
   // --timers: the idle-timer checks a run would add (issue 3), with their gaps and deadlines.
   const timerPlan = timerPlanFromArgv(argv);
@@ -48,6 +50,7 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
   }
   const byId = new Map(plan.probes.map((p) => [p.id, p]));
   const out: string[] = [`plan for ${plan.catalog.id}: ${rows.length} probes over ${plan.lines.length} documented lines (nothing sent)`];
+  for (const m of plan.missingParams) out.push(`not checked (${m.lines.join(', ')}): ${m.instruction}`);
   for (const l of plan.lines) {
     const tags = [l.def.role?.replace('-', ' '), l.def.required === false ? 'optional' : undefined, l.def.condition].filter(Boolean).join(', ');
     out.push(`\n${l.id} — ${l.def.description}${tags ? ` (${tags})` : ''}`);
@@ -69,7 +72,10 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
     }
     for (const r of rowsOf.values()) {
       const where = r.ports.length ? `${hostPort(r.host)}:${formatPorts(r.ports)}` : r.host;
-      out.push(`  ${r.kind.padEnd(5)} ${where}${r.ports.length > 1 ? `  (${r.ports.length} probes)` : ''}${r.skip ? `  (skipped: ${r.skip})` : ''}`);
+      // A missing required parameter's instruction is printed once, at the top.
+      const missing = plan.missingParams.find((m) => m.instruction === r.skip);
+      const skip = missing ? `  (not checked: needs --${missing.name}, see above)` : r.skip ? `  (skipped: ${r.skip})` : '';
+      out.push(`  ${r.kind.padEnd(5)} ${where}${r.ports.length > 1 ? `  (${r.ports.length} probes)` : ''}${skip}`);
     }
   }
   for (const p of plan.probes.filter((q) => !lineInfo.has(q.line))) {

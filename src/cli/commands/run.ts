@@ -4,6 +4,8 @@ import { runCheck } from '../../engine/check.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
+import { EXIT } from '../../errors.js';
+import { askMissingParams, canPrompt } from '../prompt.js';
 import { makeProgress } from '../progress.js';
 import { addTimerChecks, makeTimerProgress, reflectorCredentials, timerNotice, timerPlanFromArgv } from '../timers.js';
 
@@ -17,11 +19,18 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
   const o = checkRunOptions(argv);
   const cat = loadCatalog(catalog);
   const awsIpRanges = await ipRangesFromArgv(argv);
+  const params = paramsFromArgv(argv);
+  // A required parameter left out: asked for on a terminal; otherwise its lines are not checked.
+  if (canPrompt() && (await askMissingParams(cat.def, params, { input: process.stdin, output: process.stderr, terminal: true })) === 'interrupted') {
+    return EXIT.INTERRUPTED;
+  }
   const plan = expandCatalog(cat, {
-    params: paramsFromArgv(argv),
+    params,
     ...expandOptionsFromArgv(argv),
     ...(awsIpRanges ? { awsIpRanges } : {}),
+    missingRequired: 'not-checked',
   });
+  if (!o.quiet) for (const m of plan.missingParams) process.stderr.write(`netcheck: not checking ${m.lines.join(', ')}: ${m.instruction}\n`);
   // --timers: the document's idle timers, measured against a reflector (minutes; said up front).
   const timerPlan = timerPlanFromArgv(argv);
   const timerRun = timerPlan ? addTimerChecks(plan, timerPlan) : undefined;
