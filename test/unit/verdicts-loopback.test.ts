@@ -27,22 +27,39 @@ afterAll(async () => {
   for (const c of closers.reverse()) await c();
 });
 
+/** Close a server after destroying its connections (a half-closed peer would hold close() open). */
+function closer(server: Server): () => Promise<void> {
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (c) => {
+    sockets.add(c);
+    c.once('close', () => sockets.delete(c));
+  });
+  // TLS servers report their raw sockets on 'connection' too.
+  return () =>
+    new Promise<void>((r) => {
+      for (const c of sockets) c.destroy();
+      server.close(() => r());
+    });
+}
+
 /** Listen on the same port on each loopback address (a sampled range's addresses), retrying on a clash. */
 async function samePort(hosts: string[], make: () => Server): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const servers: Server[] = [];
     try {
       let port = 0;
+      const closing: (() => Promise<void>)[] = [];
       for (const host of hosts) {
         const s = make();
         servers.push(s);
+        closing.push(closer(s));
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject);
           s.listen(port, host, () => resolve());
         });
         port = (s.address() as AddressInfo).port;
       }
-      for (const s of servers) closers.push(() => new Promise((r) => s.close(r)));
+      closers.push(...closing);
       return port;
     } catch (err) {
       for (const s of servers) s.close();
@@ -263,9 +280,10 @@ describe('reason codes are stable and documented', () => {
       c.on('error', () => undefined);
       c.end('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
     });
+    const close = closer(s);
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
     garbage.port = (s.address() as AddressInfo).port;
-    closers.push(() => new Promise((r) => s.close(r)));
+    closers.push(close);
   });
 
   it.each([
