@@ -46,7 +46,7 @@ export function catalogOptions<T>(y: Argv<T>) {
     .option('sweep', { type: 'boolean', describe: 'probe every address of each range instead of a sample' })
     .option('sample', { type: 'number', describe: `addresses sampled per range (default ${DEFAULTS.sampleCount})` })
     .option('max-targets', { type: 'number', describe: `cap on addresses one range may expand to with --sweep (default ${DEFAULTS.maxSweepTargets})` })
-    .option('only', { type: 'string', coerce: listOf, describe: 'only these probe kinds (e.g. --only tcp,udp)' })
+    .option('only', { type: 'string', coerce: listOf, describe: 'only these probe kinds (e.g. --only tcp,udp); lines with none of them are listed as not run and do not count' })
     .option('ip-ranges', { type: 'string', describe: "Amazon's ip-ranges.json, for catalogs that whitelist AWS ranges (e.g. conversation-builder)" })
     .option('fetch-ip-ranges', { type: 'boolean', describe: 'download ip-ranges.json from Amazon (cached for a day) instead of --ip-ranges FILE' });
 }
