@@ -7,8 +7,11 @@
 //
 //   node bench/run.mjs [--runs 5] [--only i,ii,iii,iv,v] [--udp-runs 3] [--out bench/results.json]
 //
+// `--only ii-contended` (not in the default set) runs (ii) with a CPU hog on every core, netcheck
+// only, and counts spurious results: adaptive deadlines must not misjudge a busy host (issue 10).
+//
 // Prints a Markdown summary on stdout (BENCHMARKS.md quotes it) and writes every measurement to --out.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -213,7 +216,22 @@ async function interleave(tools, runs, tag, warmup = true) {
 // ---------------------------------------------------------------------------------------------
 // (ii) the same sweep through the lab firewall, which drops every odd address: netcheck vs nmap -sT -T4
 // ---------------------------------------------------------------------------------------------
-async function itemII() {
+/**
+ * Busy loops on every core (in the root namespace: they send nothing), so netcheck competes for
+ * CPU as on a loaded host. Returns a stop function that kills exactly these children.
+ */
+function cpuHogs() {
+  const hogs = os.cpus().map(() => spawn(NODE, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return {
+    count: hogs.length,
+    stop: () => {
+      for (const h of hogs) if (h.exitCode === null && h.signalCode === null) h.kill('SIGKILL');
+    },
+  };
+}
+
+async function itemII({ contended = false } = {}) {
+  const tag = contended ? 'ii-contended' : 'ii';
   const CIDR = '10.201.0.0/20';
   const PORT = 9000;
   const hosts = expandCidr(parseCidr(CIDR), 65536);
@@ -236,17 +254,22 @@ async function itemII() {
     const tools = {
       netcheck: async () => {
         const { wallMs, report } = await netcheck(lab, ['probe', 'tcp', `${CIDR}:${PORT}`, '--no-control']);
-        const spurious = report.probes.filter((p) => p.status !== expected(p.host)).length;
+        const wrong = report.probes.filter((p) => p.status !== expected(p.host));
         const adaptive = report.probes.filter((p) => p.data?.adaptiveDeadline);
+        const loopDelays = adaptive.flatMap((p) => [p.data.adaptiveDeadline.loopDelayMs ?? 0]);
         return {
           wallMs,
           sweepMs: report.durationMs,
-          spurious,
+          spurious: wrong.length,
+          // What the spurious results were (e.g. "filtered" for a listening address), for the record.
+          spuriousAs: [...wrong.reduce((m, p) => m.set(`${expected(p.host)}→${p.status}`, (m.get(`${expected(p.host)}→${p.status}`) ?? 0) + 1), new Map())].map(([k, v]) => `${k} ×${v}`),
           adaptiveCut: adaptive.length,
+          retried: report.probes.filter((p) => p.attempts > 1).length,
           deadlinesMs: [...new Set(adaptive.map((p) => p.data.adaptiveDeadline.deadlinesMs.join('+')))].slice(0, 5),
+          maxLoopDelayMs: loopDelays.length ? Math.max(...loopDelays) : 0,
         };
       },
-      ...(HAVE_NMAP
+      ...(HAVE_NMAP && !contended
         ? {
             nmap: async () => {
               const r = await timed(lab, 'client', ['nmap', '-sT', '-T4', '-Pn', '-n', '-p', String(PORT), '-iL', hostsFile, '-oG', '-']);
@@ -258,8 +281,33 @@ async function itemII() {
           }
         : {}),
     };
-    const data = await interleave(tools, RUNS, 'ii');
+    let hogs;
+    let data;
+    try {
+      if (contended) {
+        hogs = cpuHogs();
+        log(`bench (${tag}): ${hogs.count} CPU hogs busy (one per core) for the whole item`);
+      }
+      data = await interleave(tools, RUNS, tag);
+    } finally {
+      hogs?.stop();
+    }
     const med = (t, k) => r1(median(data[t].map((x) => x[k])));
+    if (contended) {
+      const n = data.netcheck;
+      results.items['ii-contended'] = { targets: hosts.length, dropped: hosts.filter(odd).length, listening: listening.size, hogs: os.cpus().length, loadavgAtEnd: os.loadavg().map(r2), data };
+      md.push(
+        `### (ii-contended) the (ii) sweep with a CPU hog busy on each of the ${os.cpus().length} cores, ${RUNS} runs (+1 warm-up)`,
+        '',
+        '| runs | spurious (all runs) | process wall ms (median) | own sweep ms (median) | probes cut by an adaptive deadline (median) | retried (median) | largest event-loop delay not counted (ms, per run) |',
+        '|---:|---:|---:|---:|---:|---:|---|',
+        `| ${n.length} | **${n.reduce((a, x) => a + x.spurious, 0)}** | ${med('netcheck', 'wallMs')} | ${med('netcheck', 'sweepMs')} | ${med('netcheck', 'adaptiveCut')} | ${med('netcheck', 'retried')} | ${n.map((x) => x.maxLoopDelayMs).join(', ')} |`,
+        '',
+        `Adaptive deadlines seen in the last run: ${JSON.stringify(n.at(-1).deadlinesMs)} ms. Spurious results by kind: ${JSON.stringify(n.flatMap((x) => x.spuriousAs))}.`,
+        '',
+      );
+      return;
+    }
     const ratio = HAVE_NMAP ? r2(median(data.netcheck.map((x, i) => x.wallMs / data.nmap[i].wallMs))) : NaN;
     results.items.ii = { targets: hosts.length, dropped: hosts.filter(odd).length, listening: listening.size, data, ratio };
     md.push(
@@ -451,6 +499,7 @@ try {
   md.push(`## Results — ${results.date}`, '', `Machine: ${results.machine.cpu}, ${results.machine.memGiB} GiB, Linux ${results.machine.kernel}, Node ${results.machine.node}, ${results.machine.nmap}; load average at start ${results.machine.loadavg.join(' ')}.`, '');
   if (ONLY.has('i')) await itemI();
   if (ONLY.has('ii')) await itemII();
+  if (ONLY.has('ii-contended')) await itemII({ contended: true });
   if (ONLY.has('iii')) await itemIII();
   if (ONLY.has('iv')) await itemIV();
   if (ONLY.has('v')) await itemV();

@@ -249,6 +249,8 @@ export interface Report {
   probes: ProbeResult[];
   /** Lines of the document that do not apply with these parameters, with why. */
   notApplicable?: { id: string; reason: string }[];
+  /** Lines a narrowed run (`--only`) did not run, with why: neither passed nor failed, and not counted. */
+  notRun?: { id: string; reason: string }[];
   /** The document's idle timers (e.g. ESChat's 12-minute TCP registration timer), and what was measured of them. */
   timers?: TimerResult[];
   /** Where the run happened: host, network configuration, resolver, proxies, time. Set by runCheck. */

@@ -9,9 +9,7 @@ import type { Plan, PlanLine } from '../catalog/expand.js';
 import { PORTED_KINDS, portsOf } from '../catalog/load.js';
 import { isUrlTarget, parseUrlTarget, URL_KINDS } from '../trust/url.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
-
-/** Kinds whose packets are UDP (everything else ported is TCP). */
-const UDP_KINDS = new Set(['udp', 'udp-idle', 'stun']);
+import { protocolOf } from '../probers/protocol.js';
 
 /** One rule: a documented line's addresses × one protocol and its ports, in one direction. */
 export interface AllowRule {
@@ -112,7 +110,7 @@ function lineProtocols(pl: PlanLine, params: Record<string, string>): Map<'tcp' 
       if (v === undefined) return { missingPort: value.slice(1) };
       ports = parsePorts(v);
     } else ports = portsOf(value);
-    const proto = UDP_KINDS.has(c.kind) ? 'udp' : 'tcp';
+    const proto = protocolOf(c.kind);
     out.set(proto, [...new Set([...(out.get(proto) ?? []), ...ports])].sort((a, b) => a - b));
   }
   return out;

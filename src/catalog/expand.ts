@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import type { ProbeSpec, SamplingInfo } from '../types.js';
 import { parseDuration } from '../util/duration.js';
 import { idleDeadlineMs } from '../probers/idle-common.js';
+import { protocolOf } from '../probers/protocol.js';
 import { expandCidr, formatPorts, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
 import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
 import { readIpList, type IpList } from './ipList.js';
@@ -71,6 +72,11 @@ export interface PlanLine {
   awsRanges?: AwsRangesInfo;
   /** Address lists read from `file` parameters among the targets. */
   lists?: IpList[];
+  /**
+   * Set when `--only` selected none of the line's checks: the line is not run (not inconclusive),
+   * and says why.
+   */
+  notRun?: string;
 }
 
 export interface Plan {
@@ -265,6 +271,9 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
         else for (const h of awsTargets(line, aws, params, opts, pl)) targets.push(...expandTarget(h, line, opts, cap, pl));
       } else if (aws && opts.awsIpRanges) awsTargets(line, aws, params, opts, pl);
 
+      if (opts.kinds && !line.checks.some((c) => opts.kinds!.includes(c.kind))) {
+        pl.notRun = `not run: --only ${opts.kinds.join(',')} leaves out its ${[...new Set(line.checks.map((c) => c.kind))].join(', ')} check${line.checks.length > 1 ? 's' : ''}`;
+      }
       for (const check of line.checks) {
         if (opts.kinds && !opts.kinds.includes(check.kind)) continue;
         const { kind, ports: checkPorts, timeout, ...rawOptions } = check;
@@ -277,7 +286,7 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
               ? [`Amazon's ${aws.services.join('/')} ranges (ip-ranges.json)`]
               : [...raw.map((t) => t.host), ...missing.map((m) => `the addresses of --${m} (not given)`)];
           const inPorts = pv === undefined ? undefined : resolvePorts(pv, params);
-          add({ id: `${line.id}/${kind}/inbound`, line: line.id, kind, host: '-', options, timeoutMs: timeoutDefault }, inboundSkipReason(from, kind === 'udp' || kind === 'stun' ? 'udp' : 'tcp', inPorts));
+          add({ id: `${line.id}/${kind}/inbound`, line: line.id, kind, host: '-', options, timeoutMs: timeoutDefault }, inboundSkipReason(from, protocolOf(kind), inPorts));
           if (direction === 'inbound') continue;
         }
         if (kind !== 'dns' && awsMissing) {

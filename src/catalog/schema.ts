@@ -217,6 +217,10 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
     },
     ca: { type: 'string', minLength: 1, description: 'PEM file of the expected root(s), instead of the Mozilla store.' },
     expiryWarnDays: { type: 'integer', minimum: 0, description: 'Report TLS_CERT_EXPIRING this many days before expiry (default 14).' },
+    interceptionOnly: {
+      type: 'boolean',
+      description: "Judge only TLS interception (is the vendor's TLS re-signed on the way?): for bare addresses, probed without SNI, whose default certificate need not name them. Other certificate findings are recorded, not failed.",
+    },
   },
   /** An OCSP responder, graded 1 TCP → 2 HTTP/OCSP answer → 3 valid signed status of a real certificate. Targets are URLs. */
   ocsp: {

@@ -91,6 +91,7 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('sample', { type: 'number', describe: 'addresses sampled per range' })
         .option('max-targets', { type: 'number', describe: 'cap on addresses a sweep may expand' })
         .option('timeout', { type: 'string', describe: 'per-probe deadline, e.g. 3s' })
+        .option('control', { type: 'string', describe: 'the interception control a run sends too (default 203.0.113.1:443); --no-control to leave it out' })
         .example('netcheck plan eschat --signaling-port 7400 --json', 'the exact probe list as JSON'),
       async (a) => {
         const { planCommand } = await import('./commands/plan.js');

@@ -46,7 +46,7 @@ export function catalogOptions<T>(y: Argv<T>) {
     .option('sweep', { type: 'boolean', describe: 'probe every address of each range instead of a sample' })
     .option('sample', { type: 'number', describe: `addresses sampled per range (default ${DEFAULTS.sampleCount})` })
     .option('max-targets', { type: 'number', describe: `cap on addresses one range may expand to with --sweep (default ${DEFAULTS.maxSweepTargets})` })
-    .option('only', { type: 'string', coerce: listOf, describe: 'only these probe kinds (e.g. --only tcp,udp)' })
+    .option('only', { type: 'string', coerce: listOf, describe: 'only these probe kinds (e.g. --only tcp,udp); lines with none of them are listed as not run and do not count' })
     .option('ip-ranges', { type: 'string', describe: "Amazon's ip-ranges.json, for catalogs that whitelist AWS ranges (e.g. conversation-builder)" })
     .option('fetch-ip-ranges', { type: 'boolean', describe: 'download ip-ranges.json from Amazon (cached for a day) instead of --ip-ranges FILE' });
 }
@@ -121,6 +121,19 @@ export interface CommonRunOptions {
   proxy?: ProxySettings;
 }
 
+/** `--control HOST:PORT` / `--no-control`; undefined means the default control target. */
+export function controlFromArgv(a: Record<string, unknown>): string | false | undefined {
+  // `--no-control --control X` (or --control twice) parses as an array; falling through to the
+  // default control target would contact an address the user tried to rule out.
+  if (Array.isArray(a.control)) throw new UsageError('--control is given more than once (or with --no-control); give one: --control HOST:PORT or --no-control');
+  if (a.control === false) return false;
+  if (typeof a.control === 'string') {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d+$/.test(a.control)) throw new UsageError(`--control '${a.control}': use HOST:PORT (e.g. --control 203.0.113.1:443), or --no-control`);
+    return a.control;
+  }
+  return undefined;
+}
+
 /** Validate and normalise the shared options. */
 export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   if (a.ipv4 && a.ipv6) throw new UsageError('-4 and -6 contradict each other; pick one (e.g. netcheck eschat -4)');
@@ -128,15 +141,7 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   const posInt = (name: string): number | undefined => positiveInt(a, name);
   const timeoutMs = a.timeout !== undefined ? parseDuration(String(a.timeout), '--timeout') : undefined;
   if (timeoutMs !== undefined && timeoutMs < 10) throw new UsageError('--timeout must be at least 10ms (e.g. --timeout 3s)');
-  let control: string | false | undefined;
-  // `--no-control --control X` (or --control twice) parses as an array; falling through to the
-  // default control target would contact an address the user tried to rule out.
-  if (Array.isArray(a.control)) throw new UsageError('--control is given more than once (or with --no-control); give one: --control HOST:PORT or --no-control');
-  if (a.control === false) control = false;
-  else if (typeof a.control === 'string') {
-    if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d+$/.test(a.control)) throw new UsageError(`--control '${a.control}': use HOST:PORT (e.g. --control 203.0.113.1:443), or --no-control`);
-    control = a.control;
-  }
+  const control = controlFromArgv(a);
   const dnsServers = (a['dns-server'] as string[] | undefined)?.map(String);
   for (const d of dnsServers ?? []) {
     // yargs arrays swallow number-like flags (`--dns-server 10.0.0.53 -4` takes '-4'): catch it here,

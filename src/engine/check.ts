@@ -23,20 +23,29 @@ export function splitHostPort(s: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
+/**
+ * The interception control probe of a run (a HOST:PORT that must never answer), or undefined with
+ * `--no-control`. `netcheck plan` lists exactly this spec, so a plan shows every packet a run sends.
+ */
+export function controlSpec(plan: Plan, opts: Pick<CheckOptions, 'control' | 'controlTimeoutMs'>): ProbeSpec | undefined {
+  if (opts.control === false) return undefined;
+  const control = splitHostPort(opts.control ?? DEFAULTS.controlTarget);
+  return {
+    id: 'control',
+    line: 'control',
+    kind: 'tcp',
+    host: control.host,
+    port: control.port,
+    options: {},
+    timeoutMs: opts.controlTimeoutMs ?? Math.min(plan.probes[0]?.timeoutMs ?? DEFAULTS.timeoutMs, DEFAULTS.timeoutMs),
+  };
+}
+
 export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> {
   const startedAt = new Date();
-  const control = opts.control === false ? undefined : splitHostPort(opts.control ?? DEFAULTS.controlTarget);
-  const controlPromise: Promise<ProbeResult | undefined> = control
+  const spec = controlSpec(plan, opts);
+  const controlPromise: Promise<ProbeResult | undefined> = spec
     ? (async () => {
-        const spec: ProbeSpec = {
-          id: 'control',
-          line: 'control',
-          kind: 'tcp',
-          host: control.host,
-          port: control.port,
-          options: {},
-          timeoutMs: opts.controlTimeoutMs ?? Math.min(plan.probes[0]?.timeoutMs ?? DEFAULTS.timeoutMs, DEFAULTS.timeoutMs),
-        };
         const t0 = performance.now();
         const o = await runOne(spec, { lookup: makeLookup(opts.dnsServers) }, opts.hardSignal);
         return { ...o, id: spec.id, line: spec.line, kind: spec.kind, host: spec.host, port: spec.port, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0), attempts: 1 };

@@ -36,6 +36,11 @@ export interface AdaptiveInfo {
   rttvarMs: number;
   samples: number;
   configuredTimeoutMs: number;
+  /**
+   * Event-loop delay during the attempt (ms), not counted against the deadline: time in which
+   * this process could not have seen an answer that had arrived.
+   */
+  loopDelayMs: number;
 }
 
 /** Tuning, in one place (see {@link ADAPTIVE_DEADLINE}). */
@@ -79,27 +84,39 @@ class Attempt implements AdaptiveAttempt {
   /** Set when the adaptive deadline cut this attempt: the numbers behind the cut. */
   info: AdaptiveInfo | undefined = undefined;
   readonly t0 = performance.now();
+  /** The owner's cumulative event-loop delay when the attempt began. */
+  readonly lag0: number;
 
   constructor(
     private readonly owner: AdaptiveDeadlines,
     readonly group: Group,
     readonly configuredMs: number,
     readonly ac: AbortController,
-  ) {}
+  ) {
+    this.lag0 = owner.lagMs;
+  }
 
   end(o: ProbeOutcome): AdaptiveInfo | undefined {
     return this.owner.finish(this, o);
   }
 }
 
-function abortIfInFlight(g: Group, a: Attempt): void {
-  if (g.inflight.has(a)) a.ac.abort();
-}
-
 /** Per-line round-trip estimates and the adaptive deadlines derived from them. */
 export class AdaptiveDeadlines {
   private readonly groups = new Map<string, Group>();
   private ticker: NodeJS.Timeout | undefined;
+  /**
+   * Event-loop delay seen so far (ms): how late the ticks fired, summed. On a host whose CPU is
+   * busy (two CPU hogs on two cores gave 82 spurious `filtered` in 2 runs of a 4,094-target sweep,
+   * issue 10), a handshake the kernel completed in a millisecond can wait hundreds of milliseconds
+   * for the event loop to read it; that wait is this process's, not the network's, so deadlines
+   * count only the time the loop was responsive.
+   */
+  lagMs = 0;
+  private lastTickAt = 0;
+  /** Attempts past their deadline at the last tick, with the numbers behind the cut. */
+  private readonly due: { a: Attempt; info: AdaptiveInfo }[] = [];
+  private cutPending = false;
 
   constructor(probes: ProbeSpec[], private readonly tuning: AdaptiveTuning = ADAPTIVE_DEADLINE) {
     const counts = new Map<string, number>();
@@ -120,10 +137,14 @@ export class AdaptiveDeadlines {
 
   private tick(): void {
     const now = performance.now();
+    const late = now - this.lastTickAt - TICK_MS;
+    if (late > 0) this.lagMs += late;
+    this.lastTickAt = now;
     let waiting = 0;
     for (const g of this.groups.values()) {
-      if (g.inflight.size === 0 || !this.trusted(g)) continue;
+      if (g.inflight.size === 0) continue;
       waiting += g.inflight.size;
+      if (!this.trusted(g)) continue;
       // Usually every probe of a line has the same configured timeout: compute its deadline once.
       let lastConfigured = -1;
       let d: number | undefined;
@@ -132,19 +153,33 @@ export class AdaptiveDeadlines {
           lastConfigured = a.configuredMs;
           d = this.deadlineMs(g, a.configuredMs);
         }
-        if (d === undefined || a.info || now < a.t0 + d) continue;
+        if (d === undefined || a.info || now - a.t0 - (this.lagMs - a.lag0) < d) continue;
         const r = (v: number): number => Math.round(v * 100) / 100;
-        a.info = { deadlineMs: d, srttMs: r(g.est.srttMs), rttvarMs: r(g.est.rttvarMs), samples: g.est.samples, configuredTimeoutMs: a.configuredMs };
-        // After the next poll phase, as the engine's own deadlines (run.ts, abortAfterPoll): an
-        // answer that arrived while this process was busy counts before the cut.
-        setImmediate(abortIfInFlight, g, a);
+        this.due.push({ a, info: { deadlineMs: d, srttMs: r(g.est.srttMs), rttvarMs: r(g.est.rttvarMs), samples: g.est.samples, configuredTimeoutMs: a.configuredMs, loopDelayMs: Math.round(this.lagMs - a.lag0) } });
       }
+    }
+    // Cut after the poll phase, not now: answers that reached the kernel while the loop was busy
+    // are read first (timers run before I/O callbacks in each turn of the loop).
+    if (this.due.length > 0 && !this.cutPending) {
+      this.cutPending = true;
+      setImmediate(() => this.cutDue());
     }
     if (waiting === 0) this.stopTicker();
   }
 
+  private cutDue(): void {
+    this.cutPending = false;
+    for (const { a, info } of this.due.splice(0)) {
+      if (!a.group.inflight.has(a) || a.info) continue;
+      a.info = info;
+      a.ac.abort();
+    }
+  }
+
   private startTicker(): void {
-    this.ticker ??= setInterval(() => this.tick(), TICK_MS);
+    if (this.ticker) return;
+    this.lastTickAt = performance.now();
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
   }
 
   private stopTicker(): void {
@@ -167,7 +202,9 @@ export class AdaptiveDeadlines {
     if (!g) return NONE;
     const a = new Attempt(this, g, spec.timeoutMs, ac);
     g.inflight.add(a);
-    if (this.trusted(g)) this.startTicker();
+    // Ticking from the first attempt, trusted or not: the loop delay an attempt lives through must
+    // be known when its line's deadline starts to apply.
+    this.startTicker();
     return a;
   }
 
@@ -178,11 +215,7 @@ export class AdaptiveDeadlines {
     const cut = a.info && o.status === 'filtered' ? a.info : undefined;
     // A handshake or a reset is one round trip; silence is not a sample.
     const rtt = o.phases?.connectMs;
-    if (!cut && rtt !== undefined && (o.status === 'ok' || o.reason === 'ECONNREFUSED')) {
-      g.est.observe(rtt);
-      // The moment the estimate becomes trusted, probes already in flight are held to it too.
-      if (g.est.samples === this.tuning.minSamples && g.inflight.size > 0) this.startTicker();
-    }
+    if (!cut && rtt !== undefined && (o.status === 'ok' || o.reason === 'ECONNREFUSED')) g.est.observe(rtt);
     return cut;
   }
 }
@@ -196,7 +229,8 @@ export function describeAdaptive(o: ProbeOutcome, cuts: AdaptiveInfo[]): ProbeOu
     reason: 'SYN_TIMEOUT',
     detail:
       `no answer to ${cuts.length} connection request(s) within ${each}: deadlines adapted to the round trip measured on this line ` +
-      `(srtt ${last.srttMs}ms, rttvar ${last.rttvarMs}ms over ${last.samples} handshakes/resets; configured timeout ${last.configuredTimeoutMs}ms). ` +
+      `(srtt ${last.srttMs}ms, rttvar ${last.rttvarMs}ms over ${last.samples} handshakes/resets; configured timeout ${last.configuredTimeoutMs}ms` +
+      `${cuts.some((c) => c.loopDelayMs > 0) ? `; event-loop delay of ${cuts.map((c) => `${c.loopDelayMs}ms`).join(' and ')} not counted` : ''}). ` +
       'SYN dropped by a firewall, or no host',
     data: { ...o.data, adaptiveDeadline: { ...last, deadlinesMs: cuts.map((c) => c.deadlineMs) } },
   };

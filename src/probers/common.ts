@@ -1,3 +1,4 @@
+import { getServers } from 'node:dns';
 import { isIP } from 'node:net';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
 import { classify, errorCode } from './classify.js';
@@ -6,6 +7,28 @@ import { classify, errorCode } from './classify.js';
 export type Target =
   | { ok: true; address: string; family: 4 | 6; resolveMs?: number; addresses?: string[] }
   | { ok: false; outcome: ProbeOutcome };
+
+/** Which resolver a probe asked: the servers given with `--dns-server`, or the system's. */
+export interface ResolverInfo {
+  source: 'dns-server' | 'system';
+  servers: string[];
+}
+
+/**
+ * The resolver in use, for reports that must say which one failed to resolve a name or answered
+ * with unexpected addresses. The system's servers are those Node's resolver read from the OS
+ * configuration (resolv.conf on Unix, the registry on Windows): no query is sent to learn them.
+ */
+export function resolverInUse(ctx: Pick<ProbeContext, 'dnsServers'>): ResolverInfo {
+  if (ctx.dnsServers?.length) return { source: 'dns-server', servers: [...ctx.dnsServers] };
+  let servers: string[] = [];
+  try {
+    servers = getServers();
+  } catch {
+    // No resolver configuration readable here: say so rather than guess.
+  }
+  return { source: 'system', servers };
+}
 
 /** Resolve the spec's host through the run's shared resolver (IP literals pass straight through). */
 export async function resolveTarget(spec: ProbeSpec, ctx: ProbeContext): Promise<Target> {
@@ -39,6 +62,8 @@ export async function resolveTarget(spec: ProbeSpec, ctx: ProbeContext): Promise
         status: o.status === 'filtered' || o.status === 'refused' ? 'error' : o.status,
         detail: `cannot resolve ${spec.host}: ${o.detail}`,
         phases: { resolveMs: performance.now() - t0 },
+        // A name that does not resolve is a DNS finding: the report names the resolver that said so.
+        data: { resolver: resolverInUse(ctx) },
       },
     };
   }

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { parseCidr, cidrContains } from '../util/ip.js';
 import { classify, errorCode } from './classify.js';
-import { ms } from './common.js';
+import { ms, resolverInUse } from './common.js';
 
 type RecordType = 'A' | 'AAAA';
 
@@ -34,12 +34,14 @@ export const dns: Prober = async (spec, ctx) => {
       else errors[t] = errorCode(r.reason) ?? 'UNKNOWN';
     });
     const addresses = Object.values(answers).flat().map((a) => a.address);
-    const data: Record<string, unknown> = { servers, answers, ...(Object.keys(errors).length ? { errors } : {}) };
+    const data: Record<string, unknown> = { servers, resolver: { ...resolverInUse(ctx), servers }, answers, ...(Object.keys(errors).length ? { errors } : {}) };
     if (addresses.length > 0) {
       const drift = driftOf(spec.options.expectAddresses, addresses);
       if (drift) {
+        // Not `ok`: the answer is not the one the document gives (a DNS filter's block page, or a
+        // moved name), and rules built from the document would not let that traffic through.
         return {
-          status: 'ok',
+          status: 'error',
           reason: 'DNS_DRIFT',
           detail: `resolves, but ${drift.join(', ')} ${drift.length === 1 ? 'is' : 'are'} not among the addresses the document gives for ${spec.host}`,
           phases: { resolveMs },

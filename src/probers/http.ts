@@ -9,7 +9,7 @@ import { DEFAULTS } from '../constants.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { hostPort } from '../util/ip.js';
 import { openTunnel, proxyFor, proxyMarks, proxyRefusal, proxySchemeOf, routeData } from '../util/proxy.js';
-import { classify, errorCode } from './classify.js';
+import { classify, classifyTlsFailure, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
 
 /** Every result says how it travelled: `route: direct`, or `route: proxy` with the (redacted) proxy. */
@@ -197,8 +197,8 @@ function failure(
   const code = errorCode(err);
   if (stage === 'connect') return { ...classify(code, 'connect'), ...base };
   if (stage === 'tls') {
-    if (code === 'ECONNRESET') return { status: 'refused', reason: 'TLS_RESET', detail: 'connection reset during the TLS handshake (a filtering proxy or firewall may be rejecting it)', ...base };
-    return { status: 'error', reason: code ?? 'TLS_HANDSHAKE_FAILED', detail: `TLS handshake failed: ${(err as Error).message}`, ...base };
+    const f = classifyTlsFailure(err);
+    return { ...f, ...base, data: { ...base.data, ...f.data } };
   }
   const o = classify(code, 'app', `HTTP exchange failed: ${(err as Error).message}`);
   return { ...o, ...base };

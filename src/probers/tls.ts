@@ -16,7 +16,7 @@ import { customStore, mozillaStore, osStore, type RootStore } from '../trust/roo
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { dial } from '../util/dial.js';
 import { proxyFor, routeData } from '../util/proxy.js';
-import { errorCode } from './classify.js';
+import { classifyTlsFailure } from './classify.js';
 import { ms, resolveTarget } from './common.js';
 
 /** Days before expiry at which an otherwise good certificate is reported as expiring. */
@@ -43,6 +43,7 @@ export const tls: Prober = async (spec, ctx) => {
   const servername = typeof spec.options.servername === 'string' ? spec.options.servername : isIP(spec.host) === 0 ? spec.host : undefined;
   const expectIssuers = Array.isArray(spec.options.expectIssuers) ? (spec.options.expectIssuers as string[]) : undefined;
   const warnDays = typeof spec.options.expiryWarnDays === 'number' ? spec.options.expiryWarnDays : DEFAULT_EXPIRY_WARN_DAYS;
+  const interceptionOnly = spec.options.interceptionOnly === true;
   let custom: { pem: string; store: RootStore } | undefined;
   if (typeof spec.options.ca === 'string') {
     const c = loadCa(spec.options.ca);
@@ -101,7 +102,7 @@ export const tls: Prober = async (spec, ctx) => {
       if (hs.aborted) {
         return { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected, but the TLS handshake did not finish within ${spec.timeoutMs}ms (the peer stalled)`, ...at, phases, data: { ...route, ...via } };
       }
-      const f = handshakeFailure(hs.err);
+      const f = classifyTlsFailure(hs.err);
       return { ...f, ...at, phases: { ...phases, tlsMs: ms(performance.now() - t1) }, data: { ...route, ...via, ...f.data } };
     }
     phases.tlsMs = ms(performance.now() - t1);
@@ -137,7 +138,7 @@ export const tls: Prober = async (spec, ctx) => {
       leaf: a.leaf,
       issuerMatch: a.issuerMatch,
     };
-    return { ...verdict(a, warnDays), ...at, phases, data };
+    return { ...(interceptionOnly ? interceptionVerdict(a) : verdict(a, warnDays)), ...at, phases, data };
   } finally {
     sock?.destroy();
     raw.destroy();
@@ -171,21 +172,21 @@ function verdict(a: ReturnType<typeof analyseChain>, warnDays: number): Pick<Pro
   return { status: 'ok', reason: 'TLS_OK', detail: `handshake ok, chain of ${a.presented}${issuer}, no interception seen` };
 }
 
-/** Why a handshake failed, from the error Node/OpenSSL gave. */
-function handshakeFailure(err: unknown): Pick<ProbeOutcome, 'status' | 'reason' | 'detail'> & { data?: Record<string, unknown> } {
-  const code = errorCode(err) ?? 'UNKNOWN';
-  const msg = (err as Error | undefined)?.message ?? '';
-  if (code === 'ECONNRESET' || code === 'EPIPE') {
-    return { status: 'refused', reason: 'TLS_RESET', detail: 'the connection was reset or closed during the TLS handshake (a filtering proxy or firewall may be rejecting this SNI)' };
-  }
-  if (code === 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE' || /excessive message size/i.test(msg)) {
-    return { status: 'error', reason: 'TLS_MESSAGE_TOO_LARGE', detail: 'the peer sent a handshake message larger than TLS clients accept (an absurd certificate chain)' };
-  }
-  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LENGTH_MISMATCH|UNEXPECTED_RECORD|HTTP_REQUEST|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|BAD_RECORD_TYPE|UNEXPECTED_MESSAGE|BAD_PACKET/i.test(code)) {
-    return { status: 'error', reason: 'TLS_NOT_TLS', detail: `the peer did not answer with TLS (${code}): something other than a TLS server listens there, or a device answers in its place`, data: { tlsError: code } };
-  }
-  if (/ALERT/i.test(code)) {
-    return { status: 'error', reason: 'TLS_ALERT', detail: `the peer aborted the handshake with an alert (${code})`, data: { tlsError: code } };
-  }
-  return { status: 'error', reason: 'TLS_HANDSHAKE_FAILED', detail: `TLS handshake failed (${code}): ${msg}`, data: { tlsError: code } };
+/**
+ * `interceptionOnly` (catalog lines on bare addresses, probed without SNI): the question is only
+ * whether something on the path re-signs the vendor's TLS. A server asked without SNI presents its
+ * default certificate, which need not name the address, so the certificate's own findings (name,
+ * validity, links) are recorded in the detail and `data`, not judged.
+ */
+function interceptionVerdict(a: ReturnType<typeof analyseChain>): Pick<ProbeOutcome, 'status' | 'reason' | 'detail'> {
+  if (a.truncated || a.interception) return verdict(a, 0);
+  const notes = [
+    a.leaf.hostnameMatch === false ? 'the certificate does not name this address' : '',
+    !a.linksValid ? 'a link of the chain does not verify' : '',
+    a.leaf.expired ? 'the certificate has expired' : '',
+    a.leaf.notYetValid ? 'the certificate is not yet valid' : '',
+  ].filter(Boolean);
+  const issuer = a.anchor ? ` issued under ${a.anchor.subject} (${a.anchor.stores.join(', ')} store)` : '';
+  if (!notes.length) return { status: 'ok', reason: 'TLS_OK', detail: `handshake ok, chain of ${a.presented}${issuer}, no interception seen` };
+  return { status: 'ok', reason: 'TLS_NOT_INTERCEPTED', detail: `handshake ok, chain of ${a.presented}${issuer}: no interception seen (${notes.join('; ')}: recorded, not judged, since only interception is checked here)` };
 }

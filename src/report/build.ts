@@ -5,6 +5,9 @@
 import type { Plan, PlanLine } from '../catalog/expand.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
+import type { ResolverInfo } from '../probers/common.js';
+import { protocolOf } from '../probers/protocol.js';
+import { isStableReason } from '../probers/reasons.js';
 import { formatPorts, hostPort } from '../util/ip.js';
 import { TIMER_KINDS, timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
@@ -23,6 +26,13 @@ export interface BuildInput {
 const HARD: ReadonlySet<Status> = new Set(['refused', 'unreachable', 'filtered', 'timeout', 'error']);
 /** Kinds whose `ok` only means "a TCP handshake completed", which an interceptor can fake. */
 const TCP_ONLY_KINDS = new Set(['tcp']);
+/** Silence: no answer at all. From a sampled address it may mean "no host there". */
+const SILENT: ReadonlySet<Status> = new Set(['filtered', 'open|filtered', 'timeout']);
+/**
+ * Failures of this host, not of the network: they say nothing about a path (issue 10: running out
+ * of file descriptors once raised "no outbound connectivity").
+ */
+export const LOCAL_REASONS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'EADDRNOTAVAIL', 'EINVAL', 'INTERNAL', 'UNKNOWN_KIND', 'CA_FILE_UNUSABLE', 'CERT_FILE_UNUSABLE', 'BAD_CERT_FROM', 'BAD_URL']);
 
 export function countStatuses(rs: ProbeResult[]): Partial<Record<Status, number>> {
   const out: Partial<Record<Status, number>> = {};
@@ -34,45 +44,144 @@ function describeCounts(c: Partial<Record<Status, number>>): string {
   return STATUSES.filter((s) => c[s]).map((s) => `${c[s]} ${s}`).join(', ');
 }
 
-/** Verdict of one line from its probe results. */
-export function lineVerdict(rs: ProbeResult[], policy: 'all' | 'any', intercepted: boolean): { verdict: Verdict; reason: string } {
+/** How the resolver a probe used is named in advice ("the system resolver (10.0.0.53)"). */
+function resolverText(r: ProbeResult): string {
+  const res = r.data?.resolver as ResolverInfo | undefined;
+  if (!res) return 'the resolver in use';
+  const servers = res.servers.length ? res.servers.join(', ') : 'no server configured';
+  return res.source === 'dns-server' ? `the DNS server given with --dns-server (${servers})` : `the system resolver (${servers})`;
+}
+
+/** A probe of a connecting kind that ended because its target name did not resolve. */
+export function isResolveFailure(r: ProbeResult): boolean {
+  return r.kind !== 'dns' && r.data?.resolver !== undefined && r.status !== 'ok' && r.phases?.connectMs === undefined;
+}
+
+/** One documented port of a line (or its DNS names): the unit a verdict is judged on. */
+interface PortGroup {
+  label: string;
+  probes: ProbeResult[];
+}
+
+/** `TCP 5223`, `UDP 4201`, `tls 443`, `DNS`: what a reader of the document calls it. */
+function groupLabel(r: ProbeResult): string {
+  if (r.kind === 'dns') return 'DNS';
+  if (r.port === undefined) return r.kind;
+  return r.kind === 'tcp' || r.kind === 'udp' ? `${r.kind.toUpperCase()} ${r.port}` : `${r.kind} ${r.port}`;
+}
+
+function groupsOf(rs: ProbeResult[]): PortGroup[] {
+  const m = new Map<string, PortGroup>();
+  for (const r of rs) {
+    const label = groupLabel(r);
+    const g = m.get(label) ?? { label, probes: [] };
+    g.probes.push(r);
+    m.set(label, g);
+  }
+  return [...m.values()];
+}
+
+/** `TCP 5223: 4 filtered` (with the reasons of errors, which a status alone does not explain). */
+function describeGroup(g: PortGroup): string {
+  const errs = [...new Set(g.probes.filter((r) => r.status === 'error').map((r) => r.reason))].slice(0, 3);
+  return `${g.label}: ${describeCounts(countStatuses(g.probes))}${errs.length ? ` (${errs.join(', ')})` : ''}`;
+}
+
+/** A line's verdict, its reason, and the probes its remediation must speak about. */
+export interface LineJudgement {
+  verdict: Verdict;
+  reason: string;
+  /** The probes that made the line fall short of `pass` (for `any` lines, only the ports that did not get through). */
+  blame: ProbeResult[];
+}
+
+/**
+ * Verdict of one line from its probe results, judged per documented port: with `all` every probe
+ * must pass; with `any` (sampled ranges) every port must get through on at least one sampled
+ * address, so a line whose TCP 80 answers while TCP 5223 is dropped everywhere is not a pass.
+ * A TLS check that finds interception keeps a line from passing whatever the other samples say.
+ */
+export function lineVerdict(rs: ProbeResult[], policy: 'all' | 'any', intercepted: boolean): LineJudgement {
   const considered = rs.filter((r) => r.status !== 'skipped');
   const skippedNote = rs.length > considered.length ? ` (${rs.length - considered.length} skipped)` : '';
   if (considered.length === 0) {
     const why = [...new Set(rs.map((r) => r.detail ?? r.reason))].join('; ');
-    return { verdict: 'inconclusive', reason: `not checked: ${why || 'no probes'}` };
+    return { verdict: 'inconclusive', reason: `not checked: ${why || 'no probes'}`, blame: rs };
   }
+  const v = policy === 'any' ? anyVerdict(considered) : allVerdict(considered);
+  const ok = considered.filter((r) => r.status === 'ok');
+  if (intercepted && v.verdict === 'pass' && ok.every((r) => TCP_ONLY_KINDS.has(r.kind))) {
+    return {
+      verdict: 'inconclusive',
+      reason: `${v.reason}, but TCP connects prove nothing here: the control address that must not answer did connect${skippedNote}`,
+      blame: ok,
+    };
+  }
+  return { ...v, reason: v.reason + skippedNote };
+}
+
+function allVerdict(considered: ProbeResult[]): LineJudgement {
   const n = considered.length;
   const ok = considered.filter((r) => r.status === 'ok');
+  const bad = considered.filter((r) => r.status !== 'ok');
   const hard = considered.filter((r) => HARD.has(r.status)).length;
   const soft = considered.filter((r) => r.status === 'open|filtered').length;
   const counts = describeCounts(countStatuses(considered));
-
-  let v: { verdict: Verdict; reason: string };
-  if (policy === 'any') {
-    if (ok.length > 0) v = { verdict: 'pass', reason: `${ok.length} of ${n} sampled probes answered` };
-    else if (considered.every((r) => r.status === 'filtered' || r.status === 'open|filtered' || r.status === 'timeout')) {
-      v = {
-        verdict: 'inconclusive',
-        reason: `none of ${n} sampled probes answered (${counts}); silence from an address in a range may mean a firewall drop or simply no host there`,
-      };
-    } else v = { verdict: 'fail', reason: `none of ${n} sampled probes got through (${counts})` };
-  } else if (ok.length === n) v = { verdict: 'pass', reason: n === 1 ? '1 probe ok' : `all ${n} probes ok` };
-  else if (ok.length === 0 && soft === 0) v = { verdict: 'fail', reason: `${counts}` };
-  else if (hard === 0) {
-    v = {
+  // Name the ports that did not get through when the line has several.
+  const groups = groupsOf(considered);
+  const which = groups.length > 1 ? ` — ${groups.filter((g) => g.probes.some((r) => r.status !== 'ok')).map(describeGroup).join('; ')}` : '';
+  if (ok.length === n) return { verdict: 'pass', reason: n === 1 ? '1 probe ok' : `all ${n} probes ok`, blame: [] };
+  if (ok.length === 0 && soft === 0) return { verdict: 'fail', reason: `${counts}${which}`, blame: bad };
+  if (hard === 0) {
+    return {
       verdict: 'inconclusive',
       reason: ok.length
         ? `${ok.length} of ${n} answered, ${soft} silent (UDP silence is open or filtered, not proof)`
         : `no reply to any of ${n} UDP probes and no ICMP error: open or filtered, cannot tell which`,
+      blame: bad,
     };
-  } else if (ok.length === 0) v = { verdict: 'fail', reason: counts };
-  else v = { verdict: 'partial', reason: `${ok.length} of ${n} ok; ${counts}` };
-
-  if (intercepted && v.verdict === 'pass' && ok.every((r) => TCP_ONLY_KINDS.has(r.kind))) {
-    v = { verdict: 'inconclusive', reason: `${v.reason}, but TCP connects prove nothing here: the control address that must not answer did connect` };
   }
-  return { ...v, reason: v.reason + skippedNote };
+  if (ok.length === 0) return { verdict: 'fail', reason: `${counts}${which}`, blame: bad };
+  return { verdict: 'partial', reason: `${ok.length} of ${n} ok; ${counts}${which}`, blame: bad };
+}
+
+function anyVerdict(considered: ProbeResult[]): LineJudgement {
+  // An address that answered on some port (handshake or reset) exists: its silence on another
+  // port is a drop, not an empty address.
+  const alive = new Set(considered.filter((r) => r.status === 'ok' || r.status === 'refused').map((r) => r.address ?? r.host));
+  const passed: PortGroup[] = [];
+  const failed: PortGroup[] = [];
+  const silent: PortGroup[] = [];
+  for (const g of groupsOf(considered)) {
+    const intercepted = g.probes.some((r) => r.reason === 'TLS_INTERCEPTED');
+    if (!intercepted && g.probes.some((r) => r.status === 'ok')) passed.push(g);
+    else if (intercepted || !g.probes.every((r) => SILENT.has(r.status))) failed.push(g);
+    else if (g.probes.some((r) => r.status === 'filtered' && alive.has(r.address ?? r.host))) failed.push(g);
+    else silent.push(g);
+  }
+  const samples = new Set(considered.map((r) => r.address ?? r.host)).size;
+  const okOf = (g: PortGroup): string => `${g.label} on ${new Set(g.probes.filter((r) => r.status === 'ok').map((r) => r.address ?? r.host)).size} of ${samples}`;
+  const blameOf = (gs: PortGroup[]): ProbeResult[] =>
+    gs.flatMap((g) => (g.probes.some((r) => r.reason === 'TLS_INTERCEPTED') ? g.probes.filter((r) => r.reason === 'TLS_INTERCEPTED') : g.probes.filter((r) => r.status !== 'ok')));
+  const none = (gs: PortGroup[]): string => gs.map(describeGroup).join('; ');
+  if (failed.length === 0 && silent.length === 0) {
+    return {
+      verdict: 'pass',
+      reason: passed.length === 1 ? `${passed[0]!.probes.filter((r) => r.status === 'ok').length} of ${passed[0]!.probes.length} sampled probes answered` : `every port answered on at least one of ${samples} sampled addresses (${passed.map(okOf).join(', ')})`,
+      blame: [],
+    };
+  }
+  if (failed.length && passed.length) {
+    return { verdict: 'partial', reason: `not through on any of ${samples} sampled addresses: ${none(failed)}; answered: ${passed.map(okOf).join(', ')}`, blame: blameOf(failed) };
+  }
+  if (failed.length) return { verdict: 'fail', reason: `none of ${samples} sampled addresses got through: ${none([...failed, ...silent])}`, blame: blameOf([...failed, ...silent]) };
+  return {
+    verdict: 'inconclusive',
+    reason: passed.length
+      ? `no answer on any of ${samples} sampled addresses: ${none(silent)} (UDP silence is open or filtered, not proof); answered: ${passed.map(okOf).join(', ')}`
+      : `none of ${considered.length} sampled probes answered (${describeCounts(countStatuses(considered))}); silence from an address in a range may mean a firewall drop or simply no host there`,
+    blame: blameOf(silent),
+  };
 }
 
 type FailClass = 'silent-udp' | 'dropped' | 'refused' | 'unreachable' | 'other';
@@ -81,48 +190,67 @@ function failClass(s: Status): FailClass {
   return s === 'open|filtered' ? 'silent-udp' : s === 'filtered' ? 'dropped' : s === 'refused' ? 'refused' : s === 'unreachable' ? 'unreachable' : 'other';
 }
 
-function protoOf(kind: string): string {
-  return kind === 'udp' || kind === 'udp-idle' ? 'UDP' : 'TCP';
-}
-
-/** What an IT admin should do about a line that did not pass. */
-export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): string | undefined {
+/**
+ * What an IT admin should do about a line that did not pass. `blame` narrows the advice to the
+ * probes that kept it from passing (a sampled range's port that got through needs no rule).
+ */
+export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, blame?: ProbeResult[]): string | undefined {
   if (verdict === 'pass') return undefined;
   const what = `${pl.def.description}`;
-  const bad = rs.filter((r) => r.status !== 'ok' && r.status !== 'skipped');
+  const bad = (blame ?? rs).filter((r) => r.status !== 'ok' && r.status !== 'skipped');
   if (bad.length === 0) {
     const skipped = rs.find((r) => r.status === 'skipped');
     return skipped ? `Not checked: ${skipped.detail ?? skipped.reason}.` : undefined;
   }
   const parts: string[] = [];
-  const dnsBad = bad.filter((r) => r.kind === 'dns');
-  if (dnsBad.length) {
-    parts.push(`Make sure ${[...new Set(dnsBad.map((r) => r.host))].join(', ')} resolve${dnsBad.length === 1 ? 's' : ''} from this network (${[...new Set(dnsBad.map((r) => r.reason))].join(', ')}): check the DNS servers in use and any DNS filtering.`);
+  const handled = new Set<ProbeResult>();
+  // A resolver that answers with addresses the vendor does not publish: a DNS filter's block page,
+  // or a name that moved. Address rules built from the document would not let that traffic through.
+  const drift = bad.filter((r) => r.reason === 'DNS_DRIFT');
+  if (drift.length) {
+    for (const r of drift) handled.add(r);
+    const names = drift.map((r) => `${r.host} → ${((r.data?.drift as string[] | undefined) ?? []).join(', ')}`).join('; ');
+    parts.push(
+      `${resolverText(drift[0]!)} answers with addresses the document does not publish for ${what} (${names}): a DNS filter or block page may be answering in the vendor's place; check the DNS servers in use and any DNS filtering, or ask the vendor whether these addresses are theirs.`,
+    );
   }
-  const stalled = bad.filter((r) => r.status === 'timeout');
+  // A name that does not resolve is a DNS finding whatever kind of probe needed it.
+  const unresolved = bad.filter((r) => !handled.has(r) && (r.kind === 'dns' || isResolveFailure(r)));
+  if (unresolved.length) {
+    for (const r of unresolved) handled.add(r);
+    const byName = new Map<string, Set<string>>();
+    for (const r of unresolved) byName.set(r.host, (byName.get(r.host) ?? new Set()).add(r.reason));
+    const names = [...byName].map(([h, reasons]) => `${h} (${[...reasons].join(', ')})`).join(', ');
+    parts.push(`${names} ${byName.size === 1 ? 'does' : 'do'} not resolve with ${resolverText(unresolved[0]!)}: check the DNS servers in use and any DNS filtering.`);
+  }
+  const stalled = bad.filter((r) => !handled.has(r) && r.status === 'timeout');
   if (stalled.length) {
+    for (const r of stalled) handled.add(r);
     parts.push(`Connections to ${[...new Set(stalled.map((r) => hostPort(r.host, r.port)))].slice(0, 6).join(', ')} open but then stall: look for a proxy, DPI or IPS device interfering with ${what}.`);
   }
   // Interception, proxy refusals, block pages, bad revocation answers: their own advice (issue 4).
-  const trust = trustRemediation(bad, what);
+  const trust = trustRemediation(bad.filter((r) => !handled.has(r)), what);
   parts.push(...trust.parts);
+  for (const r of trust.handled) handled.add(r);
   // Group the rest by how they failed, protocol and destination → ports, then by identical port sets.
-  const groups = new Map<string, { how: FailClass; proto: string; ports: number[]; host: string }>();
+  const groups = new Map<string, { how: FailClass; proto: string; ports: number[]; host: string; rs: ProbeResult[] }>();
   for (const r of bad) {
-    if (r.kind === 'dns' || r.status === 'timeout' || r.port === undefined || trust.handled.has(r)) continue;
+    if (handled.has(r) || r.port === undefined) continue;
     const how = failClass(r.status);
-    const proto = protoOf(r.kind);
+    const proto = protocolOf(r.kind).toUpperCase();
     const key = `${how} ${proto} ${r.host}`;
-    const g = groups.get(key) ?? { how, proto, ports: [], host: r.host };
+    const g = groups.get(key) ?? { how, proto, ports: [], host: r.host, rs: [] };
     g.ports.push(r.port);
+    g.rs.push(r);
     groups.set(key, g);
   }
-  const byPorts = new Map<string, { how: FailClass; proto: string; ports: string; hosts: string[] }>();
+  const byPorts = new Map<string, { how: FailClass; proto: string; ports: string; hosts: string[]; rs: ProbeResult[] }>();
   for (const g of groups.values()) {
     const ports = formatPorts(g.ports);
     const key = `${g.how} ${g.proto} ${ports}`;
-    const e = byPorts.get(key) ?? { how: g.how, proto: g.proto, ports, hosts: [] };
+    const e = byPorts.get(key) ?? { how: g.how, proto: g.proto, ports, hosts: [], rs: [] };
     e.hosts.push(g.host);
+    e.rs.push(...g.rs);
     byPorts.set(key, e);
   }
   const sampled = pl.sampling.length ? pl.sampling.map((s) => s.cidr) : undefined;
@@ -130,6 +258,8 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): 
   for (const e of byPorts.values()) {
     const hosts = (sampled ?? e.hosts).join(', ');
     const rule = `outbound ${e.proto} ${e.ports} to ${hosts} (${label})`;
+    const local = e.rs.every((r) => LOCAL_REASONS.has(r.reason));
+    const reasons = [...new Set(e.rs.map((r) => (r.detail ? `${r.reason}: ${r.detail}` : r.reason)))].slice(0, 2).join('; ');
     parts.push(
       e.how === 'silent-udp'
         ? `Confirm that ${rule} is allowed: UDP silence cannot prove it; check the firewall log for drops, or test against a netcheck reflector.`
@@ -139,29 +269,48 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): 
             ? `Allow ${rule}: it is actively refused (${e.proto === 'UDP' ? 'ICMP port unreachable' : 'TCP reset'}) by a firewall, or nothing listens there; if your firewall already allows it, ask the vendor.`
             : e.how === 'unreachable'
               ? `Allow ${rule}: it is rejected with ICMP unreachable (a firewall reject rule, or no route).`
-              : `Check ${rule}: the probe failed locally (see the probe detail).`,
+              : local
+                ? `Check ${rule} again: the probe failed on this host, not on the network (${reasons}).`
+                : `Check ${rule}: ${reasons}.`,
     );
   }
   return parts.join(' ');
 }
 
+function stableReason(r: ProbeResult): ProbeResult {
+  if (isStableReason(r.reason)) return r;
+  return { ...r, reason: 'UNCLASSIFIED', detail: `${r.detail ?? 'no detail'} (code ${r.reason || 'none'})`, data: { ...r.data, rawReason: r.reason } };
+}
+
 /** Assemble the Report. */
 export function buildReport(input: BuildInput): Report {
-  const { plan, results } = input;
+  const { plan } = input;
+  // Reports carry only the reason codes of src/probers/reasons.ts (listed in the README): a code
+  // that slipped through from a library or the OS becomes `UNCLASSIFIED`, the original kept.
+  const results = input.results.map(stableReason);
+  const control = input.control && stableReason(input.control);
   const byLine = new Map<string, ProbeResult[]>();
-  for (const r of results) byLine.set(r.line, [...(byLine.get(r.line) ?? []), r]);
-  const controlConnected = input.control?.status === 'ok';
+  for (const r of results) {
+    // Push, not copy: a 4,096-address sweep is one line.
+    const list = byLine.get(r.line);
+    if (list) list.push(r);
+    else byLine.set(r.line, [r]);
+  }
+  const controlConnected = control?.status === 'ok';
 
-  const lines: LineResult[] = plan.lines.map((pl) => {
+  // Lines `--only` left out were not run: listed as such, never counted as inconclusive.
+  const ran = plan.lines.filter((pl) => !pl.notRun);
+  const notRun = plan.lines.filter((pl) => pl.notRun).map((pl) => ({ id: pl.id, reason: pl.notRun! }));
+  const lines: LineResult[] = ran.map((pl) => {
     const rs = byLine.get(pl.id) ?? [];
     const policy = pl.def.expect ?? (pl.sampling.some((s) => s.strategy !== 'all') ? 'any' : 'all');
-    const { verdict, reason: baseReason } =
+    const { verdict, reason: baseReason, blame } =
       rs.length === 0 && input.interrupted
-        ? { verdict: 'inconclusive' as Verdict, reason: 'not checked: the run was interrupted first' }
+        ? { verdict: 'inconclusive' as Verdict, reason: 'not checked: the run was interrupted first', blame: [] }
         : lineVerdict(rs, policy, controlConnected);
-    const rem = remediation(pl, rs, verdict);
-    // DNS drift: the name resolves, but not (only) to what the document pairs it with. Not a failure
-    // (a CDN may serve it), but an address-based firewall built from the document would block it.
+    const rem = remediation(pl, rs, verdict, blame);
+    // DNS drift: the name resolves, but not (only) to what the document pairs it with; an
+    // address-based firewall built from the document would not let that traffic through.
     const drift = rs.filter((r) => r.reason === 'DNS_DRIFT').map((r) => `${r.host} → ${((r.data?.drift as string[] | undefined) ?? []).join(', ')}`);
     const reason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
     return {
@@ -201,8 +350,8 @@ export function buildReport(input: BuildInput): Report {
     if (l.required && l.verdict === 'inconclusive') summary.requiredInconclusive++;
   }
 
-  const diagnoses = diagnose(results, input);
-  const sectionIds = new Set(plan.lines.map((l) => l.section.id));
+  const diagnoses = diagnose(results, { ...input, ...(control ? { control } : {}) });
+  const sectionIds = new Set(ran.map((l) => l.section.id));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'netcheck', version: input.version },
@@ -218,7 +367,7 @@ export function buildReport(input: BuildInput): Report {
     durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),
     interrupted: input.interrupted,
     diagnoses,
-    ...(input.control ? { control: { target: hostPort(input.control.host, input.control.port), status: input.control.status, reason: input.control.reason } } : {}),
+    ...(control ? { control: { target: hostPort(control.host, control.port), status: control.status, reason: control.reason } } : {}),
     summary,
     sections: plan.catalog.sections
       .filter((s) => sectionIds.has(s.id))
@@ -227,15 +376,36 @@ export function buildReport(input: BuildInput): Report {
         name: s.name,
         ...(s.description ? { description: s.description } : {}),
         source: s.source ?? plan.catalog.source,
-        lines: plan.lines.filter((l) => l.section.id === s.id).map((l) => l.id),
+        lines: ran.filter((l) => l.section.id === s.id).map((l) => l.id),
       })),
     lines,
     probes: results,
     ...(plan.notApplicable.length ? { notApplicable: plan.notApplicable } : {}),
+    ...(notRun.length ? { notRun } : {}),
     ...(plan.catalog.timers?.length
       ? { timers }
       : {}),
   };
+}
+
+/** Distinct destinations whose TCP silence it takes before a run is said to have no connectivity at all. */
+export const DEAD_PATH_MIN_DESTINATIONS = 3;
+
+/**
+ * Positive evidence that nothing gets out: every TCP connection attempt (to at least
+ * {@link DEAD_PATH_MIN_DESTINATIONS} destinations) was dropped or rejected as unreachable, and no
+ * probe of any kind got an answer (a reply, a handshake, even a reset or an ICMP port unreachable
+ * proves packets go out and come back). UDP silence (open|filtered by definition), names that do
+ * not resolve and failures of this host (out of file descriptors, …) are not evidence either way.
+ */
+export function deadPathEvidence(results: ProbeResult[]): { probes: ProbeResult[]; destinations: number } | undefined {
+  // Idle-timer statuses speak of timers (a flow forgotten), not of reachability.
+  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !TIMER_KINDS.has(r.kind));
+  if (network.some((r) => r.status === 'ok' || r.status === 'refused')) return undefined;
+  const tcp = network.filter((r) => r.kind !== 'dns' && r.port !== undefined && protocolOf(r.kind) === 'tcp' && !isResolveFailure(r) && !LOCAL_REASONS.has(r.reason));
+  if (tcp.length === 0 || !tcp.every((r) => r.status === 'filtered' || r.status === 'unreachable')) return undefined;
+  const destinations = new Set(tcp.map((r) => r.address ?? r.host)).size;
+  return destinations >= DEAD_PATH_MIN_DESTINATIONS ? { probes: tcp, destinations } : undefined;
 }
 
 function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
@@ -243,21 +413,16 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
   if (input.interrupted) {
     out.push({ code: 'INTERRUPTED', severity: 'warning', message: `interrupted: ${results.length} of ${input.plan.probes.length} probes finished; lines without results are inconclusive` });
   }
-  // Idle-timer statuses speak of timers (a flow forgotten), not of reachability.
-  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !TIMER_KINDS.has(r.kind));
-  // One destination that actively refuses every port answered us: that is the destination's
-  // problem, not the network's. Silence or no route, or many destinations failing, is the network's.
-  const destinations = new Set(network.map((r) => r.address ?? r.host));
-  const oneHostRefusing = destinations.size === 1 && network.every((r) => r.status === 'refused');
-  if (!oneHostRefusing && network.length > 0 && !network.some((r) => r.status === 'ok')) {
-    const reasons = countStatuses(network);
-    const allNoRoute = network.every((r) => r.reason === 'ENETUNREACH' || r.reason === 'EAI_AGAIN' || (r.kind === 'dns' && r.status !== 'ok'));
+  const dead = deadPathEvidence(results);
+  if (dead) {
+    const { probes, destinations } = dead;
+    const allNoRoute = probes.every((r) => r.reason === 'ENETUNREACH');
     out.push({
       code: 'NO_OUTBOUND_CONNECTIVITY',
       severity: 'critical',
       message: allNoRoute
-        ? `no outbound connectivity: this host has no route to any destination (${describeCounts(reasons)}); check the network connection and default route before reading the lines below`
-        : `no outbound connectivity: none of the ${network.length} probes got through (${describeCounts(reasons)}); check the network connection, the default route, and whether a proxy is required, before reading the lines below`,
+        ? `no outbound connectivity: this host has no route to any of the ${destinations} destinations tried (${probes.length} TCP probes: ${describeCounts(countStatuses(probes))}); check the network connection and default route before reading the lines below`
+        : `no outbound connectivity: every TCP connection to ${destinations} different destinations went unanswered or was rejected as unreachable (${describeCounts(countStatuses(probes))}), and nothing else answered; check the network connection, the default route, and whether a proxy is required, before reading the lines below`,
     });
   }
   if (input.control?.status === 'ok') {

@@ -189,6 +189,11 @@ export function renderHtml(report: Report): string {
     for (const n of report.notApplicable) b.push(`<li><code>${esc(n.id)}</code>: ${esc(n.reason)}</li>`);
     b.push('</ul>');
   }
+  if (report.notRun?.length) {
+    b.push('<h2>Not run (left out by --only; not counted)</h2><ul>');
+    for (const n of report.notRun) b.push(`<li><code>${esc(n.id)}</code>: ${esc(n.reason)}</li>`);
+    b.push('</ul>');
+  }
 
   const env = report.environment;
   if (env) {

@@ -95,6 +95,11 @@ export function renderMarkdown(report: Report): string {
     for (const n of report.notApplicable) out.push(`- ${code(n.id)}: ${cell(n.reason)}`);
     out.push('');
   }
+  if (report.notRun?.length) {
+    out.push('## Not run (left out by --only; not counted)', '');
+    for (const n of report.notRun) out.push(`- ${code(n.id)}: ${cell(n.reason)}`);
+    out.push('');
+  }
 
   const env = report.environment;
   if (env) {

@@ -114,6 +114,7 @@ export function reportJsonSchema(): Record<string, unknown> {
         },
       },
       notApplicable: { type: 'array', items: { type: 'object', required: ['id', 'reason'], properties: { id: { type: 'string' }, reason: { type: 'string' } } } },
+      notRun: { type: 'array', items: { type: 'object', required: ['id', 'reason'], properties: { id: { type: 'string' }, reason: { type: 'string' } } } },
       timers: {
         description: "The document's idle timers; when measured (--timers), the bracket, verdict and flows (see IdleFlowResult in src/types.ts).",
         type: 'array',

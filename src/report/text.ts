@@ -78,6 +78,11 @@ export function renderText(report: Report, opts: TextOptions): string {
     for (const n of report.notApplicable) out.push(c.dim(`  ${n.id}: ${n.reason}`));
     out.push('');
   }
+  if (report.notRun?.length) {
+    out.push(c.dim('Not run (left out by --only; not counted):'));
+    for (const n of report.notRun) out.push(c.dim(`  ${n.id}: ${n.reason}`));
+    out.push('');
+  }
   const measured = (report.timers ?? []).filter((t) => t.checked);
   if (measured.length) {
     out.push(c.bold.underline('Idle timers') + c.dim('  [measured against a netcheck reflector]'));

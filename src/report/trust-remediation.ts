@@ -7,6 +7,8 @@ import type { ProbeResult } from '../types.js';
 import { hostPort } from '../util/ip.js';
 
 const PROXY_REASONS = new Set(['PROXY_AUTH_REQUIRED', 'PROXY_FORBIDDEN', 'PROXY_REFUSED', 'PROXY_UPSTREAM_FAILED', 'PROXY_CONNECT_FAILED', 'PROXY_CONNECT_TIMEOUT', 'PROXY_TIMEOUT', 'PROXY_CLOSED', 'PROXY_BAD_RESPONSE']);
+/** A TLS handshake that did not complete after the TCP connection did. */
+const TLS_HANDSHAKE_REASONS = new Set(['TLS_NOT_TLS', 'TLS_ALERT', 'TLS_RESET', 'TLS_HANDSHAKE_FAILED', 'TLS_MESSAGE_TOO_LARGE', 'TLS_NO_CERTIFICATE']);
 /** Answers that came from the service itself but are wrong in content: not a firewall matter. */
 const CONTENT = /^(OCSP_|CRL_|TLS_CERT_|TLS_HOSTNAME_MISMATCH|TLS_CHAIN_|RESPONSE_TOO_LARGE)/;
 
@@ -35,6 +37,14 @@ export function trustRemediation(bad: ProbeResult[], what: string): { parts: str
     const product = intercepted.map((r) => r.data?.inspectionProduct).find((p): p is string => typeof p === 'string');
     parts.push(
       `TLS to ${list(intercepted)} is intercepted${product ? ` by ${product}` : ''} (a certificate not from the expected issuer is presented): exempt these destinations from TLS inspection (WebSockets and certificate pinning break under it).`,
+    );
+  }
+  // The TCP connection was made, the TLS handshake was not: not a closed port (issue 10: the
+  // catalogs' 443 lines carry a tls check, and "allow outbound TCP 443" would be the wrong advice).
+  const handshake = take((r) => TLS_HANDSHAKE_REASONS.has(r.reason));
+  if (handshake.length) {
+    parts.push(
+      `TLS to ${list(handshake)} did not complete (${[...new Set(handshake.map((r) => r.reason))].join(', ')}): the TCP connection was made, so something other than the expected TLS server answers there, or a device on the path (proxy, IPS, SNI filter) interferes with TLS to ${what}.`,
     );
   }
   const auth = take((r) => r.reason === 'PROXY_AUTH_REQUIRED');

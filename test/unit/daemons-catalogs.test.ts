@@ -35,7 +35,7 @@ interface Probe {
 }
 interface Report {
   probes: Probe[];
-  lines: { id: string; verdict: string; reason: string }[];
+  lines: { id: string; verdict: string; reason: string; remediation?: string }[];
 }
 
 describe.skipIf(!DNSMASQ)('DNS drift against a real dnsmasq', () => {
@@ -55,22 +55,31 @@ describe.skipIf(!DNSMASQ)('DNS drift against a real dnsmasq', () => {
     port = d.port;
   });
 
-  it('flags names whose answers leave the documented addresses, and passes the rest', async () => {
+  it('fails names whose answers leave the documented addresses, naming the resolver and the addresses, and passes the rest', async () => {
     const r = await runCli(['run', '--catalog', 'test/fixtures/lab/dns-drift.yaml', '--dns-server', `127.0.0.1:${port}`, '--no-control', '--json', '--quiet']);
-    expect(r.code).toBe(0);
+    // DNS drift is a failure, not a footnote (issue 10): a DNS filter answering with a block page
+    // address used to leave the line passing and the run at exit 0.
+    expect(r.code).toBe(1);
     const rep = JSON.parse(r.stdout) as Report;
     const by = (line: string): Probe => rep.probes.find((p) => p.line === line)!;
     expect([by('gw-same').status, by('gw-same').reason]).toEqual(['ok', 'RESOLVED']);
-    expect([by('gw-moved').status, by('gw-moved').reason]).toEqual(['ok', 'DNS_DRIFT']);
+    expect([by('gw-moved').status, by('gw-moved').reason]).toEqual(['error', 'DNS_DRIFT']);
     expect(by('gw-moved').data!.drift).toEqual(['192.0.2.99']);
     expect(by('domain-in-range').reason).toBe('RESOLVED');
     expect(by('domain-partly-out').reason).toBe('DNS_DRIFT');
     expect(by('domain-partly-out').data!.drift).toEqual(['203.0.113.50']);
-    // The line's reason carries the drift, so the text report shows it without --verbose.
-    const moved = rep.lines.find((l) => l.id === 'gw-moved')!;
-    expect(moved.verdict).toBe('pass');
+    const line = (id: string): Report['lines'][number] => rep.lines.find((l) => l.id === id)!;
+    const moved = line('gw-moved');
+    expect(moved.verdict).toBe('fail');
     expect(moved.reason).toContain('DNS drift: gw2.lab.test → 192.0.2.99');
-    expect(rep.lines.find((l) => l.id === 'gw-same')!.reason).not.toContain('drift');
+    // The remediation says which resolver answers so, and with which addresses.
+    expect(moved.remediation).toContain(`--dns-server (127.0.0.1:${port})`);
+    expect(moved.remediation).toContain('answers with addresses the document does not publish');
+    expect(moved.remediation).toContain('gw2.lab.test → 192.0.2.99');
+    expect(line('domain-partly-out').verdict).toBe('fail');
+    expect(line('domain-partly-out').remediation).toContain('cdn.lab.test → 203.0.113.50');
+    expect([line('gw-same').verdict, line('domain-in-range').verdict]).toEqual(['pass', 'pass']);
+    expect(line('gw-same').reason).not.toContain('drift');
   });
 });
 

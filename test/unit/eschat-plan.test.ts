@@ -20,13 +20,19 @@ describe('netcheck plan eschat', () => {
     const byLine = (l: string): string[] => rows.filter((r) => r.line === l).map(key).sort();
     const tcp = (hosts: string[], ports: number[]): string[] => hosts.flatMap((h) => ports.map((p) => `tcp ${h}:${p}`)).sort();
     const udpRange = (hosts: string[]): string[] => hosts.flatMap((h) => Array.from({ length: 64 }, (_, i) => `udp ${h}:${4201 + i}`)).sort();
+    // TCP 443 lines also check TLS for interception (issue 10): a TCP handshake alone passes while a
+    // middlebox re-signs the vendor's TLS.
+    const tls443 = (hosts: string[]): string[] => hosts.map((h) => `tls ${h}:443`);
+    const withTls = (hosts: string[]): string[] => [...tcp(hosts, [80, 443]), ...tls443(hosts)].sort();
 
-    expect(byLine('provisioning-primary')).toEqual(tcp(PROVISIONING_PRIMARY, [80, 443]));
-    expect(byLine('provisioning-dr')).toEqual(tcp(['35.153.48.78'], [80, 443]));
+    expect(byLine('provisioning-primary')).toEqual(withTls(PROVISIONING_PRIMARY));
+    expect(byLine('provisioning-dr')).toEqual(withTls(['35.153.48.78']));
     expect(byLine('signaling')).toEqual(tcp(['3.97.31.75', '15.223.60.24'], [7400]));
     expect(byLine('data-primary')).toEqual(udpRange(DATA_PRIMARY));
     expect(byLine('data-dr')).toEqual(udpRange(DATA_DR));
-    expect(byLine('web-portal')).toEqual(tcp(['52.60.139.97', '3.98.4.177'], [80, 443]));
+    expect(byLine('web-portal')).toEqual(withTls(['52.60.139.97', '3.98.4.177']));
+    // Bare addresses: no SNI, and only interception is judged (their default certificate need not name them).
+    for (const r of rows.filter((x) => x.kind === 'tls')) expect([r.options, r.port]).toEqual([{ interceptionOnly: true }, 443]);
     expect(byLine('google-maps')).toEqual(['dns maps.googleapis.com', ...tcp(['maps.googleapis.com'], [80, 443])].sort());
     expect(byLine('google-fonts')).toEqual(['dns fonts.gstatic.com', ...tcp(['fonts.gstatic.com'], [80, 443])].sort());
 
@@ -37,8 +43,8 @@ describe('netcheck plan eschat', () => {
       expect(r.host.startsWith('17.')).toBe(true);
       expect([80, 5223]).toContain(r.port);
     }
-    // 16 + 2 + 2 + 192 + 256 + 4 + 8 + 6
-    expect(rows).toHaveLength(486);
+    // 16 + 8 tls + 2 + 1 tls + 2 + 192 + 256 + 4 + 2 tls + 8 + 6
+    expect(rows).toHaveLength(497);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
   });
 
@@ -86,7 +92,7 @@ describe('netcheck plan eschat', () => {
 
 describe('list options do not swallow the catalog name', () => {
   it('--only and --param before the positional catalog', async () => {
-    const r = await runCli(['plan', '--only', 'tcp,dns', '--param', 'signaling-port=7400', 'eschat', '--json']);
+    const r = await runCli(['plan', '--only', 'tcp,dns', '--param', 'signaling-port=7400', 'eschat', '--json', '--no-control']);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { kind: string }[];
     expect(new Set(rows.map((x) => x.kind))).toEqual(new Set(['tcp', 'dns']));

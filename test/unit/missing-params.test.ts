@@ -26,7 +26,8 @@ describe('netcheck plan eschat without --signaling-port (piped, no terminal)', (
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as PlanRow[];
     const lines = new Set(rows.map((x) => x.line));
-    expect([...lines]).toEqual(['provisioning-primary', 'provisioning-dr', 'signaling', 'data-primary', 'data-dr', 'web-portal', 'apns', 'google-maps', 'google-fonts']);
+    // Every documented line, then the interception control probe the run also sends (issue 10).
+    expect([...lines]).toEqual(['provisioning-primary', 'provisioning-dr', 'signaling', 'data-primary', 'data-dr', 'web-portal', 'apns', 'google-maps', 'google-fonts', 'control']);
     const signaling = rows.filter((x) => x.line === 'signaling');
     expect(signaling.length).toBeGreaterThan(0);
     for (const s of signaling) {

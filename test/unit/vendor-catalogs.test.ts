@@ -35,23 +35,26 @@ describe('netcheck plan liveperson', () => {
     const rows = await plan('liveperson');
     const sent = rows.filter((r) => !r.skip);
 
-    // Nine IPv4 /22 blocks and one IPv6 /32, each sampled (4 addresses) on TCP 80 and 443.
+    // Nine IPv4 /22 blocks and one IPv6 /32, each sampled (4 addresses) on TCP 80 and 443, and TLS
+    // on 443 judged for interception (no SNI: bare addresses).
     for (const cidr of [...LP_V4, LP_V6]) {
       const rs = rows.filter((r) => r.sampledFrom === cidr);
-      expect(rs, cidr).toHaveLength(4 * 2);
+      expect(rs, cidr).toHaveLength(4 * 3);
       const range = parseCidr(cidr);
       for (const r of rs) {
-        expect(r.kind).toBe('tcp');
+        expect(['tcp', 'tls']).toContain(r.kind);
         expect(cidrContains(range, r.host)).toBe(true);
       }
-      expect(rs.filter((r) => r.port === 80)).toHaveLength(4);
-      expect(rs.filter((r) => r.port === 443)).toHaveLength(4);
+      expect(rs.filter((r) => r.kind === 'tcp' && r.port === 80)).toHaveLength(4);
+      expect(rs.filter((r) => r.kind === 'tcp' && r.port === 443)).toHaveLength(4);
+      expect(rs.filter((r) => r.kind === 'tls').map((r) => [r.port, r.options])).toEqual(Array(4).fill([443, { interceptionOnly: true }]));
     }
 
-    // WebSockets on 443: the path to a LivePerson host, and a held WebSocket (needs a reflector:
-    // the document names no endpoint to hold one against).
+    // WebSockets on 443: the path to a LivePerson host (TCP, and TLS not intercepted: a WebSocket
+    // does not survive re-signing), and a held WebSocket (needs a reflector: the document names no
+    // endpoint to hold one against).
     const ws = rows.filter((r) => r.line === 'websocket-443');
-    expect(ws.map((r) => `${r.kind} ${r.host}:${r.port}`)).toEqual(['tcp liveperson.net:443']);
+    expect(ws.map((r) => `${r.kind} ${r.host}:${r.port}`)).toEqual(['tcp liveperson.net:443', 'tls liveperson.net:443']);
     const hold = rows.filter((r) => r.line === 'websocket-hold');
     expect(hold.map((r) => `${r.kind} ${r.skip}`)).toEqual(['ws-hold parameter --websocket-reflector not set']);
 
@@ -87,9 +90,9 @@ describe('netcheck plan liveperson', () => {
     expect(vanity).toHaveLength(2);
     for (const r of vanity) expect(r.skip).toBe('parameter --vanity-hosts not set');
 
-    // 10 ranges × 4 × 2 + 2 WebSocket + 6 × (dns + inbound) + 7 × (dns + https) + 10 + 2
-    expect(rows).toHaveLength(80 + 2 + 12 + 14 + 10 + 2);
-    expect(sent).toHaveLength(80 + 1 + 6 + 14 + 10);
+    // 10 ranges × 4 × 3 + 3 WebSocket + 6 × (dns + inbound) + 7 × (dns + https) + 10 + 2
+    expect(rows).toHaveLength(120 + 3 + 12 + 14 + 10 + 2);
+    expect(sent).toHaveLength(120 + 2 + 6 + 14 + 10);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
   });
 
@@ -99,12 +102,12 @@ describe('netcheck plan liveperson', () => {
     const hold = rows.find((r) => r.line === 'websocket-hold')!;
     expect([hold.kind, hold.host, hold.port, hold.skip]).toEqual(['ws-hold', 'reflector.example.net', 443, undefined]);
     expect(hold.options).toMatchObject({ hold: '15m' });
-    expect(rows.filter((r) => r.sampledFrom)).toHaveLength(10 * 2 * 2);
+    expect(rows.filter((r) => r.sampledFrom)).toHaveLength(10 * 2 * 3);
 
     const swept = await plan('liveperson', ['--sweep']);
-    for (const cidr of LP_V4) expect(swept.filter((r) => r.sampledFrom === cidr)).toHaveLength(1022 * 2);
-    expect(swept.filter((r) => r.sampledFrom === LP_V6)).toHaveLength(8);
-    expect(swept).toHaveLength(9 * 1022 * 2 + 8 + 40);
+    for (const cidr of LP_V4) expect(swept.filter((r) => r.sampledFrom === cidr)).toHaveLength(1022 * 3);
+    expect(swept.filter((r) => r.sampledFrom === LP_V6)).toHaveLength(12);
+    expect(swept).toHaveLength(9 * 1022 * 3 + 12 + 41);
   });
 
   it('--sweep beyond --max-targets is refused naming the range', async () => {

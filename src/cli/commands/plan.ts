@@ -3,10 +3,13 @@ import { expandCatalog } from '../../catalog/expand.js';
 import { EXIT } from '../../errors.js';
 import { formatPorts, hostPort } from '../../util/ip.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
-import { paramsFromArgv, expandOptionsFromArgv } from '../options.js';
+import { controlFromArgv, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
+import { controlSpec } from '../../engine/check.js';
 import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
 import { timerLineId } from '../../catalog/timers.js';
 import { formatDuration } from '../../util/duration.js';
+
+const CONTROL_DESCRIPTION = 'interception control: an address that must never answer; a handshake means something on this network answers connections itself';
 
 /** `netcheck plan <catalog>`: every probe the run would send. Sends nothing. */
 export async function planCommand({ catalog, argv }: { catalog: string; argv: Record<string, unknown> }): Promise<number> {
@@ -44,16 +47,31 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
       source: l ? (l.def.source ?? l.section.source ?? plan.catalog.source) : (timer?.source ?? plan.catalog.source),
     };
   });
+  // The interception control is a packet the run sends too (a destination that must never answer).
+  const control = controlSpec(plan, { control: controlFromArgv(argv) });
+  const controlRow = control && {
+    id: control.id,
+    line: control.line,
+    section: 'control',
+    description: CONTROL_DESCRIPTION,
+    required: false,
+    kind: control.kind,
+    host: control.host,
+    port: control.port ?? null,
+    timeoutMs: control.timeoutMs,
+    source: 'netcheck',
+  };
   if (argv.json) {
-    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(controlRow ? [...rows, controlRow] : rows, null, 2) + '\n');
     return EXIT.OK;
   }
   const byId = new Map(plan.probes.map((p) => [p.id, p]));
-  const out: string[] = [`plan for ${plan.catalog.id}: ${rows.length} probes over ${plan.lines.length} documented lines (nothing sent)`];
+  const out: string[] = [`plan for ${plan.catalog.id}: ${rows.length} probes over ${plan.lines.length} documented lines${control ? ', and 1 control probe' : ''} (nothing sent)`];
   for (const m of plan.missingParams) out.push(`not checked (${m.lines.join(', ')}): ${m.instruction}`);
   for (const l of plan.lines) {
     const tags = [l.def.role?.replace('-', ' '), l.def.required === false ? 'optional' : undefined, l.def.condition].filter(Boolean).join(', ');
     out.push(`\n${l.id} — ${l.def.description}${tags ? ` (${tags})` : ''}`);
+    if (l.notRun) out.push(`  (${l.notRun})`);
     if (l.awsRanges) {
       const a = l.awsRanges;
       out.push(`  ${a.file}: ${a.matched} ${a.services.join('+')} prefixes${a.region ? ` in ${a.region} (and GLOBAL)` : ' in every region'}, ${a.probed} probed${a.probed < a.matched ? ' (spread; --sweep for all)' : ''}`);
@@ -82,6 +100,10 @@ export async function planCommand({ catalog, argv }: { catalog: string; argv: Re
     const o = p.options as { requireMs?: number; gapsMs?: number[] };
     out.push(`\n${p.line} — ${timerOf(p.line)?.description ?? ''}`);
     out.push(`  ${p.kind} ${hostPort(p.host, p.port)}  gaps ${(o.gapsMs ?? []).map(formatDuration).join(', ')}; required ${formatDuration(o.requireMs ?? 0)}; deadline ${formatDuration(p.timeoutMs)}`);
+  }
+  if (control) {
+    out.push(`\ncontrol — ${CONTROL_DESCRIPTION} (--no-control to leave it out)`);
+    out.push(`  ${control.kind.padEnd(5)} ${hostPort(control.host, control.port)}`);
   }
   for (const n of plan.notApplicable) out.push(`\nnot applicable: ${n.id} (${n.reason})`);
   process.stdout.write(out.join('\n') + '\n');
