@@ -439,7 +439,10 @@ async function udpRecheck(
     const r = results.get(p.id);
     if (!r) continue;
     const key = r.address ?? p.host;
-    byDest.set(key, [...(byDest.get(key) ?? []), p]);
+    // Push, not copy: a UDP sweep of one host's 65,535 ports is one destination.
+    const list = byDest.get(key);
+    if (list) list.push(p);
+    else byDest.set(key, [p]);
   }
   await Promise.all(
     [...byDest.values()].map(async (specs) => {
