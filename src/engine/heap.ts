@@ -25,12 +25,15 @@ const KNOWN_V8_MAJORS = { min: 7, max: 13 };
 
 let capped = false;
 
-/** Cap V8's heap growth for the rest of the process, once, when a run is big enough to need it. */
-export function capHeapGrowth(probes: number, v8Version = process.versions.v8): boolean {
-  if (capped || probes < HEAP_CAP_MIN_PROBES) return capped;
+/** Does a run of `probes` probes, on this V8, get the cap? */
+export function shouldCapHeap(probes: number, v8Version = process.versions.v8): boolean {
   const major = Number(/^(\d+)\./.exec(v8Version)?.[1]);
-  if (!(major >= KNOWN_V8_MAJORS.min && major <= KNOWN_V8_MAJORS.max)) return false;
+  return probes >= HEAP_CAP_MIN_PROBES && major >= KNOWN_V8_MAJORS.min && major <= KNOWN_V8_MAJORS.max;
+}
+
+/** Cap V8's heap growth for the rest of the process, once, when a run is big enough to need it. */
+export function capHeapGrowth(probes: number): void {
+  if (capped || !shouldCapHeap(probes)) return;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   capped = true;
-  return true;
 }

@@ -41,3 +41,15 @@ describe('engine at sweep scale', () => {
     expect(rechecked).toBe(0);
   }, 60_000);
 });
+
+describe('heap growth of big runs', () => {
+  it('is capped only for runs of HEAP_CAP_MIN_PROBES or more, and only on V8 majors known to have the flag', async () => {
+    const { shouldCapHeap, HEAP_CAP_MIN_PROBES } = await import('../../src/engine/heap.js');
+    expect(shouldCapHeap(HEAP_CAP_MIN_PROBES - 1, '11.3.244.8')).toBe(false);
+    expect(shouldCapHeap(HEAP_CAP_MIN_PROBES, '11.3.244.8')).toBe(true);
+    expect(shouldCapHeap(HEAP_CAP_MIN_PROBES, '13.6.233.10')).toBe(true);
+    // An unknown V8 would print "unrecognized flag" on stdout: never asked.
+    expect(shouldCapHeap(HEAP_CAP_MIN_PROBES, '99.1.0.0')).toBe(false);
+    expect(shouldCapHeap(HEAP_CAP_MIN_PROBES, process.versions.v8)).toBe(true);
+  });
+});
