@@ -95,9 +95,21 @@ export function idleFlows(report: Report): IdleFlow[] {
   return out;
 }
 
+/** The last timestamps {@link offsetMs} parsed: probes of a sweep share one per millisecond. */
+const parsed = { start: '', startMs: NaN, iso: '', ms: NaN };
+
 /** Milliseconds from the run's start to an ISO timestamp (0 when unparsable). */
 export function offsetMs(report: Report, iso: string): number {
-  const t = Date.parse(iso) - Date.parse(report.startedAt);
+  // Date.parse twice per probe was most of rendering a 65,534-probe report to HTML or JUnit.
+  if (parsed.start !== report.startedAt) {
+    parsed.start = report.startedAt;
+    parsed.startMs = Date.parse(report.startedAt);
+  }
+  if (parsed.iso !== iso) {
+    parsed.iso = iso;
+    parsed.ms = Date.parse(iso);
+  }
+  const t = parsed.ms - parsed.startMs;
   return Number.isFinite(t) && t > 0 ? t : 0;
 }
 
