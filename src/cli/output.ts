@@ -1,9 +1,11 @@
 /** Writing a finished report where the user asked for it, and the exit code it implies. */
 import { EXIT, UsageError } from '../errors.js';
 import { RENDERERS, formatForFile } from '../report/index.js';
+import { jsonReportChunks } from '../report/json-stream.js';
 import { redactReport } from '../report/redact.js';
 import type { Report } from '../types.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { writeChunksAtomic, writeChunksToStream } from '../util/atomic-stream.js';
 import type { CommonRunOptions } from './options.js';
 
 /**
@@ -13,7 +15,7 @@ import type { CommonRunOptions } from './options.js';
  */
 export async function emitReport(full: Report, o: CommonRunOptions): Promise<void> {
   const report = o.redact ? redactReport(full) : full;
-  writeReport(report, o);
+  await writeReport(report, o);
   if (o.prometheusTextfile) {
     // prom-client (and its OpenTelemetry dependency) load only when metrics are asked for.
     const { reportsToPrometheusText } = await import('../report/prometheus.js');
@@ -27,12 +29,14 @@ export async function emitReport(full: Report, o: CommonRunOptions): Promise<voi
   }
 }
 
-function writeReport(report: Report, o: CommonRunOptions): void {
+async function writeReport(report: Report, o: CommonRunOptions): Promise<void> {
   if (o.output) {
     const fmt = o.format !== 'text' ? o.format : formatForFile(o.output) ?? 'text';
     const r = RENDERERS[fmt];
     if (!r) throw new UsageError(`format '${fmt}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
-    writeFileAtomic(o.output, r(report, { color: false, verbose: o.verbose }));
+    // JSON is streamed to its file (a sweep's report is tens of MB): same atomic contract, bounded memory.
+    if (fmt === 'json') writeChunksAtomic(o.output, jsonReportChunks(report));
+    else writeFileAtomic(o.output, r(report, { color: false, verbose: o.verbose }));
     if (!o.quiet) process.stderr.write(`netcheck: report written to ${o.output} (${fmt})\n`);
     // The terminal still gets the readable report unless stdout was asked to carry a format.
     if (o.format === 'text' || o.format === fmt) process.stdout.write(RENDERERS.text!(report, { color: o.color, verbose: o.verbose }));
@@ -40,7 +44,8 @@ function writeReport(report: Report, o: CommonRunOptions): void {
   }
   const r = RENDERERS[o.format];
   if (!r) throw new UsageError(`format '${o.format}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
-  process.stdout.write(r(report, { color: o.format === 'text' && o.color, verbose: o.verbose }));
+  if (o.format === 'json') await writeChunksToStream(process.stdout, jsonReportChunks(report));
+  else process.stdout.write(r(report, { color: o.format === 'text' && o.color, verbose: o.verbose }));
 }
 
 /** 0 all required pass · 1 a required line fails · 3 only inconclusive · 130 interrupted. */
