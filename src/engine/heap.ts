@@ -5,7 +5,7 @@
  * (its growing factor tops out at 4 when collections are cheap, as they are here), and it does not
  * hand the pages back right after: a 65,534-target loopback sweep peaked at 250–280 MiB of RSS
  * with ~45 MiB of live data. Capping the factor at 1.5 collects sooner; in interleaved runs on these
- * machines the same sweep peaked at ~185 MiB for the same CPU time (BENCHMARKS.md, scaling).
+ * machines the same sweep peaked at 175–190 MiB for the same CPU time (BENCHMARKS.md, scaling).
  *
  * The cap is V8's own `--heap-growing-percent`, read each time V8 sets the next collection's limit,
  * so setting it once a run is under way takes effect. It is process-wide and stays set; it only

@@ -90,7 +90,9 @@ export function idleFlows(report: Report): IdleFlow[] {
   for (const p of report.probes) {
     const d = p.data;
     if (!d || covered.has(p.id)) continue;
-    out.push(...flowsOf(d.flows, p.kind.replace(/-idle$|-hold$/, ''), p.line, num(d.requireMs, d.requiredMs)));
+    // Only idle-check results carry flows; a loop, not push(...spread), once per probe of a sweep.
+    if (!Array.isArray(d.flows)) continue;
+    for (const f of flowsOf(d.flows, p.kind.replace(/-idle$|-hold$/, ''), p.line, num(d.requireMs, d.requiredMs))) out.push(f);
   }
   return out;
 }
