@@ -231,17 +231,19 @@ async function dispatch(argv: string[]): Promise<number> {
       },
     )
     .command(
-      'allowlist <catalog>',
-      'print the firewall rules a catalog implies (each commented with its document line); sends nothing',
+      'allowlist [catalog]',
+      'print the firewall rules a catalog implies, or a report\'s failing lines need (--from-report); each commented with its document line; sends nothing',
       (b) => catalogOptions(b.positional('catalog', { type: 'string', describe: 'built-in name or file' }))
+        .option('from-report', { type: 'string', describe: 'rules for exactly the failing and partial lines of this JSON report, instead of a catalog' })
         .option('format', { choices: ['nft', 'iptables', 'ip6tables', 'csv', 'json'] as const, default: 'nft', describe: 'nftables, iptables-restore (IPv4) / ip6tables-restore, CSV or JSON' })
         .option('nft-table', { type: 'string', describe: 'nftables table (family inet) to add the chains to (default filter)' })
         .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout' })
         .example('netcheck allowlist liveperson --format nft', 'nftables chains for the LivePerson document')
-        .example('netcheck allowlist conversation-builder --hosting aws --ip-ranges ip-ranges.json --aws-region us-east-1 --format csv', 'AWS ranges in both directions, as CSV'),
+        .example('netcheck allowlist conversation-builder --hosting aws --ip-ranges ip-ranges.json --aws-region us-east-1 --format csv', 'AWS ranges in both directions, as CSV')
+        .example('netcheck allowlist --from-report report.json --format nft', 'what the failing lines of a run need, as nftables'),
       async (a) => {
         const { allowlistCommand } = await import('./commands/allowlist.js');
-        await set(allowlistCommand({ catalog: String(a.catalog), argv: a }));
+        await set(allowlistCommand({ ...(a.catalog !== undefined ? { catalog: String(a.catalog) } : {}), argv: a }));
       },
     )
     .command(

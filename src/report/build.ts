@@ -6,6 +6,7 @@ import type { Plan, PlanLine } from '../catalog/expand.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import { formatPorts, hostPort } from '../util/ip.js';
+import { buildFixList } from './fixlist.js';
 import { TIMER_KINDS, timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
 
@@ -178,6 +179,7 @@ export function buildReport(input: BuildInput): Report {
       probes: rs.map((r) => r.id),
       counts: countStatuses(rs),
       ...(pl.sampling.length ? { sampling: pl.sampling } : {}),
+      ...(pl.def.quote ? { quote: pl.def.quote } : {}),
     };
   });
 
@@ -202,6 +204,8 @@ export function buildReport(input: BuildInput): Report {
   }
 
   const diagnoses = diagnose(results, input);
+  // "Ask your network team to allow" (issue 16): from the finished verdicts, so it follows them.
+  const fixList = buildFixList(plan, lines, results, timers);
   const sectionIds = new Set(plan.lines.map((l) => l.section.id));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -211,6 +215,7 @@ export function buildReport(input: BuildInput): Report {
       title: plan.catalog.title,
       sources: [...new Set([plan.catalog.source, ...plan.catalog.sections.map((s) => s.source).filter((s): s is string => !!s)])],
       ...(input.catalogFile ? { file: input.catalogFile } : {}),
+      ...(plan.catalog.document ? { document: { file: plan.catalog.source, ...plan.catalog.document } } : {}),
     },
     parameters: plan.params,
     startedAt: input.startedAt.toISOString(),
@@ -235,6 +240,7 @@ export function buildReport(input: BuildInput): Report {
     ...(plan.catalog.timers?.length
       ? { timers }
       : {}),
+    ...(fixList ? { fixList } : {}),
   };
 }
 
