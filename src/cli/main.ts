@@ -247,6 +247,19 @@ async function dispatch(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'diff <before> <after>',
+      'what changed between two JSON reports of the same catalog, line by line (exit 1 when something got worse)',
+      (b) => b
+        .positional('before', { type: 'string', describe: 'the earlier JSON report' })
+        .positional('after', { type: 'string', describe: 'the later JSON report' })
+        .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text', describe: 'markdown to paste into the ticket' })
+        .example('netcheck diff before.json after.json --format markdown', 'what the firewall change fixed, for the ticket'),
+      async (a) => {
+        const { diffCommand } = await import('./commands/diff.js');
+        await set(diffCommand({ before: String(a.before), after: String(a.after), argv: a }));
+      },
+    )
+    .command(
       'match <addresses..>',
       'which documented line(s) cover an address, e.g. one from a firewall log; sends nothing (exit 1 if one is not covered)',
       (b) => b

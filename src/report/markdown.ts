@@ -13,7 +13,7 @@ export const MAX_PROBE_ROWS = 100;
 const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', partial: '⚠️', inconclusive: '❔' };
 
 /** Escape text for a Markdown table cell: pipes, newlines and inline HTML. */
-function cell(s: string | undefined): string {
+export function cell(s: string | undefined): string {
   return (s ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\r?\n/g, '<br>');
 }
 
