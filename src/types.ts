@@ -110,15 +110,23 @@ export interface ProbeContext {
   proxy?: import('./util/proxy.js').ProxySettings;
 }
 
-/** Progress of a long-running probe: flows alive and lost so far, and when it will end. */
+/**
+ * Progress of a long-running probe, and when it will end. Each of its `flows` is in exactly one
+ * of the counts, so alive + lost + pending + failed = flows.
+ */
 export interface ProbeProgress {
   id: string;
   /** Wall-clock epoch milliseconds at which the probe's last gap ends. */
   endsAt: number;
+  /** Flows of the probe. */
+  flows: number;
+  /** Flows shown to be alive: survived their gap, or held open (a WebSocket answering pings). */
   alive: number;
   lost: number;
-  /** Flows whose outcome is not known yet. */
+  /** Flows whose outcome is not known yet (setting up, idle in their gap, answering). */
   pending: number;
+  /** Flows that could not be set up (reflector unreachable or refusing). */
+  failed: number;
 }
 
 export interface ResolvedAddress {

@@ -123,6 +123,14 @@ export interface CommonRunOptions {
   proxy?: ProxySettings;
 }
 
+/**
+ * Colour by default only on a terminal that shows it: not when NO_COLOR is set (no-color.org),
+ * and not on TERM=dumb (Emacs shells, some CI consoles), which prints escapes as text.
+ */
+export function defaultColor(stdout: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return !!stdout.isTTY && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
 /** Validate and normalise the shared options. */
 export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   if (a.ipv4 && a.ipv6) throw new UsageError('-4 and -6 contradict each other; pick one (e.g. netcheck eschat -4)');
@@ -165,6 +173,6 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     quiet: !!a.quiet,
     ...(a.redact ? { redact: true } : {}),
     ...(typeof a['prometheus-textfile'] === 'string' ? { prometheusTextfile: a['prometheus-textfile'] } : {}),
-    color: typeof a.color === 'boolean' ? a.color : !!process.stdout.isTTY && !process.env.NO_COLOR,
+    color: typeof a.color === 'boolean' ? a.color : defaultColor(process.stdout, process.env),
   };
 }

@@ -283,6 +283,19 @@ describe('CLI formats on a real loopback run', () => {
     }
   }, 90_000);
 
+  it('Markdown or HTML without --redact: one note on stderr of what they reveal and how to redact (issue 16)', async () => {
+    const base = ['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s'];
+    const notes = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('netcheck: note: the '));
+    const md = await runCli([...base, '--output', join(dir, 'share.md')]);
+    expect(notes(md.stderr)).toHaveLength(1);
+    expect(notes(md.stderr)[0]).toMatch(/^netcheck: note: the Markdown report includes this host's name \(.+\), .*internal addresses it checked \(127\.0\.0\.1\).*; before sharing it outside your organisation, run again with --redact to mask them$/);
+    const html = await runCli([...base, '--format', 'html']);
+    expect(notes(html.stderr)).toEqual([expect.stringContaining('the HTML report includes')]);
+    // Redacted, or a format not meant for a ticket: nothing to say.
+    expect(notes((await runCli([...base, '--format', 'markdown', '--redact'])).stderr)).toEqual([]);
+    expect(notes((await runCli([...base, '--format', 'json'])).stderr)).toEqual([]);
+  }, 90_000);
+
   it('--prometheus-textfile writes metrics that promtool accepts', async (ctx) => {
     const out = join(dir, 'netcheck.prom');
     const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--prometheus-textfile', out, '-q', '--format', 'json']);

@@ -4,7 +4,7 @@ import { runCheck } from '../../engine/check.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
-import { makeProgress } from '../progress.js';
+import { makeProgress, startInfo } from '../progress.js';
 import { addTimerChecks, makeTimerProgress, reflectorCredentials, timerNotice, timerPlanFromArgv } from '../timers.js';
 
 export interface RunCommandInput {
@@ -29,6 +29,7 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
   const timerProgress = makeTimerProgress(o.quiet || !timerRun);
   const progress = makeProgress(cat.def.id, o.quiet);
   const signals = interruptControllers(o.quiet);
+  progress.start(startInfo(plan));
   try {
     const report = await runCheck(plan, {
       ...o,
