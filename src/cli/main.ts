@@ -28,7 +28,11 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Thrown before any command handler while answering a completion request. */
+class CompletionOnly extends Error {}
+
 function reportError(err: unknown): number {
+  if (err instanceof CompletionOnly) return EXIT.OK;
   if (err instanceof NetcheckError) {
     process.stderr.write(`netcheck: ${err.message}\n`);
     return err.exitCode;
@@ -44,7 +48,13 @@ async function dispatch(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   const set = (p: Promise<number>): Promise<void> => p.then((c) => void (exitCode = c));
 
+  // A completion request must never run a command (`netcheck probe tcp HOST:443 --t<TAB>` would
+  // probe): yargs parses the words typed so far, commands included, to find what may come next.
+  const completing = argv.includes('--get-yargs-completions');
   const y = yargs(argv)
+    .middleware(() => {
+      if (completing) throw new CompletionOnly();
+    }, true)
     .scriptName('netcheck')
     .usage('netcheck <catalog> [parameters] [options]\n\nProve, line by line, that a vendor firewall document works on this network.')
     .command(
@@ -278,6 +288,18 @@ async function dispatch(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'completion <shell>',
+      'print a completion script for bash, zsh or fish',
+      (b) => b
+        .positional('shell', { choices: ['bash', 'zsh', 'fish'] as const, describe: 'the shell to complete in' })
+        .example('source <(netcheck completion bash)', 'complete commands, options and catalog names in this bash')
+        .example('netcheck completion fish > ~/.config/fish/completions/netcheck.fish', 'install for fish'),
+      async (a) => {
+        const { completionScript } = await import('./completion.js');
+        process.stdout.write(completionScript(a.shell as 'bash' | 'zsh' | 'fish'));
+      },
+    )
+    .command(
       'schema [which]',
       'print the JSON Schema of catalogs (for editors) or of the JSON report',
       (b) => b.positional('which', { choices: ['catalog', 'report'] as const, default: 'catalog' }),
@@ -286,6 +308,10 @@ async function dispatch(argv: string[]): Promise<number> {
         await set(schemaCommand({ which: String(a.which) }));
       },
     )
+    // Answers the completion scripts' `--get-yargs-completions` (the hidden command it names is unused).
+    .completion('__completion-script', false, (current: string, argv: { _: (string | number)[] }, defaults: (done: (err: Error | null, c: string[] | undefined) => void) => void, done: (c: string[]) => void) => {
+      void import('./completion.js').then((m) => m.completeWithCatalogs(current, argv, defaults, done));
+    })
     .epilogue(EPILOGUE)
     .version(version())
     .alias('V', 'version')
