@@ -68,8 +68,8 @@ const KNOWN = new Set([
   'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback', 'proxy', 'compare-direct', 'ip-ranges', 'fetch-ip-ranges', 'nft-table',
   // Reports and the daemon (issue 6).
   'redact', 'prometheus-textfile', 'every', 'jitter', 'listen', 'reports-dir', 'keep', 'webhook', 'webhook-timeout',
-  // Reports that close tickets, the daemon exposed safely (issue 16).
-  'from-report', 'web.config.file', 'web-config-file', 'webConfigFile',
+  // Reports that close tickets, the daemon exposed safely (issue 16): yargs nests --web.config.file under `web`.
+  'from-report', 'web',
 ]);
 
 /**

@@ -3,66 +3,18 @@
  * returns the expected series; `promtool check metrics` accepts the daemon's /metrics.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/cli.js';
+import { havePrometheus, PROMETHEUS, PROMTOOL, startPrometheus, stopChild, until, type RunningPrometheus, type Sample } from '../helpers/prometheus.js';
 import { startLabServers, type LabServers } from '../helpers/report-lab.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
-const PROMTOOL = '/usr/bin/promtool';
-const have = existsSync(PROMETHEUS) && existsSync(PROMTOOL);
-if (!have) console.warn(`SKIPPED daemon-prometheus tests: ${PROMETHEUS} or ${PROMTOOL} is missing (apt-get install prometheus; CI installs it from .ci/apt-packages.txt)`);
+if (!havePrometheus) console.warn(`SKIPPED daemon-prometheus tests: ${PROMETHEUS} or ${PROMTOOL} is missing (apt-get install prometheus; CI installs it from .ci/apt-packages.txt)`);
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || !child.pid) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.on('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-describe.skipIf(!have)('a real Prometheus scrapes netcheck daemon', () => {
+describe.skipIf(!havePrometheus)('a real Prometheus scrapes netcheck daemon', () => {
   let lab: LabServers;
   let daemon: ChildProcess | undefined;
-  let prom: ChildProcess | undefined;
+  let prom: RunningPrometheus | undefined;
   let daemonBase = '';
-  let promBase = '';
-  let promLog = '';
 
   beforeAll(async () => {
     lab = await startLabServers();
@@ -75,31 +27,20 @@ describe.skipIf(!have)('a real Prometheus scrapes netcheck daemon', () => {
     const port = await until('daemon listening', async () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(err)?.[1], 20_000);
     daemonBase = `http://127.0.0.1:${port}`;
 
-    const dir = mkdtempSync(join(tmpdir(), 'netcheck-prom-'));
-    const cfg = join(dir, 'prometheus.yml');
-    writeFileSync(cfg, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: netcheck\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`);
-    const promPort = await freePort();
-    promBase = `http://127.0.0.1:${promPort}`;
-    prom = spawn(PROMETHEUS, [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    prom.stderr!.on('data', (d) => (promLog += d));
-    await until('prometheus ready', async () => (await fetch(`${promBase}/-/ready`)).ok, 30_000);
+    // Port 0 is not an option for Prometheus' own listener: the helper retries on EADDRINUSE.
+    prom = await startPrometheus(`global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: netcheck\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`);
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all([stop(prom), stop(daemon)]);
+    await Promise.all([prom?.stop(), stopChild(daemon)]);
     await lab?.close();
   });
 
-  async function query(q: string): Promise<Sample[]> {
-    const res = await fetch(`${promBase}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await res.json()) as { status: string; data: { result: Sample[] } };
-    expect(body.status).toBe('success');
-    return body.data.result;
-  }
+  const query = (q: string): Promise<Sample[]> => prom!.query(q);
 
   it('the query API returns the daemon series with the right values', async () => {
     const up = await until('up == 1', async () => (await query('up{job="netcheck"}')).find((s) => s.value[1] === '1'), 40_000).catch((e: Error) => {
-      throw new Error(`${e.message}; prometheus said: ${promLog.slice(-2000)}`);
+      throw new Error(`${e.message}; prometheus said: ${prom!.log().slice(-2000)}`);
     });
     expect(up.metric.instance).toBe(daemonBase.replace('http://', ''));
 
