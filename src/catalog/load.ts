@@ -141,7 +141,11 @@ function explainAjvError(err: ErrorObject, path: (string | number)[], data: unkn
           ? `${describe(value)} is not an ip-ranges.json service name; use capitals as Amazon does, e.g. EC2, CLOUDFRONT`
           : String(params.pattern).startsWith('^\\$')
             ? `${describe(value)} must name a parameter, e.g. $office-ips`
-            : `${describe(value)} must be lower-case letters, digits and dashes`);
+            : String(params.pattern).startsWith('^https?')
+              ? `${describe(value)} is not an http(s) URL, e.g. https://vendor.example/firewall`
+              : String(params.pattern).startsWith('^\\d{4}')
+                ? `${describe(value)} is not a date; use YYYY-MM-DD, e.g. 2026-11-22`
+                : `${describe(value)} must be lower-case letters, digits and dashes`);
     case 'discriminator': {
       const kinds = Object.keys(CHECK_OPTION_SCHEMAS).join(', ');
       return fail('unknown-kind', [...path, 'kind'], `'${String(getAt(data, [...path, 'kind']))}' is not a probe kind; known kinds: ${kinds}`);

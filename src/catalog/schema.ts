@@ -6,6 +6,8 @@
  * source document it comes from. Values that differ per customer are parameters.
  */
 
+import type { SourceDocument } from '../types.js';
+
 export const CATALOG_SCHEMA_ID = 'netcheck/catalog/v1';
 
 export type ParamType = 'port' | 'ports' | 'string' | 'hosts' | 'enum' | 'file';
@@ -105,6 +107,13 @@ export interface SectionDef {
   lines: LineDef[];
 }
 
+/**
+ * The vendor document a catalog transcribes, so a reader can check each line's quote against the
+ * vendor's own page: only what the document itself says (or links to), never guessed. The report
+ * carries it as {@link SourceDocument}, with the catalog's `source` as `file`.
+ */
+export type SourceDocumentDef = Omit<SourceDocument, 'file'>;
+
 export interface CatalogDef {
   schema: typeof CATALOG_SCHEMA_ID;
   id: string;
@@ -113,6 +122,8 @@ export interface CatalogDef {
   description?: string;
   /** Source document(s) this catalog transcribes. */
   source: string;
+  /** Title, URL, revision and date seen of the source document (issue 16). */
+  document?: SourceDocumentDef;
   parameters?: Record<string, ParamDef>;
   timers?: TimerDef[];
   sections: SectionDef[];
@@ -267,6 +278,20 @@ export function catalogJsonSchema(): Record<string, unknown> {
       vendor: { type: 'string' },
       description: { type: 'string' },
       source: { type: 'string', minLength: 1 },
+      document: {
+        type: 'object',
+        description: 'The vendor document this catalog transcribes: title, URL where public, revision, date seen.',
+        required: ['title'],
+        additionalProperties: false,
+        properties: {
+          title: { type: 'string', minLength: 1 },
+          publisher: { type: 'string', minLength: 1 },
+          url: { type: 'string', pattern: '^https?://[^\\s]+$', description: 'http(s) URL of the published document.' },
+          revision: { type: 'string', minLength: 1 },
+          seen: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Date the catalog was transcribed from the document, YYYY-MM-DD.' },
+          note: { type: 'string', minLength: 1 },
+        },
+      },
       parameters: {
         type: 'object',
         propertyNames: { pattern: idPattern },

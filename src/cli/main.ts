@@ -28,7 +28,11 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Thrown before any command handler while answering a completion request. */
+class CompletionOnly extends Error {}
+
 function reportError(err: unknown): number {
+  if (err instanceof CompletionOnly) return EXIT.OK;
   if (err instanceof NetcheckError) {
     process.stderr.write(`netcheck: ${err.message}\n`);
     return err.exitCode;
@@ -46,7 +50,13 @@ async function dispatch(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   const set = (p: Promise<number>): Promise<void> => p.then((c) => void (exitCode = c));
 
+  // A completion request must never run a command (`netcheck probe tcp HOST:443 --t<TAB>` would
+  // probe): yargs parses the words typed so far, commands included, to find what may come next.
+  const completing = argv.includes('--get-yargs-completions');
   const y = yargs(argv)
+    .middleware(() => {
+      if (completing) throw new CompletionOnly();
+    }, true)
     .scriptName('netcheck')
     .usage('netcheck <catalog> [parameters] [options]\n\nProve, line by line, that a vendor firewall document works on this network.')
     .command(
@@ -228,31 +238,48 @@ async function dispatch(argv: string[]): Promise<number> {
       'check catalogs on a schedule and serve Prometheus metrics (/metrics), /healthz and the latest report (/report)',
       (b) => timerOptions(catalogOptions(runOptions(b)))
         .option('catalog', { type: 'string', array: true, demandOption: true, describe: 'built-in name or catalog file; repeat for several (params: --param NAME=VALUE, or --param CATALOG:NAME=VALUE for one catalog)' })
-        .option('every', { type: 'string', default: '15m', describe: 'run interval (runs never overlap)' })
+        .option('every', { type: 'string', default: '15m', describe: 'run interval (runs never overlap); 0s: no schedule, Prometheus drives checks through /probe' })
         .option('jitter', { type: 'string', describe: 'start each run up to this much later, at random (e.g. 30s)' })
-        .option('listen', { type: 'string', default: '127.0.0.1:9469', describe: 'ADDRESS:PORT for /metrics, /healthz, /report' })
+        .option('listen', { type: 'string', default: '127.0.0.1:9469', describe: 'ADDRESS:PORT for /metrics, /healthz, /report, /probe' })
+        .option('web.config.file', { type: 'string', describe: 'TLS and basic auth for the endpoints, in Prometheus exporter-toolkit format (see docs/daemon.md)' })
         .option('reports-dir', { type: 'string', describe: 'keep the last --keep JSON reports of each catalog here (atomic writes)' })
         .option('keep', { type: 'number', default: 10, describe: 'reports kept per catalog in --reports-dir' })
         .option('webhook', { type: 'string', describe: 'POST a JSON summary here when a line changes verdict (retried with back-off)' })
         .option('webhook-timeout', { type: 'string', describe: 'deadline of one webhook attempt (default 5s)' })
-        .example('netcheck daemon --catalog eschat --param signaling-port=7400 --every 15m --reports-dir /var/lib/netcheck', 'check ESChat every 15 minutes; scrape http://127.0.0.1:9469/metrics'),
+        .example('netcheck daemon --catalog eschat --param signaling-port=7400 --every 15m --reports-dir /var/lib/netcheck', 'check ESChat every 15 minutes; scrape http://127.0.0.1:9469/metrics')
+        .example('netcheck daemon --catalog eschat --param signaling-port=7400 --every 0s --listen 0.0.0.0:9469 --web.config.file web.yml', 'Prometheus scrapes /probe?catalog=eschat&line=… over TLS with basic auth'),
       async (a) => {
         const { daemonCommand } = await import('./commands/daemon.js');
         await set(daemonCommand({ argv: a }));
       },
     )
     .command(
-      'allowlist <catalog>',
-      'print the firewall rules a catalog implies (each commented with its document line); sends nothing',
+      'allowlist [catalog]',
+      'print the firewall rules a catalog implies, or a report\'s failing lines need (--from-report); each commented with its document line; sends nothing',
       (b) => catalogOptions(b.positional('catalog', { type: 'string', describe: 'built-in name or file' }))
+        .option('from-report', { type: 'string', describe: 'rules for exactly the failing and partial lines of this JSON report, instead of a catalog' })
         .option('format', { choices: ['nft', 'iptables', 'ip6tables', 'csv', 'json'] as const, default: 'nft', describe: 'nftables, iptables-restore (IPv4) / ip6tables-restore, CSV or JSON' })
         .option('nft-table', { type: 'string', describe: 'nftables table (family inet) to add the chains to (default filter)' })
         .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout' })
         .example('netcheck allowlist liveperson --format nft', 'nftables chains for the LivePerson document')
-        .example('netcheck allowlist conversation-builder --hosting aws --ip-ranges ip-ranges.json --aws-region us-east-1 --format csv', 'AWS ranges in both directions, as CSV'),
+        .example('netcheck allowlist conversation-builder --hosting aws --ip-ranges ip-ranges.json --aws-region us-east-1 --format csv', 'AWS ranges in both directions, as CSV')
+        .example('netcheck allowlist --from-report report.json --format nft', 'what the failing lines of a run need, as nftables'),
       async (a) => {
         const { allowlistCommand } = await import('./commands/allowlist.js');
-        await set(allowlistCommand({ catalog: String(a.catalog), argv: a }));
+        await set(allowlistCommand({ ...(a.catalog !== undefined ? { catalog: String(a.catalog) } : {}), argv: a }));
+      },
+    )
+    .command(
+      'diff <before> <after>',
+      'what changed between two JSON reports of the same catalog, line by line (exit 1 when something got worse)',
+      (b) => b
+        .positional('before', { type: 'string', describe: 'the earlier JSON report' })
+        .positional('after', { type: 'string', describe: 'the later JSON report' })
+        .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text', describe: 'markdown to paste into the ticket' })
+        .example('netcheck diff before.json after.json --format markdown', 'what the firewall change fixed, for the ticket'),
+      async (a) => {
+        const { diffCommand } = await import('./commands/diff.js');
+        await set(diffCommand({ before: String(a.before), after: String(a.after), argv: a }));
       },
     )
     .command(
@@ -274,6 +301,18 @@ async function dispatch(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'completion <shell>',
+      'print a completion script for bash, zsh or fish',
+      (b) => b
+        .positional('shell', { choices: ['bash', 'zsh', 'fish'] as const, describe: 'the shell to complete in' })
+        .example('source <(netcheck completion bash)', 'complete commands, options and catalog names in this bash')
+        .example('netcheck completion fish > ~/.config/fish/completions/netcheck.fish', 'install for fish'),
+      async (a) => {
+        const { completionScript } = await import('./completion.js');
+        process.stdout.write(completionScript(a.shell as 'bash' | 'zsh' | 'fish'));
+      },
+    )
+    .command(
       'schema [which]',
       'print the JSON Schema of catalogs (for editors) or of the JSON report',
       (b) => b.positional('which', { choices: ['catalog', 'report'] as const, default: 'catalog' }),
@@ -282,6 +321,10 @@ async function dispatch(argv: string[]): Promise<number> {
         await set(schemaCommand({ which: String(a.which) }));
       },
     )
+    // Answers the completion scripts' `--get-yargs-completions` (the hidden command it names is unused).
+    .completion('__completion-script', false, (current: string, argv: { _: (string | number)[] }, defaults: (done: (err: Error | null, c: string[] | undefined) => void) => void, done: (c: string[]) => void) => {
+      void import('./completion.js').then((m) => m.completeWithCatalogs(current, argv, defaults, done));
+    })
     .epilogue(EPILOGUE)
     .version(version())
     .alias('V', 'version')

@@ -68,6 +68,8 @@ const KNOWN = new Set([
   'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback', 'proxy', 'compare-direct', 'ip-ranges', 'fetch-ip-ranges', 'nft-table',
   // Reports and the daemon (issue 6).
   'redact', 'prometheus-textfile', 'every', 'jitter', 'listen', 'reports-dir', 'keep', 'webhook', 'webhook-timeout',
+  // Reports that close tickets, the daemon exposed safely (issue 16): yargs nests --web.config.file under `web`.
+  'from-report', 'web',
 ]);
 
 /**
@@ -134,6 +136,14 @@ export function controlFromArgv(a: Record<string, unknown>): string | false | un
   return undefined;
 }
 
+/**
+ * Colour by default only on a terminal that shows it: not when NO_COLOR is set (no-color.org),
+ * and not on TERM=dumb (Emacs shells, some CI consoles), which prints escapes as text.
+ */
+export function defaultColor(stdout: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return !!stdout.isTTY && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
 /** Validate and normalise the shared options. */
 export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   if (a.ipv4 && a.ipv6) throw new UsageError('-4 and -6 contradict each other; pick one (e.g. netcheck eschat -4)');
@@ -168,6 +178,6 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     quiet: !!a.quiet,
     ...(a.redact ? { redact: true } : {}),
     ...(typeof a['prometheus-textfile'] === 'string' ? { prometheusTextfile: a['prometheus-textfile'] } : {}),
-    color: typeof a.color === 'boolean' ? a.color : !!process.stdout.isTTY && !process.env.NO_COLOR,
+    color: typeof a.color === 'boolean' ? a.color : defaultColor(process.stdout, process.env),
   };
 }

@@ -1,7 +1,7 @@
 /** Writing a finished report where the user asked for it, and the exit code it implies. */
 import { EXIT, UsageError } from '../errors.js';
 import { RENDERERS, formatForFile } from '../report/index.js';
-import { redactReport } from '../report/redact.js';
+import { isInternalAddress, redactReport } from '../report/redact.js';
 import type { Report } from '../types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { CommonRunOptions } from './options.js';
@@ -14,6 +14,10 @@ import type { CommonRunOptions } from './options.js';
 export async function emitReport(full: Report, o: CommonRunOptions): Promise<void> {
   const report = o.redact ? redactReport(full) : full;
   writeReport(report, o);
+  if (!o.redact && !o.quiet) {
+    const notice = sharingNotice(full, [o.format, ...(o.output ? [o.format !== 'text' ? o.format : formatForFile(o.output) ?? 'text'] : [])]);
+    if (notice) process.stderr.write(notice);
+  }
   if (o.prometheusTextfile) {
     // prom-client (and its OpenTelemetry dependency) load only when metrics are asked for.
     const { reportsToPrometheusText } = await import('../report/prometheus.js');
@@ -41,6 +45,26 @@ function writeReport(report: Report, o: CommonRunOptions): void {
   const r = RENDERERS[o.format];
   if (!r) throw new UsageError(`format '${o.format}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
   process.stdout.write(r(report, { color: o.format === 'text' && o.color, verbose: o.verbose }));
+}
+
+/**
+ * Markdown and HTML are made to be attached to a vendor's ticket, so say once what they reveal
+ * when written unredacted (issue 16): this host's name and the internal addresses in the report.
+ */
+export function sharingNotice(report: Report, formats: string[]): string | undefined {
+  const shared = [...new Set(formats.filter((f) => f === 'markdown' || f === 'html'))];
+  if (!shared.length) return undefined;
+  const env = report.environment;
+  const some = (xs: string[]): string => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? ', …' : ''}`;
+  const own = [...new Set(env?.interfaces.flatMap((i) => i.addresses.filter((a) => !a.internal).map((a) => a.address)) ?? [])];
+  const probed = [...new Set(report.probes.flatMap((p) => [p.host, p.address ?? '']).filter((a) => isInternalAddress(a)))];
+  const what = [
+    env?.os.hostname ? `this host's name (${env.os.hostname})` : '',
+    own.length ? `its addresses (${some(own)})` : '',
+    probed.length ? `internal addresses it checked (${some(probed)})` : '',
+    env?.dns.servers.length || env?.defaultRoutes.length ? 'the DNS servers and routes in use' : '',
+  ].filter(Boolean);
+  return `netcheck: note: the ${shared.map((f) => (f === 'html' ? 'HTML' : 'Markdown')).join(' and ')} report includes ${what.join(', ') || 'details of this network'}; before sharing it outside your organisation, run again with --redact to mask them\n`;
 }
 
 /** 0 all required pass · 1 a required line fails · 3 only inconclusive · 130 interrupted. */

@@ -21,7 +21,7 @@ import { runCheck } from '../engine/check.js';
 import { EXIT } from '../errors.js';
 import { checkRunOptions } from '../cli/options.js';
 import { emitReport, interruptControllers } from '../cli/output.js';
-import { makeProgress } from '../cli/progress.js';
+import { makeProgress, startInfo } from '../cli/progress.js';
 import type { Report, Status } from '../types.js';
 import { DNSD_JS, startDnsd } from './dnsd.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from './netns.js';
@@ -204,6 +204,7 @@ async function loopbackDemo(o: ReturnType<typeof checkRunOptions>): Promise<Repo
     const plan = expandCatalog(cat, { params: {}, timeoutMs: o.timeoutMs ?? 1500 });
     const progress = makeProgress('demo', o.quiet);
     const signals = interruptControllers(o.quiet);
+    progress.start(startInfo(plan));
     try {
       const report = await runCheck(plan, {
         ...o,

@@ -103,7 +103,10 @@ function perName(inner: Prober): Prober {
     const usable = (ctx.family ? all.filter((a) => a.family === ctx.family) : all).filter((a) => !seen.has(a.address) && !!seen.add(a.address));
     if (usable.length <= 1) {
       const o = await inner(spec, ctx);
-      return usable[0] ? noIpv6Route(o, usable[0].address) : o;
+      // The prober's own lookup hit the cache this one filled: the resolve phase it reports is the
+      // time spent here, so that its phases still add up to the probe's duration (issue 16).
+      const timed = o.phases?.resolveMs !== undefined ? { ...o, phases: { ...o.phases, resolveMs: ms(resolveMs + o.phases.resolveMs) } } : o;
+      return usable[0] ? noIpv6Route(timed, usable[0].address) : timed;
     }
     const probed = usable.slice(0, MAX_ADDRESSES_PER_NAME);
     const outs = await Promise.all(

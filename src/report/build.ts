@@ -9,6 +9,7 @@ import type { ResolverInfo } from '../probers/common.js';
 import { protocolOf } from '../probers/protocol.js';
 import { isStableReason } from '../probers/reasons.js';
 import { formatPorts, hostPort } from '../util/ip.js';
+import { buildFixList } from './fixlist.js';
 import { TIMER_KINDS, timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
 
@@ -327,6 +328,7 @@ export function buildReport(input: BuildInput): Report {
       probes: rs.map((r) => r.id),
       counts: countStatuses(rs),
       ...(pl.sampling.length ? { sampling: pl.sampling } : {}),
+      ...(pl.def.quote ? { quote: pl.def.quote } : {}),
     };
   });
 
@@ -351,6 +353,8 @@ export function buildReport(input: BuildInput): Report {
   }
 
   const diagnoses = diagnose(results, { ...input, ...(control ? { control } : {}) });
+  // "Ask your network team to allow" (issue 16): from the finished verdicts, so it follows them.
+  const fixList = buildFixList(plan, lines, results, timers);
   const sectionIds = new Set(ran.map((l) => l.section.id));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -360,6 +364,7 @@ export function buildReport(input: BuildInput): Report {
       title: plan.catalog.title,
       sources: [...new Set([plan.catalog.source, ...plan.catalog.sections.map((s) => s.source).filter((s): s is string => !!s)])],
       ...(input.catalogFile ? { file: input.catalogFile } : {}),
+      ...(plan.catalog.document ? { document: { file: plan.catalog.source, ...plan.catalog.document } } : {}),
     },
     parameters: plan.params,
     startedAt: input.startedAt.toISOString(),
@@ -385,6 +390,7 @@ export function buildReport(input: BuildInput): Report {
     ...(plan.catalog.timers?.length
       ? { timers }
       : {}),
+    ...(fixList ? { fixList } : {}),
   };
 }
 

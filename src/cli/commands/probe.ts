@@ -10,7 +10,7 @@ import { parsePorts } from '../../util/ip.js';
 import { checkRunOptions, positiveInt } from '../options.js';
 import { reflectorCredentials } from '../timers.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
-import { makeProgress } from '../progress.js';
+import { makeProgress, startInfo } from '../progress.js';
 import { trustProbeInput } from './probe-trust.js';
 
 /** Split `host:ports`, `[v6]:ports`, `cidr:ports`; a bare name or address has no ports. */
@@ -119,6 +119,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
   }
   const progress = makeProgress(`probe ${kind}`, o.quiet || plan.probes.length < 20);
   const signals = interruptControllers(o.quiet);
+  progress.start(startInfo(plan));
   try {
     const report = await runCheck(plan, { ...o, ...reflectorCredentials(argv), stopSignal: signals.stop.signal, hardSignal: signals.hard.signal, onResult: progress.onResult });
     progress.end();

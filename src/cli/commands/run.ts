@@ -6,7 +6,7 @@ import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../optio
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { EXIT } from '../../errors.js';
 import { askMissingParams, canPrompt } from '../prompt.js';
-import { makeProgress } from '../progress.js';
+import { makeProgress, startInfo } from '../progress.js';
 import { addTimerChecks, makeTimerProgress, reflectorCredentials, timerNotice, timerPlanFromArgv } from '../timers.js';
 
 export interface RunCommandInput {
@@ -38,6 +38,7 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
   const timerProgress = makeTimerProgress(o.quiet || !timerRun);
   const progress = makeProgress(cat.def.id, o.quiet);
   const signals = interruptControllers(o.quiet);
+  progress.start(startInfo(plan));
   try {
     const report = await runCheck(plan, {
       ...o,
