@@ -188,7 +188,7 @@ export interface SectionResult {
 
 /** A finding that must be read before any per-line result. */
 export interface Diagnosis {
-  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN';
+  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN' | 'CAPTIVE_PORTAL' | 'DNS_INTERCEPTION';
   severity: 'critical' | 'warning';
   message: string;
 }

@@ -41,6 +41,7 @@ async function dispatch(argv: string[]): Promise<number> {
   const { default: yargs } = await import('yargs');
   const { runOptions, catalogOptions } = await import('./options.js');
   const { timerOptions } = await import('./timers.js');
+  const { pathOptions } = await import('./path-options.js');
   let exitCode: number = EXIT.OK;
   const set = (p: Promise<number>): Promise<void> => p.then((c) => void (exitCode = c));
 
@@ -50,7 +51,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       '$0 [catalog]',
       'check every line of a built-in catalog (e.g. eschat)',
-      (b) => timerOptions(catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' }))))
+      (b) => pathOptions(timerOptions(catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' })))))
         .example('netcheck demo', 'see a real report against a built-in lab, touching no one’s network')
         .example('netcheck eschat --signaling-port 7400', 'check the ESChat document on this network')
         .example('netcheck eschat --signaling-port 7400 --json --output report.json', 'save the versioned JSON report')
@@ -68,7 +69,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'run',
       'check every line of a catalog file',
-      (b) => timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' }))))
+      (b) => pathOptions(timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' })))))
         .example('netcheck run --catalog ./my-vendor.yaml', 'check your own catalog'),
       async (a) => {
         const { runCommand } = await import('./commands/run.js');
@@ -111,11 +112,11 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'probe <kind> <target>',
       'one ad-hoc check, like tcping / nc / a small nmap, with the same statuses',
-      (b) => runOptions(
+      (b) => pathOptions(runOptions(
         b
           .positional('kind', { type: 'string', describe: 'tcp, udp, dns, http, tls, ocsp, crl, …' })
           .positional('target', { type: 'string', describe: 'HOST:PORT, HOST:80,443, CIDR:4201-4264, [v6]:port, a name for dns, a URL for ocsp/crl' }),
-      )
+      ))
         .option('payload', { type: 'string', describe: 'udp: datagram to send (text or hex:…)' })
         .option('expect', { type: 'string', describe: 'udp: bytes the reply must contain' })
         .option('scheme', { choices: ['http', 'https'] as const, describe: 'http: scheme (default: https on 443)' })

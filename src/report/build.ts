@@ -6,6 +6,7 @@ import type { Plan, PlanLine } from '../catalog/expand.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import { formatPorts, hostPort } from '../util/ip.js';
+import { pathReason, pathRemediation } from './path.js';
 import { TIMER_KINDS, timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
 
@@ -99,13 +100,15 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): 
   if (dnsBad.length) {
     parts.push(`Make sure ${[...new Set(dnsBad.map((r) => r.host))].join(', ')} resolve${dnsBad.length === 1 ? 's' : ''} from this network (${[...new Set(dnsBad.map((r) => r.reason))].join(', ')}): check the DNS servers in use and any DNS filtering.`);
   }
-  const stalled = bad.filter((r) => r.status === 'timeout');
+  // Path-MTU black holes and where traces stop (issue 17): their own advice.
+  const path = pathRemediation(bad, what);
+  const stalled = bad.filter((r) => r.status === 'timeout' && !path.handled.has(r));
   if (stalled.length) {
     parts.push(`Connections to ${[...new Set(stalled.map((r) => hostPort(r.host, r.port)))].slice(0, 6).join(', ')} open but then stall: look for a proxy, DPI or IPS device interfering with ${what}.`);
   }
   // Interception, proxy refusals, block pages, bad revocation answers: their own advice (issue 4).
   const trust = trustRemediation(bad, what);
-  parts.push(...trust.parts);
+  parts.push(...trust.parts, ...path.parts);
   // Group the rest by how they failed, protocol and destination → ports, then by identical port sets.
   const groups = new Map<string, { how: FailClass; proto: string; ports: number[]; host: string }>();
   for (const r of bad) {
@@ -142,6 +145,7 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): 
               : `Check ${rule}: the probe failed locally (see the probe detail).`,
     );
   }
+  parts.push(...path.hints);
   return parts.join(' ');
 }
 
@@ -163,7 +167,9 @@ export function buildReport(input: BuildInput): Report {
     // DNS drift: the name resolves, but not (only) to what the document pairs it with. Not a failure
     // (a CDN may serve it), but an address-based firewall built from the document would block it.
     const drift = rs.filter((r) => r.reason === 'DNS_DRIFT').map((r) => `${r.host} → ${((r.data?.drift as string[] | undefined) ?? []).join(', ')}`);
-    const reason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
+    const driftReason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
+    const traced = verdict === 'pass' ? undefined : pathReason(rs);
+    const reason = traced ? `${driftReason}; ${traced}` : driftReason;
     return {
       id: pl.id,
       section: pl.section.id,

@@ -4,6 +4,7 @@ import { runCheck } from '../../engine/check.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
+import { pathOptionsFromArgv } from '../path-options.js';
 import { makeProgress } from '../progress.js';
 import { addTimerChecks, makeTimerProgress, reflectorCredentials, timerNotice, timerPlanFromArgv } from '../timers.js';
 
@@ -38,6 +39,8 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
       // The reflector's secret and certificate pin serve timer checks and catalog reflector lines alike.
       ...reflectorCredentials(argv),
       ...(timerRun ? { onProgress: timerProgress.onProgress } : {}),
+      // Failed lines are traced by default; portal and DNS interception checks when asked or implied.
+      ...pathOptionsFromArgv(argv, { traceByDefault: true, plan, quiet: o.quiet }),
     });
     progress.end();
     timerProgress.end();
