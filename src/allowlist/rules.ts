@@ -11,7 +11,7 @@ import { isUrlTarget, parseUrlTarget, URL_KINDS } from '../trust/url.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
 
 /** Kinds whose packets are UDP (everything else ported is TCP). */
-const UDP_KINDS = new Set(['udp', 'udp-idle', 'stun']);
+const UDP_KINDS = new Set(['udp', 'udp-idle', 'stun', 'media', 'nat']);
 
 /** One rule: a documented line's addresses × one protocol and its ports, in one direction. */
 export interface AllowRule {

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import type { ProbeSpec, SamplingInfo } from '../types.js';
 import { parseDuration } from '../util/duration.js';
 import { idleDeadlineMs } from '../probers/idle-common.js';
+import { mediaDeadlineMs } from '../media/options.js';
 import { expandCidr, formatPorts, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
 import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
 import { readIpList, type IpList } from './ipList.js';
@@ -197,7 +198,7 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
               ? [`Amazon's ${aws.services.join('/')} ranges (ip-ranges.json)`]
               : [...raw.map((t) => t.host), ...missing.map((m) => `the addresses of --${m} (not given)`)];
           const inPorts = pv === undefined ? undefined : resolvePorts(pv, params);
-          add({ id: `${line.id}/${kind}/inbound`, line: line.id, kind, host: '-', options, timeoutMs: timeoutDefault }, inboundSkipReason(from, kind === 'udp' || kind === 'stun' ? 'udp' : 'tcp', inPorts));
+          add({ id: `${line.id}/${kind}/inbound`, line: line.id, kind, host: '-', options, timeoutMs: timeoutDefault }, inboundSkipReason(from, kind === 'udp' || kind === 'stun' || kind === 'media' || kind === 'nat' ? 'udp' : 'tcp', inPorts));
           if (direction === 'inbound') continue;
         }
         if (kind !== 'dns' && awsMissing) {
@@ -207,7 +208,7 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
           );
         }
         // Idle-timer kinds last minutes: their deadline comes from their gaps, not the 3 s default.
-        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (idleDeadlineMs(kind, options) ?? timeoutDefault);
+        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (idleDeadlineMs(kind, options) ?? mediaDeadlineMs(kind, options) ?? timeoutDefault);
         const portsValue = checkPorts ?? line.ports;
         const ported = PORTED_KINDS.has(kind);
         const ports = ported && portsValue !== undefined ? resolvePorts(portsValue, params) : undefined;

@@ -6,6 +6,7 @@ import type { Plan, PlanLine } from '../catalog/expand.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import { formatPorts, hostPort } from '../util/ip.js';
+import { mediaReason } from './media.js';
 import { pathReason, pathRemediation } from './path.js';
 import { TIMER_KINDS, timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
@@ -83,7 +84,7 @@ function failClass(s: Status): FailClass {
 }
 
 function protoOf(kind: string): string {
-  return kind === 'udp' || kind === 'udp-idle' ? 'UDP' : 'TCP';
+  return kind === 'udp' || kind === 'udp-idle' || kind === 'stun' || kind === 'media' || kind === 'nat' ? 'UDP' : 'TCP';
 }
 
 /** What an IT admin should do about a line that did not pass. */
@@ -168,8 +169,9 @@ export function buildReport(input: BuildInput): Report {
     // (a CDN may serve it), but an address-based firewall built from the document would block it.
     const drift = rs.filter((r) => r.reason === 'DNS_DRIFT').map((r) => `${r.host} → ${((r.data?.drift as string[] | undefined) ?? []).join(', ')}`);
     const driftReason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
-    const traced = verdict === 'pass' ? undefined : pathReason(rs);
-    const reason = traced ? `${driftReason}; ${traced}` : driftReason;
+    // Where it failed (traces), and how well voice flows (media figures): issue 17.
+    const extra = [verdict === 'pass' ? undefined : pathReason(rs), mediaReason(rs)].filter(Boolean);
+    const reason = extra.length ? `${driftReason}; ${extra.join('; ')}` : driftReason;
     return {
       id: pl.id,
       section: pl.section.id,
@@ -255,7 +257,9 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
   // problem, not the network's. Silence or no route, or many destinations failing, is the network's.
   const destinations = new Set(network.map((r) => r.address ?? r.host));
   const oneHostRefusing = destinations.size === 1 && network.every((r) => r.status === 'refused');
-  if (!oneHostRefusing && network.length > 0 && !network.some((r) => r.status === 'ok')) {
+  // Media below its quality thresholds still got packets through (issue 17).
+  const gotThrough = (r: ProbeResult): boolean => r.status === 'ok' || (r.kind === 'media' && Number(r.data?.received) > 0);
+  if (!oneHostRefusing && network.length > 0 && !network.some(gotThrough)) {
     const reasons = countStatuses(network);
     const allNoRoute = network.every((r) => r.reason === 'ENETUNREACH' || r.reason === 'EAI_AGAIN' || (r.kind === 'dns' && r.status !== 'ok'));
     out.push({
