@@ -34,7 +34,8 @@ export interface PathPhaseOptions {
 }
 
 const TRACE_MAX = 16;
-const TRACE_CONCURRENCY = 4;
+/** Few at once: routers rate-limit the ICMP a trace depends on, per destination (this host). */
+const TRACE_CONCURRENCY = 2;
 
 /** Run the phase on a finished run's results (mutates them). */
 export async function pathPhase(results: ProbeResult[], o: PathPhaseOptions): Promise<void> {
@@ -65,7 +66,7 @@ function traceJobs(results: ProbeResult[], o: PathPhaseOptions): (() => Promise<
     const key = `${r.line}|${protocol}|${r.port}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const jobs: (() => Promise<void>)[] = [];
+  const picked: { r: ProbeResult; protocol: 'tcp' | 'udp'; address: string }[] = [];
   // Nothing got through at all (the run's NO_OUTBOUND_CONNECTIVITY): one trace shows where
   // everything stops; a trace per line would say the same thing many times, seconds later.
   const noneOk = !results.some((r) => r.status === 'ok' && TRACE_PROTOCOL[r.kind]);
@@ -73,19 +74,33 @@ function traceJobs(results: ProbeResult[], o: PathPhaseOptions): (() => Promise<
   for (const [key, rs] of groups) {
     // Another address of the same line and port got through: nothing on the way blocks the port.
     if (rs.some((r) => r.status === 'ok')) continue;
-    // No route on this host (ENETUNREACH): there is no path to trace.
-    const r = rs.find((x) => TRACED.has(x.status) && x.reason !== 'ENETUNREACH' && targetAddress(x) !== undefined);
+    // No route on this host (ENETUNREACH): there is no path to trace. Media that got echoes back
+    // failed on quality (loss, jitter), not on reachability: nothing to locate with a trace.
+    const r = rs.find((x) => TRACED.has(x.status) && x.reason !== 'ENETUNREACH' && !(x.kind === 'media' && Number(x.data?.received) > 0) && targetAddress(x) !== undefined);
     if (!r) continue;
-    if (jobs.length >= max) break;
-    const protocol = key.split('|')[1] as 'tcp' | 'udp';
-    const address = targetAddress(r)!;
-    jobs.push(async () => {
-      const trace = await (o.tracer ?? traceRoute)({ address, protocol, port: r.port!, ...(o.signal ? { signal: o.signal } : {}) });
-      r.data = { ...r.data, trace };
-    });
+    if (picked.length >= max) break;
+    picked.push({ r, protocol: key.split('|')[1] as 'tcp' | 'udp', address: targetAddress(r)! });
   }
-  return jobs;
+  // Routers rate-limit ICMP per destination (Linux: a burst of 6, then one a second), and a trace
+  // towards a rejecting firewall spends it on every hop past the firewall: those go last, with
+  // two probes in flight, so they cannot silence the first hop for the traces of dropped lines.
+  picked.sort((a, b) => Number(a.r.status === 'unreachable') - Number(b.r.status === 'unreachable'));
+  return picked.map(({ r, protocol, address }) => async () => {
+    const run = (): Promise<TraceResult> =>
+      (o.tracer ?? traceRoute)({ address, protocol, port: r.port!, ...(r.status === 'unreachable' ? { inFlight: 2 } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+    let trace = await run();
+    // Not even the first hop answered: possibly its ICMP budget spent by the traces before; once more, a second later.
+    if (trace.traced && !trace.reached && !trace.lastHop && !o.signal?.aborted) {
+      await new Promise((res) => setTimeout(res, RETRY_AFTER_MS));
+      const again = await run();
+      if (again.reached || again.lastHop) trace = again;
+    }
+    r.data = { ...r.data, trace };
+  });
 }
+
+/** Linux refills one ICMP token per second (net.ipv4.icmp_ratelimit). */
+const RETRY_AFTER_MS = 1000;
 
 /** The address to trace: the one probed; never loopback (no path to find there). */
 function targetAddress(r: ProbeResult): string | undefined {

@@ -54,13 +54,22 @@ export interface TraceOptions {
   maxHops?: number;
   /** How long to wait for each hop's answer. */
   waitMs?: number;
+  /** Probes in flight (`-N`); fewer where every hop past a rejecting firewall would answer with ICMP. */
+  inFlight?: number;
   signal?: AbortSignal;
   /** Where to look for the tool (tests); default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
 
-/** Defaults: 20 hops all probed at once (`-N`), 1 s each: a trace takes about 1-2 s. */
-export const TRACE_DEFAULTS = { maxHops: 20, waitMs: 1000 } as const;
+/**
+ * Defaults: up to 20 hops, 1 s for each hop's answer, 6 probes in flight (`-N`), and the trace is
+ * cut once {@link SILENT_HOPS_TO_STOP} hops in a row stayed silent: a drop shows after about one
+ * wait, not twenty. Few probes in flight also spare ICMP rate limits (Linux: a burst of 6, then
+ * one per second), which a firewall that rejects every hop would otherwise exhaust for the
+ * traces running beside this one.
+ */
+export const TRACE_DEFAULTS = { maxHops: 20, waitMs: 1000, inFlight: 6 } as const;
+export const SILENT_HOPS_TO_STOP = 4;
 
 const ICMP_NOTES: Record<string, string> = {
   '!H': 'host unreachable',
@@ -135,7 +144,9 @@ export function summariseTrace(protocol: 'tcp' | 'udp', destination: string, hop
   const at = `hop ${last.ttl} (${last.address}, ${describePlace(place)})`;
   if (last.icmp) {
     const why = ICMP_NOTES[last.icmp.slice(0, 2)] ?? last.icmp;
-    return { reached: false, lastHop, summary: `rejected at ${at} with ICMP ${why}` };
+    // The device that rejects also answered the hops before it (time exceeded): name it where it first appears.
+    const first = answered.find((h) => h.address === last.address)!;
+    return { reached: false, lastHop: { ...lastHop, ttl: first.ttl }, summary: `rejected by hop ${first.ttl} (${last.address}, ${describePlace(place)}) with ICMP ${why}` };
   }
   return {
     reached: false,
@@ -168,13 +179,16 @@ interface Exec {
   stderr: string;
 }
 
-function exec(cmd: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<Exec> {
+function exec(cmd: string, args: string[], timeoutMs: number, signal?: AbortSignal, stopWhen?: (stdout: string) => boolean): Promise<Exec> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
     // LC_ALL=C: messages are matched below; a localised traceroute would say them otherwise.
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (stopWhen?.(stdout)) child.kill('SIGTERM');
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const kill = (): void => void child.kill('SIGKILL');
     const timer = setTimeout(kill, timeoutMs);
@@ -222,14 +236,23 @@ export async function traceRoute(o: TraceOptions): Promise<TraceResult> {
   const waitMs = o.waitMs ?? TRACE_DEFAULTS.waitMs;
   const method = o.protocol === 'tcp' ? '-T' : '-U';
   const tool = `traceroute ${method} -p ${o.port}`;
-  const args = [`-${family}`, '-n', '-q', '1', '-w', String(waitMs / 1000), '-m', String(maxHops), '-N', String(maxHops), method, '-p', String(o.port), o.address];
-  // Every hop is probed at once (-N), so a trace lasts about one wait; the margin covers a loaded host.
-  const r = await exec(path, args, waitMs * 3 + 5000, o.signal);
+  const inFlight = o.inFlight ?? TRACE_DEFAULTS.inFlight;
+  const args = [`-${family}`, '-n', '-q', '1', '-w', String(waitMs / 1000), '-m', String(maxHops), '-N', String(inFlight), method, '-p', String(o.port), o.address];
+  // Cut short after enough silent hops in a row (see TRACE_DEFAULTS); the deadline covers the rest.
+  let cut = false;
+  const stopWhen = (out: string): boolean => {
+    const hops = parseTraceroute(out.slice(0, out.lastIndexOf('\n') + 1));
+    let silent = 0;
+    for (let i = hops.length - 1; i >= 0 && hops[i]!.address === undefined; i--) silent++;
+    cut = silent >= SILENT_HOPS_TO_STOP;
+    return cut;
+  };
+  const r = await exec(path, args, waitMs * Math.ceil(maxHops / inFlight) + 5000, o.signal, stopWhen);
   if (o.signal?.aborted) return notTraced(o, 'interrupted', tool);
   if (/not enough privileges|Operation not permitted/i.test(r.stderr)) {
     return notTraced(o, `${o.protocol === 'tcp' ? 'TCP' : 'UDP'} tracing needs root or CAP_NET_RAW here (run as root, or: setcap cap_net_raw+ep ${path})`, tool);
   }
-  const hops = parseTraceroute(r.stdout);
-  if (r.code !== 0 && hops.length === 0) return notTraced(o, `traceroute failed (exit ${r.code}): ${r.stderr.trim().split('\n')[0] ?? ''}`, tool);
+  const hops = parseTraceroute(r.stdout.slice(0, r.stdout.lastIndexOf('\n') + 1));
+  if (!cut && r.code !== 0 && hops.length === 0) return notTraced(o, `traceroute failed (exit ${r.code}): ${r.stderr.trim().split('\n')[0] ?? ''}`, tool);
   return { protocol: o.protocol, destination: o.address, port: o.port, traced: true, tool, hops, ...summariseTrace(o.protocol, o.address, hops) };
 }

@@ -113,7 +113,7 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict): 
   // Group the rest by how they failed, protocol and destination → ports, then by identical port sets.
   const groups = new Map<string, { how: FailClass; proto: string; ports: number[]; host: string }>();
   for (const r of bad) {
-    if (r.kind === 'dns' || r.status === 'timeout' || r.port === undefined || trust.handled.has(r)) continue;
+    if (r.kind === 'dns' || r.status === 'timeout' || r.port === undefined || trust.handled.has(r) || path.handled.has(r)) continue;
     const how = failClass(r.status);
     const proto = protoOf(r.kind);
     const key = `${how} ${proto} ${r.host}`;

@@ -4,10 +4,11 @@
  * Pure: reads `data.trace` / `data.pmtu` that the run's path phase (src/path/) attached.
  */
 import type { PmtuData } from '../path/pmtu.js';
+import type { MediaData } from '../probers/media.js';
 import type { TraceResult } from '../path/trace.js';
 import { describePlace } from '../path/trace.js';
 import type { ProbeResult } from '../types.js';
-import { hostPort } from '../util/ip.js';
+import { formatPorts, hostPort } from '../util/ip.js';
 
 function traceOf(r: ProbeResult): TraceResult | undefined {
   const t = r.data?.trace as TraceResult | undefined;
@@ -23,22 +24,33 @@ export function pathReason(rs: ProbeResult[]): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
-/** Where to look, from the traces (none when nothing was traced or nothing answered). */
+/** Where to look, from the traces (none when nothing was traced or nothing answered); one hint per stop. */
 function traceHints(bad: ProbeResult[]): string[] {
-  const out: string[] = [];
+  const stops = new Map<string, { t: TraceResult; ports: number[] }>();
   for (const t of bad.map(traceOf)) {
     if (!t?.traced || !t.lastHop) continue;
-    const at = `hop ${t.lastHop.ttl} (${t.lastHop.address})`;
-    const what = `${t.protocol.toUpperCase()} ${t.port} to ${t.destination}`;
+    const key = `${t.protocol}|${t.destination}|${t.lastHop.ttl}|${t.lastHop.address}|${t.lastHop.icmp ?? ''}`;
+    const e = stops.get(key) ?? { t, ports: [] };
+    e.ports.push(t.port);
+    stops.set(key, e);
+  }
+  const out: string[] = [];
+  for (const { t, ports } of stops.values()) {
+    const h = t.lastHop!;
+    const at = `hop ${h.ttl} (${h.address})`;
+    const proto = `${t.protocol.toUpperCase()} ${formatPorts(ports)}`;
+    const what = `${proto} to ${t.destination}`;
+    // A UDP trace that goes quiet may also have reached a destination that takes UDP silently.
+    const unsure = t.protocol === 'udp' && !h.icmp ? 'if the destination should answer, ' : '';
     out.push(
-      t.lastHop.place === 'inside'
-        ? `The path of ${what} stops inside your network, after ${at}: the block is on your side, at that device or the next one.`
-        : t.lastHop.place === 'provider-nat'
-          ? `The path of ${what} stops in your provider's carrier-grade NAT, after ${at}: ask your provider whether it filters ${what.split(' to ')[0]}.`
-          : `The path of ${what} leaves your network and stops after ${at}, ${describePlace(t.lastHop.place)}: ask your provider, or the vendor, whether something there filters it.`,
+      h.place === 'inside'
+        ? `The path of ${what} stops inside your network, after ${at}: ${unsure}the block is on your side, at that device or the next one.`
+        : h.place === 'provider-nat'
+          ? `The path of ${what} stops in your provider's carrier-grade NAT, after ${at}: ${unsure}ask your provider whether it filters ${proto}.`
+          : `The path of ${what} leaves your network and stops after ${at}, ${describePlace(h.place)}: ${unsure}ask your provider, or the vendor, whether something there filters it.`,
     );
   }
-  return [...new Set(out)];
+  return out;
 }
 
 /**
@@ -60,5 +72,38 @@ export function pathRemediation(bad: ProbeResult[], what: string): { parts: stri
         `or clamp the TCP MSS to ${largest - 40} on your firewall (nftables: tcp flags syn tcp option maxseg size set rt mtu).`,
     );
   }
+  for (const r of bad) {
+    const m = mediaAdvice(r);
+    if (!m) continue;
+    handled.add(r);
+    parts.push(m);
+  }
   return { parts, hints: traceHints(bad), handled };
+}
+
+/**
+ * A media check that got echoes back failed on quality, not reachability: "allow the port" would
+ * be the wrong advice. Say what was wrong, in which direction, and what usually causes it.
+ */
+function mediaAdvice(r: ProbeResult): string | undefined {
+  if (r.kind !== 'media' || !['MEDIA_LOSS', 'MEDIA_RTT', 'MEDIA_JITTER'].includes(r.reason)) return undefined;
+  const d = r.data as unknown as MediaData | undefined;
+  if (!d?.lossPct) return undefined;
+  const what = `Voice on UDP ${r.port} to ${r.host}`;
+  const t = d.thresholds;
+  const dirs = (v: { up?: number; down?: number; roundTrip?: number }, limit: number, unit: string): string =>
+    d.perDirection
+      ? [v.up !== undefined && v.up >= limit ? `${v.up}${unit} on the way up (from this network)` : '', v.down !== undefined && v.down >= limit ? `${v.down}${unit} on the way down (towards this network)` : ''].filter(Boolean).join(' and ')
+      : `${v.roundTrip ?? v.down}${unit} (round trip; direction unknown)`;
+  const out: string[] = [];
+  if (r.reason === 'MEDIA_LOSS' || d.exceeded.some((e) => e.startsWith('loss'))) {
+    out.push(`${what} loses ${dirs(d.lossPct, t.maxLossPct, '%')} of its datagrams (voice needs under ${t.maxLossPct}%): look for a congested or lossy link on that side (Wi-Fi, a saturated uplink), a policer or shaper on UDP, or a flood protection dropping UDP bursts.`);
+  }
+  if (d.exceeded.some((e) => e.startsWith('RTT'))) {
+    out.push(`${what} takes ${d.rttMs?.avg} ms there and back (voice needs under ${t.maxRttMs} ms): route media directly (not through a VPN or proxy hairpin) and keep queues short on the uplink.`);
+  }
+  if (d.exceeded.some((e) => e.startsWith('jitter'))) {
+    out.push(`${what} arrives unevenly, jitter ${dirs(d.jitterMs, t.maxJitterMs, ' ms')} (voice needs under ${t.maxJitterMs} ms): give media priority (QoS, DSCP EF) and look for congested links.`);
+  }
+  return out.join(' ') || undefined;
 }

@@ -36,7 +36,7 @@ describe('traceroute output', () => {
 
   it('a reject on the way, the destination reached, nobody answering', () => {
     expect(summariseTrace('tcp', '203.0.113.9', parseTraceroute(' 1  10.0.0.1  1 ms\n 2  100.64.0.1  2 ms !X\n')).summary).toBe(
-      "rejected at hop 2 (100.64.0.1, in your provider's carrier-grade NAT) with ICMP administratively prohibited",
+      "rejected by hop 2 (100.64.0.1, in your provider's carrier-grade NAT) with ICMP administratively prohibited",
     );
     expect(summariseTrace('tcp', '203.0.113.9', parseTraceroute(' 1  10.0.0.1  1 ms\n 2  203.0.113.9  2 ms\n')).reached).toBe(true);
     expect(summariseTrace('tcp', '203.0.113.9', parseTraceroute(' 1  *\n 2  *\n')).summary).toMatch(/^no hop answered/);
