@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -297,6 +297,49 @@ describe('netcheck media against a loopback reflector', () => {
       const b = await runCli(['media', '--reflector', '127.0.0.1', ...bad]);
       expect(b.code, bad.join(' ')).toBe(2);
       expect(b.stderr).not.toMatch(/at .*\.js:\d+/);
+    }
+  });
+});
+
+describe('catalog kinds media and nat', () => {
+  it('a catalog line checks voice quality and the NAT against a reflector; plan and allowlist treat them as UDP', async () => {
+    const r = await reflector();
+    const dir = mkdtempSync(join(tmpdir(), 'netcheck-media-cat-'));
+    try {
+      const file = join(dir, 'voice.yaml');
+      writeFileSync(
+        file,
+        `schema: netcheck/catalog/v1
+id: voice
+title: Voice
+source: test
+sections:
+  - id: media
+    name: Media
+    lines:
+      - id: audio
+        description: Audio through the reflector
+        targets: [127.0.0.1]
+        ports: ${r.udp[0]}
+        checks: [{ kind: media, pps: 100, duration: 500ms, maxRtt: 200ms }, { kind: nat, altPort: ${r.udp[1]} }]
+`,
+      );
+      const env = { HTTPS_PROXY: '', HTTP_PROXY: '', ALL_PROXY: '' };
+      const run = await runCli(['run', '--catalog', file, '--no-control', '--json', '--quiet'], { env });
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as { lines: { verdict: string; reason: string }[]; probes: { kind: string; data: MediaData }[] };
+      expect(report.lines[0]!.verdict).toBe('pass');
+      expect(report.lines[0]!.reason).toMatch(/MOS 4\.\d+ \(excellent\); no NAT/);
+      expect(report.probes.find((p) => p.kind === 'media')!.data).toMatchObject({ sent: 50, thresholds: { maxRttMs: 200, maxLossPct: 1, maxJitterMs: 30 } });
+      const plan = await runCli(['plan', file, '--json']);
+      const probes = JSON.parse(plan.stdout) as { kind: string; timeoutMs: number }[];
+      // Set-up (3 × 3 s), the stream, the drain, slack: not the 3 s default.
+      expect(probes.find((p) => p.kind === 'media')!.timeoutMs).toBe(3 * 3000 + 500 + 3000 + 5000);
+      const allow = await runCli(['allowlist', file, '--format', 'csv']);
+      expect(allow.stdout).toMatch(/udp/);
+      expect(allow.stdout).not.toMatch(/,tcp,/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
