@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
+import { waitReady } from '../../src/lab/serve.js';
 import type { MediaData } from '../../src/probers/media.js';
 import type { NatData } from '../../src/probers/nat.js';
 import type { Report } from '../../src/types.js';
@@ -25,23 +26,9 @@ interface ReflectorReady {
   udp: number[];
 }
 
-function startReflector(lab: Lab, args: string[]): Promise<ReflectorReady> {
-  const child = lab.spawn('server', [NODE, BIN, 'reflect', '--json', ...args]);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`reflector did not start: ${err}`)), 15_000);
-    child.stderr!.on('data', (d) => (err += d));
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(JSON.parse(out.slice(0, nl)) as ReflectorReady);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`reflector exited (${code}): ${err}`)));
-  });
+/** Start `netcheck reflect --json` in the server namespace; its startup line is JSON with the bound ports. */
+async function startReflector(lab: Lab, args: string[]): Promise<ReflectorReady> {
+  return (await waitReady(lab.spawn('server', [NODE, BIN, 'reflect', '--json', ...args]))) as unknown as ReflectorReady;
 }
 
 async function media(lab: Lab, args: string[]): Promise<{ report: Report; code: number | null; ms: number }> {
@@ -112,7 +99,7 @@ describe.skipIf(!support.ok)('lab: media quality per direction through a real fi
 
   it('UDP to the media port dropped entirely: silence, not a quality figure', async () => {
     await lab.nft(statefulRuleset(`udp dport ${port} drop`));
-    const { report, code } = await media(lab, ['--udp-port', String(port), '--duration', '1s']);
+    const { report, code } = await media(lab, ['--udp-port', String(port), '--duration', '1s', '--timeout', '1s']);
     expect([report.probes[0]!.status, report.probes[0]!.reason]).toEqual(['open|filtered', 'UDP_SILENCE']);
     // Nothing at all got through: the run-level finding, as for any run (exit 1).
     expect(report.diagnoses[0]?.code).toBe('NO_OUTBOUND_CONNECTIVITY');

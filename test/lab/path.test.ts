@@ -164,24 +164,9 @@ interface ReflectorReady {
   udp: number[];
 }
 
-/** Start `netcheck reflect --json` in a namespace and read its ports from the startup line. */
-function startReflector(lab: Lab, ns: 'server', args: string[]): Promise<ReflectorReady> {
-  const child = lab.spawn(ns, [NODE, BIN, 'reflect', '--json', ...args]);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`reflector did not start: ${err}`)), 15_000);
-    child.stderr!.on('data', (d) => (err += d));
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(JSON.parse(out.slice(0, nl)) as ReflectorReady);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`reflector exited (${code}): ${err}`)));
-  });
+/** Start `netcheck reflect --json` in the server namespace; its startup line is JSON with the bound ports. */
+async function startReflector(lab: Lab, args: string[]): Promise<ReflectorReady> {
+  return (await waitReady(lab.spawn('server', [NODE, BIN, 'reflect', '--json', ...args]))) as unknown as ReflectorReady;
 }
 
 describe.skipIf(!support.ok)('lab: a path-MTU black hole (MTU 1280 towards the client, ICMP "fragmentation needed" dropped)', () => {
@@ -202,7 +187,7 @@ describe.skipIf(!support.ok)('lab: a path-MTU black hole (MTU 1280 towards the c
     const route = await lab.exec('firewall', ['ip', 'route', 'replace', '10.200.1.0/24', 'dev', 'fc', 'mtu', 'lock', '1280']);
     expect(route.code).toBe(0);
     srv = await waitReady(lab.spawn('server', [NODE, SERVE, JSON.stringify({ host: lab.addr.server, http: [0] })]));
-    refl = await startReflector(lab, 'server', ['--listen', lab.addr.server, '--tcp', '0', '--udp', '0']);
+    refl = await startReflector(lab, ['--listen', lab.addr.server, '--tcp', '0', '--udp', '0']);
     dir = mkdtempSync(join(tmpdir(), 'netcheck-pmtu-'));
     catalog = join(dir, 'pmtu.yaml');
     writeFileSync(
@@ -274,7 +259,7 @@ describe.skipIf(!support.ok)('lab: a captive portal in the firewall (every web r
   beforeAll(async () => {
     lab = await createLab({ ruleset: statefulRuleset() });
     srv = await waitReady(lab.spawn('server', [NODE, SERVE, JSON.stringify({ host: lab.addr.server, http: [0], tcp: [0] })]));
-    refl = await startReflector(lab, 'server', ['--listen', lab.addr.server, '--tcp', '0', '--udp', '0']);
+    refl = await startReflector(lab, ['--listen', lab.addr.server, '--tcp', '0', '--udp', '0']);
     // The portal runs on the firewall itself, as on a hotel or guest network.
     portal = (await waitReady(lab.spawn('firewall', [NODE, SERVE, JSON.stringify({ host: '0.0.0.0', portal: [0] })]))).portal[0]!;
     dir = mkdtempSync(join(tmpdir(), 'netcheck-portal-'));

@@ -66,7 +66,8 @@ export async function mediaCommand({ argv }: { argv: Record<string, unknown> }):
   const maxJitterMs = duration(argv['max-jitter'], 'max-jitter', 1) ?? MEDIA_THRESHOLDS.maxJitterMs;
   const secret = typeof argv.secret === 'string' ? argv.secret : process.env.NETCHECK_REFLECTOR_SECRET;
 
-  const check: CheckDef = { kind: 'media', pps, size, durationMs, maxLoss, maxRttMs, maxJitterMs };
+  // --timeout bounds each set-up exchange (greeting, session, counters), each re-sent up to 3 times.
+  const check: CheckDef = { kind: 'media', pps, size, durationMs, maxLoss, maxRttMs, maxJitterMs, ...(o.timeoutMs !== undefined ? { setupMs: o.timeoutMs } : {}) };
   const lines: LineDef[] = [
     {
       id: 'media',
