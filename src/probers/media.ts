@@ -193,6 +193,9 @@ export const media: Prober = async (spec, ctx) => {
       return { status: 'error', reason: `REFLECTOR_${code.toUpperCase()}`, detail: why[code] ?? `the reflector refused the media session (${code})`, address };
     }
 
+    // Long streams say when they end (the CLI shows it); Ctrl-C from here on reports what was sent.
+    // (No flows: a timer countdown running beside it counts none of this.)
+    ctx.progress?.({ id: spec.id, endsAt: Date.now() + o.durationMs, alive: 0, lost: 0, pending: 0 });
     // The stream: packet i leaves at t0 + i/pps (absolute times, so timer drift does not add up);
     // a late wake-up sends what is due, each stamped with its real send time.
     const stop = ctx.stopSignal;

@@ -343,3 +343,22 @@ sections:
     }
   });
 });
+
+describe('netcheck media: Ctrl-C', () => {
+  it('stops the stream, reads the counters and writes what was measured (exit 130)', async () => {
+    const r = await reflector();
+    const res = await runCli(['media', '--reflector', '127.0.0.1', '--udp-port', String(r.udp[0]), '--duration', '60s', '--json'], {
+      signalOnStderr: /session open, streaming/,
+      env: { HTTPS_PROXY: '', HTTP_PROXY: '', ALL_PROXY: '' },
+    });
+    expect(res.code).toBe(130);
+    const report = JSON.parse(res.stdout) as { interrupted: boolean; probes: { data: MediaData }[] };
+    expect(report.interrupted).toBe(true);
+    const d = report.probes[0]!.data;
+    expect(d.stopped).toBe(true);
+    expect(d.sent).toBeLessThan(3000);
+    // What was sent was counted both ways: the reflector's counters came back.
+    expect(d.perDirection).toBe(true);
+    expect(d.reflector!.received).toBe(d.sent);
+  });
+});

@@ -88,13 +88,19 @@ export async function mediaCommand({ argv }: { argv: Record<string, unknown> }):
     sections: [{ id: 'media', name: 'Media quality (thresholds: loss < ' + `${maxLoss}%, RTT < ${maxRttMs} ms, jitter < ${maxJitterMs} ms)`, lines }],
   };
   const plan = expandCatalog({ def, file: 'command line', lineOf: () => undefined }, { params: {} });
-  if (!o.quiet) process.stderr.write(`netcheck media: streaming to ${hostPort(reflector, udpPort)} for ${formatDuration(durationMs)} (Ctrl-C stops early and reports what was measured)\n`);
   const signals = interruptControllers(o.quiet);
+  let said = false;
+  const onProgress = (): void => {
+    if (said || o.quiet) return;
+    said = true;
+    process.stderr.write(`netcheck media: session open, streaming to ${hostPort(reflector, udpPort)} for ${formatDuration(durationMs)} (Ctrl-C stops early and reports what was measured)\n`);
+  };
   try {
     const report = await runCheck(plan, {
       ...o,
       stopSignal: signals.stop.signal,
       hardSignal: signals.hard.signal,
+      onProgress,
       ...(secret !== undefined ? { reflectorSecret: secret } : {}),
     });
     await emitReport(report, { ...o, verbose: true });
