@@ -12,7 +12,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { isInternalAddress } from '../report/redact.js';
 
 /** One hop of a trace. */
 export interface TraceHop {
@@ -82,13 +81,16 @@ const ICMP_NOTES: Record<string, string> = {
   '!C': 'precedence cutoff',
 };
 
+/** ipaddr.js ranges that belong to a site (the same set `--redact` masks as internal). */
+const SITE_RANGES = new Set(['private', 'loopback', 'linkLocal', 'uniqueLocal']);
+
 /** Where an address lies: private ranges are this network, CGNAT the provider's, the rest beyond. */
 export function hopPlace(address: string): HopPlace {
-  if (ipaddr.isValid(address)) {
-    const a = ipaddr.parse(address);
-    if (a.kind() === 'ipv4' && a.range() === 'carrierGradeNat') return 'provider-nat';
-  }
-  return isInternalAddress(address) ? 'inside' : 'beyond';
+  if (!ipaddr.isValid(address)) return 'beyond';
+  let a = ipaddr.parse(address);
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
+  const range = a.range();
+  return range === 'carrierGradeNat' ? 'provider-nat' : SITE_RANGES.has(range) ? 'inside' : 'beyond';
 }
 
 /** `inside your network`, … for sentences. */

@@ -2,8 +2,8 @@
  * Media quality and NAT behaviour (issue 17) through a real nftables firewall: `netcheck media` in
  * the client namespace, `netcheck reflect` in the server namespace.
  *
- * Loss: nft `numgen random mod 100 < 5 drop` on one direction only. 1,500 datagrams (500/s for
- * 3 s) put the standard error of a 5 % loss at 0.56 %, so 5 % ± 2 % holds with a margin of 3.5
+ * Loss: nft `numgen random mod 100 < 5 drop` on one direction only. 1,500 datagrams (750/s for
+ * 2 s) put the standard error of a 5 % loss at 0.56 %, so 5 % ± 2 % holds with a margin of 3.5
  * standard errors, and the other direction must stay at (almost) nothing.
  */
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,7 @@ const dataOf = <T>(report: Report, kind: string): T => report.probes.find((p) =>
 describe.skipIf(!support.ok)('lab: media quality per direction through a real firewall', () => {
   let lab: Lab;
   let port: number;
-  const stream = (): string[] => ['--udp-port', String(port), '--pps', '500', '--duration', '3s'];
+  const stream = (): string[] => ['--udp-port', String(port), '--pps', '750', '--duration', '2s'];
 
   beforeAll(async () => {
     lab = await createLab({ ruleset: statefulRuleset() });

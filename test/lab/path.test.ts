@@ -84,7 +84,7 @@ sections:
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = (extra: string[] = [], env: Record<string, string> = {}) => cli(lab, ['run', '--catalog', catalog, '--no-control', '--timeout', '1s', '--json', '--quiet', ...extra], env);
+  const run = (extra: string[] = [], env: Record<string, string> = {}) => cli(lab, ['run', '--catalog', catalog, '--no-control', '--timeout', '500ms', '--json', '--quiet', ...extra], env);
 
   it('a drop in the customer firewall: "dropped after hop 1 (10.200.1.1, inside your network)", with the tool named', async () => {
     await lab.nft(statefulRuleset(`tcp dport ${DROPPED_TCP} drop`));
@@ -101,7 +101,7 @@ sections:
     // The lines that pass are not traced.
     expect(traceOf(report, 'open')).toBeUndefined();
     expect(traceOf(report, 'media')).toBeUndefined();
-    console.info(`trace run: ${Math.round(ms)} ms wall (1 s probe timeout + one trace)`);
+    console.info(`trace run: ${Math.round(ms)} ms wall (0.5 s probe timeout + one trace)`);
   });
 
   it('a drop beyond the egress (in the router): the last answering hop is the public one', async () => {
@@ -150,10 +150,10 @@ sections:
   it('sweeps are not traced unless asked (--trace)', async () => {
     await lab.nft(statefulRuleset(`tcp dport ${DROPPED_TCP} drop`));
     const target = `${lab.addr.server}:${DROPPED_TCP}`;
-    const plain = await cli(lab, ['probe', 'tcp', target, '--json', '--no-control', '--timeout', '1s']);
+    const plain = await cli(lab, ['probe', 'tcp', target, '--json', '--no-control', '--timeout', '500ms']);
     expect(plain.report.probes[0]!.status).toBe('filtered');
     expect(plain.report.probes[0]!.data?.trace).toBeUndefined();
-    const traced = await cli(lab, ['probe', 'tcp', target, '--json', '--no-control', '--timeout', '1s', '--trace']);
+    const traced = await cli(lab, ['probe', 'tcp', target, '--json', '--no-control', '--timeout', '500ms', '--trace']);
     expect((traced.report.probes[0]!.data?.trace as TraceResult).lastHop?.address).toBe('10.200.1.1');
   });
 });
@@ -213,7 +213,7 @@ sections:
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = (extra: string[]) => cli(lab, ['run', '--catalog', catalog, '--no-control', '--no-trace', '--timeout', '1500ms', '--json', '--quiet', ...extra]);
+  const run = (extra: string[]) => cli(lab, ['run', '--catalog', catalog, '--no-control', '--no-trace', '--timeout', '1s', '--json', '--quiet', ...extra]);
   const withReflector = (): string[] => ['--reflector', lab.addr.server, '--reflector-udp-port', String(refl.udp[0]), '--reflector-tcp-port', String(refl.tcp[0])];
 
   it('with the reflector: PMTU_BLACKHOLE, the largest size that passed (1280), and the remediation', async () => {
@@ -229,7 +229,7 @@ sections:
     expect(line.remediation).toContain('fragmentation needed');
     expect(line.remediation).toContain('clamp the TCP MSS to 1240');
     expect(line.remediation).not.toContain('proxy, DPI or IPS');
-    console.info(`PMTU run: ${Math.round(ms)} ms wall (1.5 s stall + HEAD + 3 rounds of sized echoes)`);
+    console.info(`PMTU run: ${Math.round(ms)} ms wall (1 s stall + HEAD + 3 rounds of sized echoes)`);
   });
 
   it('without a reflector: still the stall it was, with the small request as a hint (no size claimed)', async () => {
