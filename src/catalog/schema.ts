@@ -218,8 +218,12 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
     maxRtt: { type: 'string', pattern: durationPattern, description: 'Average round trip at or above which the check fails (default 100ms).' },
     maxJitter: { type: 'string', pattern: durationPattern, description: 'RFC 3550 jitter in either direction at or above which the check fails (default 30ms).' },
   },
-  /** How the NAT maps and filters UDP, against a netcheck reflector serving two UDP ports (issue 17). */
+  /**
+   * How the NAT maps and filters UDP (issue 17): against a netcheck reflector serving two UDP ports,
+   * or a STUN server supporting RFC 5780 (two addresses).
+   */
   nat: {
+    server: { enum: ['reflector', 'stun'], description: 'The far end: a netcheck reflector (default) or a STUN server with RFC 5780 NAT discovery (e.g. coturn on two addresses).' },
     altPort: { type: 'integer', minimum: 1, maximum: 65535, description: "The reflector's second UDP port (default: the line's port + 1)." },
   },
   /** TLS handshake, presented chain, expiry, expected issuers, interception verdict (issue 4). */

@@ -44,7 +44,8 @@ export const NAT_WAIT_MS = 1000;
  * slack) and for a NAT check (three exchanges).
  */
 export function mediaDeadlineMs(kind: string, options: Record<string, unknown>): number | undefined {
-  if (kind === 'nat') return 3 * NAT_WAIT_MS + 3000;
+  // Reflector: three exchanges; STUN (RFC 5780): up to six.
+  if (kind === 'nat') return (options.server === 'stun' ? 6 : 3) * NAT_WAIT_MS + 3000;
   if (kind !== 'media') return undefined;
   const o = mediaOptions(options);
   return 3 * o.setupMs + o.durationMs + DRAIN_MAX_MS + 5000;

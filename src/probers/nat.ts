@@ -24,17 +24,23 @@ import { NAT_WAIT_MS } from '../media/options.js';
 import { formatDuration } from '../util/duration.js';
 import { classify, errorCode } from './classify.js';
 import { resolveTarget } from './common.js';
+import { stunNat } from './nat-stun.js';
 
-export type NatMapping = 'none' | 'endpoint-independent' | 'address-and-port-dependent' | 'unknown';
-export type NatFiltering = 'none' | 'endpoint-independent-or-address-dependent' | 'address-and-port-dependent' | 'unknown';
+/** RFC 4787 terms; `address-dependent` needs a second far-end address (STUN RFC 5780 mode). */
+export type NatMapping = 'none' | 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
+/** One reflector address cannot tell endpoint-independent from address-dependent filtering. */
+export type NatFiltering = 'none' | 'endpoint-independent' | 'endpoint-independent-or-address-dependent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
 
 /** `ProbeOutcome.data` of a nat check. */
 export interface NatData {
-  method: 'reflector';
-  /** The two reflector ports used. */
+  /** Against a netcheck reflector's two ports, or a STUN server's two addresses (RFC 5780). */
+  method: 'reflector' | 'stun-rfc5780';
+  /** The two far-end ports used. */
   ports: [number, number];
-  /** Public address:port the reflector saw from one socket, per destination port. */
-  seen: { port: number; seen: string }[];
+  /** STUN mode: the server's other address (OTHER-ADDRESS). */
+  otherAddress?: string;
+  /** Public address:port the far end saw from one socket, per destination (`to`: port or address:port). */
+  seen: { port?: number; to?: string; seen: string }[];
   /** This socket's own address:port (as bound), to recognise "no NAT". */
   local?: string;
   mapping: NatMapping;
@@ -54,6 +60,8 @@ export const nat: Prober = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;
+  // A STUN server with RFC 5780 (`server: stun`): its second address tells address dependence too.
+  if (spec.options.server === 'stun') return stunNat({ address, port: spec.port! }, Math.min(NAT_WAIT_MS, spec.timeoutMs / 6), ctx.signal);
   const portA = spec.port!;
   const portB = typeof spec.options.altPort === 'number' ? spec.options.altPort : portA + 1;
   // Within the engine's deadline (media/options.ts): three exchanges of at most this long each.
@@ -149,7 +157,7 @@ export const nat: Prober = async (spec, ctx) => {
       local: `${local.address}:${local.port}`,
       mapping,
       filtering,
-      needsRelay: mapping === 'unknown' ? null : mapping === 'address-and-port-dependent',
+      needsRelay: mapping === 'unknown' ? null : mapping !== 'none' && mapping !== 'endpoint-independent',
       notes,
     };
     const outcome: ProbeOutcome = {

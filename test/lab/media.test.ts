@@ -6,6 +6,9 @@
  * 2 s) put the standard error of a 5 % loss at 0.56 %, so 5 % ± 2 % holds with a margin of 3.5
  * standard errors, and the other direction must stay at (almost) nothing.
  */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
@@ -139,5 +142,55 @@ describe.skipIf(!support.ok)('lab: NAT behaviour (masquerade vs fully random sou
     expect(d.seen).toHaveLength(2);
     expect(d.seen[0]!.seen).not.toBe(d.seen[1]!.seen);
     expect(d).toMatchObject({ mapping: 'address-and-port-dependent', needsRelay: true });
+  });
+});
+
+const TURNSERVER = ['/usr/bin/turnserver', '/usr/sbin/turnserver'].find((p) => existsSync(p));
+if (support.ok && !TURNSERVER) console.warn('SKIPPING lab STUN NAT tests: no coturn (apt-get install coturn; listed in .ci/apt-packages.txt)');
+
+describe.skipIf(!support.ok || !TURNSERVER)('lab: NAT behaviour from a STUN server with RFC 5780 (coturn on two addresses)', () => {
+  let lab: Lab;
+  let dir: string;
+  let catalog: string;
+  const SECOND = '10.200.2.3';
+
+  beforeAll(async () => {
+    lab = await createLab({ ruleset: statefulRuleset() });
+    expect((await lab.exec('server', ['ip', 'addr', 'add', `${SECOND}/24`, 'dev', 's0'])).code).toBe(0);
+    dir = mkdtempSync(join(tmpdir(), 'netcheck-stun-nat-'));
+    lab.spawn('server', [TURNSERVER!, '-n', '--stun-only', '-L', lab.addr.server, '-L', SECOND, '--listening-port', '3478', '--no-tls', '--no-dtls', '--no-cli', '--log-file', 'stdout', '--pidfile', join(dir, 'turn.pid')]);
+    // Ready once it answers a Binding request on both addresses (asked from inside the namespace,
+    // by a small script that retries every 100 ms for up to 10 s).
+    const ready = `const d=require('dgram');const seen=new Set();const s=d.createSocket('udp4');const b=Buffer.alloc(20);b.writeUInt16BE(1,0);b.writeUInt32BE(0x2112a442,4);` +
+      `s.on('message',(m,r)=>{seen.add(r.address);if(seen.size===2){clearInterval(t);s.close();}});const t=setInterval(()=>{for(const a of ['${lab.addr.server}','${SECOND}'])s.send(b,3478,a)},100);` +
+      `setTimeout(()=>process.exit(3),10000).unref();`;
+    const r = await lab.exec('server', [NODE, '-e', ready], { timeoutMs: 15_000 });
+    expect(r.code, `coturn did not answer: ${r.stderr}`).toBe(0);
+    catalog = join(dir, 'nat.yaml');
+    writeFileSync(catalog, `schema: netcheck/catalog/v1\nid: nat\ntitle: NAT\nsource: test\nsections:\n  - id: s\n    name: S\n    lines:\n      - id: nat\n        description: NAT behaviour\n        targets: [${lab.addr.server}]\n        ports: 3478\n        checks: [{ kind: nat, server: stun }]\n`);
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const nat = async (): Promise<NatData> => {
+    const r = await lab.exec('client', [NODE, BIN, 'run', '--catalog', catalog, '--no-control', '--json', '--quiet'], { timeoutMs: 30_000 });
+    return (JSON.parse(r.stdout) as Report).probes[0]!.data as unknown as NatData;
+  };
+
+  it('masquerade: endpoint-independent mapping towards both server addresses, address-and-port-dependent filtering', async () => {
+    await lab.nft(statefulRuleset());
+    const d = await nat();
+    expect(d).toMatchObject({ method: 'stun-rfc5780', otherAddress: `${SECOND}:3479`, mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', needsRelay: false });
+    expect(d.seen.map((x) => x.to)).toEqual([`${lab.addr.server}:3478`, `${SECOND}:3478`]);
+  });
+
+  it('masquerade random,fully-random: the mapping depends on the destination (needs a relay)', async () => {
+    await lab.nft(statefulRuleset('', { masquerade: 'masquerade random,fully-random' }));
+    const d = await nat();
+    expect(d.mapping).toBe('address-and-port-dependent');
+    expect(d.seen).toHaveLength(3);
+    expect(d.needsRelay).toBe(true);
   });
 });
