@@ -762,7 +762,8 @@ function describe(r: Reflector, o: { maxFlows: number; maxFlowsPerSource: number
   if (r.fingerprint) lines.push(`  TLS certificate ${r.selfSigned ? '(self-signed, generated now) ' : ''}SHA-256 ${r.fingerprint}`);
   lines.push(
     `  control protocol NCR1; shared secret ${r.secret ? 'required' : 'not set (anyone who can reach this may arm flows, to themselves only)'}; ` +
-      `limits: ${opts.ratePerSecond ?? D.ratePerSecond} msg/s per source, ${o.maxFlows} flows (${o.maxFlowsPerSource} per source), gap ≤ ${Math.round(o.maxGapMs / 60000)}m`,
+      `limits: ${opts.ratePerSecond ?? D.ratePerSecond} msg/s per source, ${o.maxFlows} flows (${o.maxFlowsPerSource} per source), gap ≤ ${Math.round(o.maxGapMs / 60000)}m` +
+        (r.udp.length ? `; media sessions ≤ ${opts.mediaMaxPps ?? D.mediaMaxPps} packets/s, ${Math.round((opts.mediaMaxMs ?? D.mediaMaxMs) / 60000)}m` : ''),
   );
   if (r.listen === '0.0.0.0' || r.listen === '::') lines.push('  exposed on every interface: run it only where the idle checks need it, and prefer --secret');
   return lines.join('\n');
