@@ -333,6 +333,8 @@ export function describeMedia(d: MediaData): string {
   const rtt = d.rttMs ? `RTT ${d.rttMs.avg} ms (p95 ${d.rttMs.p95})` : 'no RTT (no echo)';
   const extra = [d.reordered.roundTrip ? `${d.reordered.roundTrip} reordered` : '', d.duplicates.roundTrip ? `${d.duplicates.roundTrip} duplicated` : ''].filter(Boolean).join(', ');
   const mos = d.mos ? `, MOS ${d.mos.overall} (${d.mos.words})` : '';
+  // Held back by the reflector's rate limit: this host sent in bursts (a stalled event loop), not the network.
+  const held = d.reflector?.rateLimited ? `; the reflector held back ${d.reflector.rateLimited} datagram(s) that came faster than declared (not counted as loss)` : '';
   const verdict = d.exceeded.length ? ` — above the thresholds: ${d.exceeded.join('; ')}` : ` — within loss < ${d.thresholds.maxLossPct}%, RTT < ${d.thresholds.maxRttMs} ms, jitter < ${d.thresholds.maxJitterMs} ms`;
-  return `${d.sent} datagrams of ${d.sizeBytes} B at ${d.pps}/s${d.stopped ? ' (stopped early)' : ''}: ${rtt}, ${jitter}, ${loss}${extra ? `, ${extra}` : ''}${mos}${verdict}`;
+  return `${d.sent} datagrams of ${d.sizeBytes} B at ${d.pps}/s${d.stopped ? ' (stopped early)' : ''}: ${rtt}, ${jitter}, ${loss}${extra ? `, ${extra}` : ''}${mos}${verdict}${held}`;
 }

@@ -119,6 +119,18 @@ export class MediaSessions {
     const s = this.sessions.get(`${seen}|${sid}`);
     const now = nowMs();
     if (!s || now > s.endsAt + LATE_MS || msg.length !== s.size || seq >= s.capacity) return 'unknown';
+    // Counted as received first: a datagram held back by the rate limit did arrive, so it must
+    // not read as lost on the way up (it is missing from `echo` instead, and counted in `drop`).
+    const bit = 1 << (seq & 7);
+    const first = !(s.got[seq >> 3]! & bit);
+    if (!first) s.dup++;
+    else {
+      s.got[seq >> 3]! |= bit;
+      s.rx++;
+      if (seq < s.maxSeq) s.ooo++;
+      else s.maxSeq = seq;
+      s.jitter.add(sentMs, now);
+    }
     s.tokens = Math.min(s.burst, s.tokens + ((now - s.at) / 1000) * s.pps * 1.25);
     s.at = now;
     if (s.tokens < 1) {
@@ -126,16 +138,7 @@ export class MediaSessions {
       return 'limited';
     }
     s.tokens -= 1;
-    const bit = 1 << (seq & 7);
-    if (s.got[seq >> 3]! & bit) s.dup++;
-    else {
-      s.got[seq >> 3]! |= bit;
-      s.rx++;
-      s.echoed++;
-      if (seq < s.maxSeq) s.ooo++;
-      else s.maxSeq = seq;
-      s.jitter.add(sentMs, now);
-    }
+    if (first) s.echoed++;
     stampEcho(msg, now, s.rx);
     return msg;
   }

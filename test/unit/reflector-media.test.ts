@@ -168,6 +168,8 @@ describe('reflector media sessions: safety', () => {
       expect(Number(m.fields.drop)).toBeGreaterThan(100);
       expect(Number(m.fields.echo)).toBe(echoes);
       expect(Number(m.fields.echo) + Number(m.fields.drop)).toBeLessThanOrEqual(400);
+      // Held back is not lost on the way up: it arrived, and counts as received.
+      expect(Number(m.fields.rx)).toBe(Number(m.fields.echo) + Number(m.fields.drop));
     } finally {
       c.close();
     }
