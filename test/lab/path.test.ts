@@ -4,6 +4,7 @@
  * firewall (client → firewall → router → server), so a drop inside the customer's network and one
  * beyond its egress read differently.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,8 @@ if (support.ok && !TRACEROUTE) console.warn('SKIPPING lab trace tests: no tracer
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${ROOT}bin/netcheck.js`;
 const SERVE = `${ROOT}dist/lab/serve.js`;
+/** TLS server fixture (`tls HOST KEY CERT`: greets and closes), as the trust lab tests use it. */
+const TRUST_FIXTURE = `${ROOT}test/unit/helpers/serve-trust.mjs`;
 const NODE = process.execPath;
 
 async function cli(lab: Lab, args: string[], env: Record<string, string> = {}): Promise<{ report: Report; code: number | null; stderr: string; ms: number }> {
@@ -189,6 +192,12 @@ describe.skipIf(!support.ok)('lab: a path-MTU black hole (MTU 1280 towards the c
     srv = await waitReady(lab.spawn('server', [NODE, SERVE, JSON.stringify({ host: lab.addr.server, http: [0] })]));
     refl = await startReflector(lab, ['--listen', lab.addr.server, '--tcp', '0', '--udp', '0']);
     dir = mkdtempSync(join(tmpdir(), 'netcheck-pmtu-'));
+    // A certificate with many names: the server's first TLS flight then needs full-size packets.
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    const sans = ['IP:' + lab.addr.server, ...Array.from({ length: 40 }, (_, i) => `DNS:host-${i}.a-rather-long-name.vendor.example`)].join(',');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=vendor.example', '-addext', `subjectAltName=${sans}`], { stdio: 'ignore' });
+    const tls = (await waitReady(lab.spawn('server', [NODE, TRUST_FIXTURE, 'tls', lab.addr.server, key, cert]))) as unknown as { port: number };
     catalog = join(dir, 'pmtu.yaml');
     writeFileSync(
       catalog,
@@ -205,6 +214,11 @@ sections:
         targets: [${lab.addr.server}]
         ports: [${srv.http[0]}]
         checks: [{ kind: http, path: /big/20000 }]
+      - id: api
+        description: Vendor TLS endpoint
+        targets: [${lab.addr.server}]
+        ports: [${tls.port}]
+        checks: [{ kind: tls, ca: ${JSON.stringify(cert)} }]
 `,
     );
   });
@@ -224,6 +238,13 @@ sections:
     expect(p.status).toBe('timeout');
     expect(p.reason).toBe('PMTU_BLACKHOLE');
     expect(p.data?.pmtu).toMatchObject({ blackhole: true, largestPassedBytes: 1280, smallestLostBytes: 1300, smallRequest: { answered: true } });
+    // A TLS handshake that stalls on the server's first flight: the same black hole (no small request possible).
+    const t = report.probes.find((x) => x.line === 'api')!;
+    expect([t.status, t.reason]).toEqual(['timeout', 'PMTU_BLACKHOLE']);
+    expect(t.data?.pmtu).toMatchObject({ blackhole: true, largestPassedBytes: 1280, methods: ['udp-echo'] });
+    const api = report.lines.find((l) => l.id === 'api')!;
+    expect(api.remediation).toContain('a path-MTU black hole');
+    expect(api.remediation).not.toContain('proxy, DPI or IPS');
     const line = report.lines[0]!;
     expect(line.remediation).toContain('packets larger than 1280 bytes never arrive');
     expect(line.remediation).toContain('fragmentation needed');
@@ -238,12 +259,13 @@ sections:
     const p = report.probes[0]!;
     expect(p.reason).toBe('HTTP_HEADERS_TIMEOUT');
     expect(p.detail).toContain('possibly a path-MTU black hole');
+    expect(report.probes.find((x) => x.line === 'api')!.reason).toBe('TLS_HANDSHAKE_TIMEOUT');
   });
 
   it('the same path with ICMP "fragmentation needed" allowed: path-MTU discovery works and the line passes', async () => {
     await lab.nft(statefulRuleset());
     const { report, code } = await run(withReflector());
-    expect(report.probes[0]!.status).toBe('ok');
+    expect(report.probes.map((x) => x.status)).toEqual(['ok', 'ok']);
     expect(code).toBe(0);
   });
 });
