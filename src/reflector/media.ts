@@ -44,7 +44,7 @@ interface Session {
   dropped: number;
   maxSeq: number;
   jitter: Rfc3550Jitter;
-  /** Its share of its source's limits was given back (after its end; counters stay readable). */
+  /** Ended (by MSTAT or time): its share of its source's limits was given back; counters stay readable. */
   released: boolean;
 }
 
@@ -118,7 +118,7 @@ export class MediaSessions {
   packet(seen: string, sid: string, seq: number, sentMs: number, msg: Buffer): Buffer | 'limited' | 'unknown' {
     const s = this.sessions.get(`${seen}|${sid}`);
     const now = nowMs();
-    if (!s || now > s.endsAt + LATE_MS || msg.length !== s.size || seq >= s.capacity) return 'unknown';
+    if (!s || s.released || now > s.endsAt + LATE_MS || msg.length !== s.size || seq >= s.capacity) return 'unknown';
     // Counted as received first: a datagram held back by the rate limit did arrive, so it must
     // not read as lost on the way up (it is missing from `echo` instead, and counted in `drop`).
     const bit = 1 << (seq & 7);
@@ -143,10 +143,15 @@ export class MediaSessions {
     return msg;
   }
 
-  /** A session's counters for `MSTATS`, or undefined when it is not known (or forgotten). */
+  /**
+   * A session's counters for `MSTATS`, or undefined when it is not known (or forgotten). Asking
+   * ends the session: its datagrams are no longer echoed at its rate, and its share of its source's
+   * limits is given back at once, so a client may measure again straight away.
+   */
   counters(seen: string, sid: string): Record<string, number> | undefined {
     const s = this.sessions.get(`${seen}|${sid}`);
     if (!s) return undefined;
+    this.release(s);
     return { rx: s.rx, dup: s.dup, ooo: s.ooo, echo: s.echoed, drop: s.dropped, jit: Math.round(s.jitter.jitter * 1000), max: s.maxSeq };
   }
 
@@ -157,14 +162,17 @@ export class MediaSessions {
   sweep(): void {
     const now = nowMs();
     for (const s of this.sessions.values()) {
-      if (!s.released && now > s.endsAt + LATE_MS) {
-        s.released = true;
-        const m = this.perIp.get(s.ip);
-        if (m && m.n <= 1) this.perIp.delete(s.ip);
-        else if (m) this.perIp.set(s.ip, { n: m.n - 1, bps: m.bps - s.pps * s.size });
-      }
+      if (now > s.endsAt + LATE_MS) this.release(s);
       if (now >= s.forgetAt) this.sessions.delete(s.key);
     }
+  }
+
+  private release(s: Session): void {
+    if (s.released) return;
+    s.released = true;
+    const m = this.perIp.get(s.ip);
+    if (m && m.n <= 1) this.perIp.delete(s.ip);
+    else if (m) this.perIp.set(s.ip, { n: m.n - 1, bps: m.bps - s.pps * s.size });
   }
 
   clear(): void {

@@ -44,7 +44,11 @@ async function media(lab: Lab, args: string[]): Promise<{ report: Report; code: 
   }
 }
 
-const dataOf = <T>(report: Report, kind: string): T => report.probes.find((p) => p.kind === kind)!.data as unknown as T;
+const dataOf = <T>(report: Report, kind: string): T => {
+  const p = report.probes.find((x) => x.kind === kind)!;
+  if (!p.data) throw new Error(`${kind} probe has no figures: ${p.status} ${p.reason} — ${p.detail}`);
+  return p.data as unknown as T;
+};
 
 describe.skipIf(!support.ok)('lab: media quality per direction through a real firewall', () => {
   let lab: Lab;

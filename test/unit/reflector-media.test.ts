@@ -89,21 +89,18 @@ describe('reflector media sessions: safety', () => {
     try {
       const t = await token(c, port);
       const id = randomBytes(8).toString('hex');
-      const requests = [
+      const check = async (requests: Buffer[]): Promise<void> => {
+        for (const req of requests) {
+          const replies = await exchange(c, port, req, 80);
+          for (const rep of replies) expect(rep.b.length, `reply to ${req.toString('latin1').slice(0, 30)}`).toBeLessThanOrEqual(req.length);
+        }
+      };
+      await check([
         Buffer.from(`NCR1 MEDIA t=${t} id=${id} pps=50 dur=1000 size=172`), // unpadded
         encode('MEDIA', { t, id, pps: 50, dur: 1000, size: 172 }, PAD),
         encode('MEDIA', { t: 'forged.token', id, pps: 50, dur: 1000, size: 172 }, PAD),
         encode('MEDIA', { t, id: randomBytes(8).toString('hex'), pps: 5000, dur: 1000, size: 172 }, PAD),
-        encode('MSTAT', { t, id }, PAD),
-        Buffer.from(`NCR1 MSTAT t=${t} id=${id}`),
-        encode('NATF', { t, via: r.udp[1]! }, PAD),
-        encode('NATF', { t, via: 1 }, PAD),
-        Buffer.from(`NCR1 NATF t=${t} via=${r.udp[1]}`),
-      ];
-      for (const req of requests) {
-        const replies = await exchange(c, port, req, 80);
-        for (const rep of replies) expect(rep.b.length, `reply to ${req.toString('latin1').slice(0, 30)}`).toBeLessThanOrEqual(req.length);
-      }
+      ]);
       const sid = Buffer.from(id, 'hex');
       const pkt = encodeMediaPacket(sid, 0, 1234.5, 172);
       const [echo] = await exchange(c, port, pkt);
@@ -112,6 +109,13 @@ describe('reflector media sessions: safety', () => {
       expect(echo!.b.subarray(0, 24).equals(pkt.subarray(0, 24))).toBe(true);
       expect(echo!.b.subarray(36).equals(pkt.subarray(36))).toBe(true);
       expect(decodeMediaPacket(echo!.b).reflectorRx).toBe(1);
+      await check([
+        Buffer.from(`NCR1 MSTAT t=${t} id=${id}`),
+        encode('MSTAT', { t, id }, PAD),
+        encode('NATF', { t, via: r.udp[1]! }, PAD),
+        encode('NATF', { t, via: 1 }, PAD),
+        Buffer.from(`NCR1 NATF t=${t} via=${r.udp[1]}`),
+      ]);
       // The unpadded MSTAT was not answered (its MSTATS would be larger); the unpadded MEDIA was
       // small enough for its MEDIAOK, so the padded one with the same id is a duplicate.
       expect(r.stats().suppressed).toBeGreaterThanOrEqual(1);
@@ -216,6 +220,24 @@ describe('reflector media sessions: safety', () => {
       });
       s.destroy();
       expect(msg(Buffer.from(line)).fields.code).toBe('verb');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('MSTAT ends a session: its share of the per-source limits is free at once, its datagrams are plain echoes', async () => {
+    const r = await reflector({ mediaSessionsPerSource: 1 });
+    const port = r.udp[0]!;
+    const c = await udpClient();
+    try {
+      const a = await openSession(c, port, { dur: 60_000 });
+      expect(a.reply.verb).toBe('MEDIAOK');
+      expect((await openSession(c, port)).reply.fields.code).toBe('flows');
+      const [st] = await exchange(c, port, encode('MSTAT', { t: a.t, id: a.sid.toString('hex') }, PAD));
+      expect(msg(st?.b).verb).toBe('MSTATS');
+      expect((await openSession(c, port)).reply.verb).toBe('MEDIAOK');
+      await exchange(c, port, encodeMediaPacket(a.sid, 0, 0, 172));
+      expect(r.stats().mediaEchoed).toBe(0);
     } finally {
       c.close();
     }
