@@ -70,3 +70,34 @@ describe('captive-portal known answers', () => {
     expect(parseExpectation('')).toBeUndefined();
   });
 });
+
+describe('path options on the command line', () => {
+  it('bad --portal-url / --portal-expect / timer-only flags are one clear usage error (exit 2)', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { runCli } = await import('../helpers/cli.js');
+    const dir = mkdtempSync(join(tmpdir(), 'netcheck-pathopts-'));
+    try {
+      const file = join(dir, 'c.yaml');
+      // Loopback only: were an error missed, nothing would leave this host.
+      writeFileSync(file, 'schema: netcheck/catalog/v1\nid: c\ntitle: C\nsource: t\nsections:\n  - id: s\n    name: S\n    lines:\n      - id: l\n        description: d\n        targets: [127.0.0.1]\n        ports: 9\n        checks: [{ kind: tcp }]\n');
+      const cases: [string[], RegExp][] = [
+        [['--portal-url', 'ftp://portal.example/'], /--portal-url must be an http:\/\/ URL/],
+        [['--portal-url', 'not a url'], /--portal-url 'not a url' is not a URL/],
+        [['--portal-url', 'http://portal.example/x'], /has no known answer: say what it answers with --portal-expect/],
+        [['--portal-url', 'http://portal.example/x', '--portal-expect', '999'], /--portal-expect '999'/],
+        [['--portal-expect', '204'], /--portal-expect needs --portal-url/],
+        [['--udp-gaps', '2s'], /--udp-gaps is a timer option and needs --timers/],
+      ];
+      for (const [args, re] of cases) {
+        const r = await runCli(['run', '--catalog', file, '--no-control', '--json', ...args]);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr).toMatch(re);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
