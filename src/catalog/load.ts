@@ -14,7 +14,7 @@ import { CHECK_OPTION_SCHEMAS, type CatalogDef, type PortsValue } from './schema
 import { catalogValidator } from './validator.js';
 
 /** Kinds whose checks address a port. */
-export const PORTED_KINDS = new Set(['tcp', 'udp', 'http', 'tls', 'ws-hold', 'tcp-idle', 'udp-idle', 'ws-idle', 'stun']);
+export const PORTED_KINDS = new Set(['tcp', 'udp', 'http', 'tls', 'ws-hold', 'tcp-idle', 'udp-idle', 'ws-idle', 'stun', 'media', 'nat']);
 
 export interface LoadedCatalog {
   def: CatalogDef;

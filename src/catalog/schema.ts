@@ -217,6 +217,26 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
     pingEvery: { type: 'string', pattern: durationPattern, description: "The vendor's ping cadence (default 30s)." },
     pongTimeout: { type: 'string', pattern: durationPattern, description: 'A ping unanswered this long counts as silence (default 10s).' },
   },
+  /**
+   * Voice quality on a UDP port, against a netcheck reflector (issue 17): paced datagrams echoed
+   * and counted, so loss, jitter, reordering and duplicates are known per direction; RTT and a MOS.
+   */
+  media: {
+    pps: { type: 'integer', minimum: 1, maximum: 1000, description: 'Datagrams per second (default 50: G.711 at 20 ms).' },
+    size: { type: 'integer', minimum: 40, maximum: 1400, description: 'Datagram size in bytes (default 172: 160 bytes of G.711 plus an RTP header).' },
+    duration: { type: 'string', pattern: durationPattern, description: 'How long to stream (default 10s).' },
+    maxLoss: { type: 'number', minimum: 0, maximum: 100, description: 'Loss in either direction, in percent, at or above which the check fails (default 1).' },
+    maxRtt: { type: 'string', pattern: durationPattern, description: 'Average round trip at or above which the check fails (default 100ms).' },
+    maxJitter: { type: 'string', pattern: durationPattern, description: 'RFC 3550 jitter in either direction at or above which the check fails (default 30ms).' },
+  },
+  /**
+   * How the NAT maps and filters UDP (issue 17): against a netcheck reflector serving two UDP ports,
+   * or a STUN server supporting RFC 5780 (two addresses).
+   */
+  nat: {
+    server: { enum: ['reflector', 'stun'], description: 'The far end: a netcheck reflector (default) or a STUN server with RFC 5780 NAT discovery (e.g. coturn on two addresses).' },
+    altPort: { type: 'integer', minimum: 1, maximum: 65535, description: "The reflector's second UDP port (default: the line's port + 1)." },
+  },
   /** TLS handshake, presented chain, expiry, expected issuers, interception verdict (issue 4). */
   tls: {
     servername: { type: 'string', minLength: 1, description: 'SNI name (default: the target when it is a name).' },
