@@ -71,6 +71,11 @@ export interface ProbeSpec {
   /** Kind-specific options (payload, expected reply, HTTP method and path, record types, …). */
   options: Record<string, unknown>;
   timeoutMs: number;
+  /**
+   * Deadline of the connection set-up (connect, TLS, upgrade) for kinds whose `timeoutMs` covers a
+   * long hold (`ws-hold`): the run's `--timeout`, so a silent peer is not waited on for minutes.
+   */
+  setupTimeoutMs?: number;
   /** Set when `host` was drawn from a sampled range. */
   sampledFrom?: string;
 }
