@@ -162,6 +162,11 @@ export interface ProbeResult extends ProbeOutcome {
   attempts: number;
   /** True when the outcome came from a bug in netcheck rather than the network. */
   internal?: boolean;
+  /**
+   * True when the probe could not be sent because of this host (it ran out of file descriptors):
+   * the outcome says nothing about the network.
+   */
+  local?: boolean;
 }
 
 /** A documented line in the report, with its verdict. */
@@ -193,7 +198,7 @@ export interface SectionResult {
 
 /** A finding that must be read before any per-line result. */
 export interface Diagnosis {
-  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN';
+  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN' | 'FD_EXHAUSTED';
   severity: 'critical' | 'warning';
   message: string;
 }

@@ -42,7 +42,7 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
         return { ...o, id: spec.id, line: spec.line, kind: spec.kind, host: spec.host, port: spec.port, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0), attempts: 1 };
       })()
     : Promise.resolve(undefined);
-  const [{ results, interrupted }, controlResult] = await Promise.all([runProbes(plan.probes, plan.skipped, opts), controlPromise]);
+  const [{ results, interrupted, fdShortage }, controlResult] = await Promise.all([runProbes(plan.probes, plan.skipped, opts), controlPromise]);
   const report = buildReport({
     plan,
     results,
@@ -52,6 +52,7 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
     version: version(),
     ...(controlResult ? { control: controlResult } : {}),
     catalogFile: plan.file,
+    ...(fdShortage ? { fdShortage } : {}),
   });
   // Every report says where it was measured (issue 6); collected here so renderers stay pure.
   const egress = egressFromResults(results);

@@ -3,6 +3,7 @@
  * remediation, run-level diagnoses first. Pure: no network, no clock reads beyond what is passed.
  */
 import type { Plan, PlanLine } from '../catalog/expand.js';
+import type { FdShortage } from '../engine/run.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import { formatPorts, hostPort } from '../util/ip.js';
@@ -18,6 +19,8 @@ export interface BuildInput {
   version: string;
   control?: ProbeResult;
   catalogFile?: string;
+  /** This host ran out of file descriptors during the run (the engine's account of it). */
+  fdShortage?: FdShortage;
 }
 
 const HARD: ReadonlySet<Status> = new Set(['refused', 'unreachable', 'filtered', 'timeout', 'error']);
@@ -73,6 +76,22 @@ export function lineVerdict(rs: ProbeResult[], policy: 'all' | 'any', intercepte
     v = { verdict: 'inconclusive', reason: `${v.reason}, but TCP connects prove nothing here: the control address that must not answer did connect` };
   }
   return { ...v, reason: v.reason + skippedNote };
+}
+
+/**
+ * The verdict of a line, leaving out probes this host could not send (`local`: out of file
+ * descriptors). Those say nothing about the network: a line that would pass only because they
+ * were left out is inconclusive, and one with nothing else is not checked.
+ */
+function withLocalFailures(rs: ProbeResult[], policy: 'all' | 'any', intercepted: boolean): { verdict: Verdict; reason: string } {
+  const local = rs.filter((r) => r.local);
+  if (local.length === 0) return lineVerdict(rs, policy, intercepted);
+  const why = `${local.length} probe(s) could not be sent: this host ran out of file descriptors`;
+  const measured = rs.filter((r) => !r.local);
+  if (measured.length === 0) return { verdict: 'inconclusive', reason: `not checked: ${why}` };
+  const v = lineVerdict(measured, policy, intercepted);
+  if (v.verdict === 'pass' && policy === 'all') return { verdict: 'inconclusive', reason: `${v.reason}, but ${why}` };
+  return { ...v, reason: `${v.reason}; ${why}` };
 }
 
 type FailClass = 'silent-udp' | 'dropped' | 'refused' | 'unreachable' | 'other';
@@ -158,7 +177,7 @@ export function buildReport(input: BuildInput): Report {
     const { verdict, reason: baseReason } =
       rs.length === 0 && input.interrupted
         ? { verdict: 'inconclusive' as Verdict, reason: 'not checked: the run was interrupted first' }
-        : lineVerdict(rs, policy, controlConnected);
+        : withLocalFailures(rs, policy, controlConnected);
     const rem = remediation(pl, rs, verdict);
     // DNS drift: the name resolves, but not (only) to what the document pairs it with. Not a failure
     // (a CDN may serve it), but an address-based firewall built from the document would block it.
@@ -201,7 +220,7 @@ export function buildReport(input: BuildInput): Report {
     if (l.required && l.verdict === 'inconclusive') summary.requiredInconclusive++;
   }
 
-  const diagnoses = diagnose(results, input);
+  const diagnoses = [...diagnose(results, input), ...fdDiagnoses(input.fdShortage)];
   const sectionIds = new Set(plan.lines.map((l) => l.section.id));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -244,7 +263,7 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
     out.push({ code: 'INTERRUPTED', severity: 'warning', message: `interrupted: ${results.length} of ${input.plan.probes.length} probes finished; lines without results are inconclusive` });
   }
   // Idle-timer statuses speak of timers (a flow forgotten), not of reachability.
-  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !TIMER_KINDS.has(r.kind));
+  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !r.local && !TIMER_KINDS.has(r.kind));
   // One destination that actively refuses every port answered us: that is the destination's
   // problem, not the network's. Silence or no route, or many destinations failing, is the network's.
   const destinations = new Set(network.map((r) => r.address ?? r.host));
@@ -268,4 +287,24 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
     });
   }
   return out;
+}
+
+/**
+ * This host ran out of file descriptors: one finding, never a network verdict. Critical when
+ * probes could not be sent at all, a warning when lowering the concurrency was enough.
+ */
+export function fdDiagnoses(fd: FdShortage | undefined): Diagnosis[] {
+  if (!fd) return [];
+  if (fd.gaveUp > 0) {
+    return [{
+      code: 'FD_EXHAUSTED',
+      severity: 'critical',
+      message: `this host ran out of file descriptors; raise ulimit -n: ${fd.gaveUp} probe(s) could not be sent, still after netcheck lowered the probes in flight from ${fd.inFlight} to ${fd.loweredTo}, so they are not checked (this says nothing about the network)`,
+    }];
+  }
+  return [{
+    code: 'FD_EXHAUSTED',
+    severity: 'warning',
+    message: `this host ran out of file descriptors with ${fd.inFlight} probes in flight; netcheck lowered that to ${fd.loweredTo} and re-sent ${fd.retried} probe(s), so every result stands, but raise ulimit -n for a faster run`,
+  }];
 }

@@ -14,7 +14,7 @@ import { STATUSES } from '../types.js';
 import { hostPort } from '../util/ip.js';
 
 const VERDICTS: Verdict[] = ['pass', 'fail', 'partial', 'inconclusive'];
-const DIAGNOSIS_CODES: Diagnosis['code'][] = ['NO_OUTBOUND_CONNECTIVITY', 'TCP_INTERCEPTION', 'INTERRUPTED', 'DNS_BROKEN'];
+const DIAGNOSIS_CODES: Diagnosis['code'][] = ['NO_OUTBOUND_CONNECTIVITY', 'TCP_INTERCEPTION', 'INTERRUPTED', 'DNS_BROKEN', 'FD_EXHAUSTED'];
 
 type Labels = Record<string, string>;
 
