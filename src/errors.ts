@@ -9,6 +9,10 @@ export const EXIT = {
   FAILED: 1,
   USAGE: 2,
   INCONCLUSIVE: 3,
+  /** A file the user asked for (--output, --prometheus-textfile) could not be written (sysexits EX_IOERR). */
+  IO_ERROR: 74,
+  /** stdout was closed early (`| head`): what was cut off is the reader's choice, not a failure (128 + SIGPIPE). */
+  CLOSED_PIPE: 141,
   INTERRUPTED: 130,
 } as const;
 
@@ -27,6 +31,16 @@ export class NetcheckError extends Error {
 export class UsageError extends NetcheckError {
   constructor(message: string, code = 'NC_USAGE') {
     super(code, message, EXIT.USAGE);
+  }
+}
+
+/**
+ * A file the user asked for could not be written at the end of a run (a disk that filled up, a
+ * folder that went away). The report itself was not lost: it went to stdout. Exit 74.
+ */
+export class OutputError extends NetcheckError {
+  constructor(message: string) {
+    super('NC_OUTPUT', message, EXIT.IO_ERROR);
   }
 }
 

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { TIMER_FLAGS } from './timers.js';
 import { proxySettings, type ProxySettings } from '../util/proxy.js';
+import { checkOutputs } from './output.js';
 
 /**
  * Repeatable, comma-separated list options. Not yargs `array: true`: a greedy array swallows the
@@ -148,7 +149,7 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   const udpRecheck = a['udp-recheck'] !== undefined ? parseDuration(String(a['udp-recheck']), '--udp-recheck') : undefined;
   if (a.proxy !== undefined && (typeof a.proxy !== 'string' || a.proxy === '')) throw new UsageError('--proxy needs a URL (e.g. --proxy http://proxy.example:3128)');
   const proxy = proxySettings(a.proxy as string | undefined, process.env, !!a['compare-direct']);
-  return {
+  const out: CommonRunOptions = {
     ...(proxy ? { proxy } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(posInt('concurrency') !== undefined ? { concurrency: posInt('concurrency') } : {}),
@@ -165,4 +166,7 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     ...(typeof a['prometheus-textfile'] === 'string' ? { prometheusTextfile: a['prometheus-textfile'] } : {}),
     color: typeof a.color === 'boolean' ? a.color : !!process.stdout.isTTY && !process.env.NO_COLOR,
   };
+  // Last, once the flags are known good: it touches the file system (issue 11).
+  checkOutputs(out, a.format !== undefined || !!a.json);
+  return out;
 }

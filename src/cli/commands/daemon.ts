@@ -2,11 +2,14 @@
  * `netcheck daemon`: validate everything up front (catalogs, parameters, durations, addresses),
  * then run the scheduler until SIGTERM/SIGINT.
  */
+import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { loadCatalog } from '../../catalog/builtin.js';
 import { expandCatalog } from '../../catalog/expand.js';
 import { Daemon, type DaemonTarget } from '../../daemon/daemon.js';
 import { EXIT, UsageError } from '../../errors.js';
+import { describeIoError, unwritableReason } from '../../util/atomic.js';
 import { parseDuration } from '../../util/duration.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
@@ -82,6 +85,24 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
     };
   }
 
+  // The reports folder is made and checked at start-up, not found unwritable after the first run.
+  if (typeof argv['reports-dir'] === 'string') {
+    const dir = argv['reports-dir'];
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      // A recursive mkdir says ENOENT for a read-only parent; a plain one gives the real reason.
+      let code = (err as NodeJS.ErrnoException).code;
+      try {
+        mkdirSync(dir);
+      } catch (again) {
+        code = (again as NodeJS.ErrnoException).code ?? code;
+      }
+      throw new UsageError(`--reports-dir ${dir}: cannot create it (${describeIoError(code)})`, 'NC_OUTPUT');
+    }
+    const why = unwritableReason(join(dir, 'netcheck-check.json'));
+    if (why) throw new UsageError(`--reports-dir ${dir}: ${why}`, 'NC_OUTPUT');
+  }
   const loaded = names.map((n) => loadCatalog(n));
   const ids = loaded.map((c) => c.def.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
