@@ -4,6 +4,8 @@
  */
 import { EXIT, NetcheckError, UsageError } from '../errors.js';
 import { version } from '../version.js';
+import { adoptSignals, guardPipes, interrupts, stdoutError } from './signals.js';
+import { describeIoError } from '../util/atomic.js';
 
 const EPILOGUE = `Exit codes:
   0    every required line passes
@@ -14,18 +16,54 @@ const EPILOGUE = `Exit codes:
 
 Durations take a unit: 500ms, 3s, 12m.`;
 
+/** Commands with nothing to save: a signal ends them at once (exit 130). */
+const NOTHING_TO_SAVE = new Set(['plan', 'list', 'validate', 'schema', 'allowlist', 'match']);
+/** Servers: a signal is how they are stopped, and a clean stop exits 0. */
+const SERVERS = new Set(['daemon', 'reflect']);
+
 /** Run the CLI with the given arguments (no `node` / script). Sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
+  const word = argv.find((a) => !a.startsWith('-'));
+  const help = argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V');
+  adoptSignals(help || (word !== undefined && NOTHING_TO_SAVE.has(word)) ? 'exit' : 'defer');
+  guardPipes();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`${version()}\n`);
     return;
   }
+  let code: number;
   try {
-    const code = await dispatch(argv);
-    process.exitCode = code;
+    code = await dispatch(argv);
   } catch (err) {
-    process.exitCode = reportError(err);
+    code = reportError(err);
   }
+  await flushed(process.stdout);
+  process.exitCode = finalCode(code, word !== undefined && SERVERS.has(word));
+}
+
+/** Resolves once what was written to `stream` is out (or failed: EPIPE arrives after the write call). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
+/**
+ * The exit code, all things considered: a bug (70) first; then an interruption (130: the report
+ * as it stood was written); then a file that could not be written (74); then a stdout whose
+ * reader left (141, as `yes | head -1`): never 1, which means "a required line failed".
+ */
+function finalCode(code: number, server: boolean): number {
+  if (code === 70) return code;
+  if (interrupts.count > 0 && !server) return EXIT.INTERRUPTED;
+  if (code === EXIT.IO_ERROR) return code;
+  if (stdoutError === 'EPIPE') return EXIT.CLOSED_PIPE;
+  if (stdoutError) {
+    process.stderr.write(`netcheck: could not write to stdout (${describeIoError(stdoutError)})\n`);
+    return EXIT.IO_ERROR;
+  }
+  return code;
 }
 
 function reportError(err: unknown): number {

@@ -5,6 +5,7 @@ import { redactReport } from '../report/redact.js';
 import type { Report } from '../types.js';
 import { describeIoError, unwritableReason, writeFileAtomic } from '../util/atomic.js';
 import type { CommonRunOptions } from './options.js';
+import { interrupts } from './signals.js';
 
 /** The format the `--output` file gets: `--format` when given, else its extension, else text. */
 export function outputFormat(o: Pick<CommonRunOptions, 'format' | 'output'>): string {
@@ -90,26 +91,23 @@ export function exitCodeFor(report: Report): number {
 }
 
 /**
- * Ctrl-C once: stop scheduling, let probes in flight finish, write what was measured.
- * Ctrl-C twice: cancel probes in flight too. SIGTERM behaves like the first Ctrl-C.
+ * The run's stop and cancel signals (src/cli/signals.ts): Ctrl-C once stops scheduling, lets
+ * probes in flight finish and writes what was measured; twice cancels the probes in flight too;
+ * SIGTERM counts as Ctrl-C. A signal that came before the run started stops it before it sends
+ * anything (its report then has no probes). `dispose` ends the notices on stderr.
  */
 export function interruptControllers(quiet: boolean): { stop: AbortController; hard: AbortController; dispose: () => void } {
-  const stop = new AbortController();
-  const hard = new AbortController();
-  const onSignal = (): void => {
-    if (!stop.signal.aborted) {
-      stop.abort();
-      if (!quiet) process.stderr.write('\nnetcheck: interrupted — finishing probes in flight, then writing the partial report (Ctrl-C again to cancel them)\n');
-    } else hard.abort();
+  const say = (text: string): void => {
+    if (!quiet) process.stderr.write(text);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (interrupts.count > 0) say('netcheck: interrupted before the run started: nothing is sent; writing the report as it stands\n');
+  interrupts.notice = (count) =>
+    say(count === 1 ? '\nnetcheck: interrupted — finishing probes in flight, then writing the partial report (Ctrl-C again to cancel them)\n' : '\nnetcheck: cancelling the probes in flight (a third Ctrl-C exits without a report)\n');
   return {
-    stop,
-    hard,
+    stop: interrupts.stop,
+    hard: interrupts.hard,
     dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupts.notice = undefined;
     },
   };
 }

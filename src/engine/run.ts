@@ -442,7 +442,12 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   const workers: Promise<void>[] = [];
   const widen = (to: number): void => {
     const limit = Math.min(to, concurrency, fd.cap, runnable.length);
-    while (live < limit && next < runnable.length) workers.push(worker());
+    while (live < limit && next < runnable.length && !opts.stopSignal?.aborted) {
+      const taken = next;
+      workers.push(worker());
+      // A worker that took nothing ended at once (stopped): adding more would loop forever.
+      if (next === taken) break;
+    }
   };
   widen(opts.initialConcurrency ?? DEFAULTS.initialConcurrency);
   let widener: NodeJS.Timeout | undefined;

@@ -13,6 +13,7 @@ import { describeIoError, unwritableReason } from '../../util/atomic.js';
 import { parseDuration } from '../../util/duration.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
+import { interrupts } from '../signals.js';
 import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
 
 /** Defaults of the daemon flags (also shown by --help). */
@@ -161,17 +162,18 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
     process.stderr.write(`netcheck daemon: note: ${shown} is reachable from other hosts; the reports describe this network\n`);
   }
 
-  let signals = 0;
+  // SIGTERM/SIGINT (src/cli/signals.ts; also one that came while starting): the first stops,
+  // letting probes in flight finish; the second cancels them.
   await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals++;
-      if (signals === 1) {
-        log(`${sig}: stopping (probes in flight finish first; send it again to cancel them)`);
-        daemon.shutdown().then(resolve, resolve);
-      } else void daemon.shutdown(true);
+    const onStop = (): void => {
+      log('stopping (probes in flight finish first; send the signal again to cancel them)');
+      daemon.shutdown().then(resolve, resolve);
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    const onHard = (): void => void daemon.shutdown(true);
+    if (interrupts.stop.signal.aborted) onStop();
+    else interrupts.stop.signal.addEventListener('abort', onStop, { once: true });
+    if (interrupts.hard.signal.aborted) onHard();
+    else interrupts.hard.signal.addEventListener('abort', onHard, { once: true });
   });
   log('stopped');
   return EXIT.OK;
