@@ -53,13 +53,24 @@ export interface SourcePos {
   key?: string;
 }
 
+/** Longest run of an offending value quoted in a message: a 10 MB string stays out of the terminal. */
+export const MAX_QUOTED_CHARS = 80;
+
+/** Cut every word of `text` longer than {@link MAX_QUOTED_CHARS} (keeping its closing quote). */
+export function clipValues(text: string): string {
+  return text.replace(new RegExp(`\\S{${MAX_QUOTED_CHARS + 1},}`, 'g'), (w) => {
+    const q = w[0] === "'" || w[0] === '"' ? w[0] : '';
+    return `${w.slice(0, MAX_QUOTED_CHARS - 3)}…${q}`;
+  });
+}
+
 /** A catalog that does not validate. The message always names file, line and key. Exit 2. */
 export class CatalogError extends NetcheckError {
   readonly pos: SourcePos;
   readonly rule: string;
   constructor(rule: string, pos: SourcePos, message: string) {
     const where = `${pos.file}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.col !== undefined ? `:${pos.col}` : ''}`;
-    super('NC_CATALOG', `${where}: ${pos.key ? `${pos.key}: ` : ''}${message}`, EXIT.USAGE);
+    super('NC_CATALOG', `${where}: ${clipValues(`${pos.key ? `${pos.key}: ` : ''}${message}`)}`, EXIT.USAGE);
     this.pos = pos;
     this.rule = rule;
   }
