@@ -33,12 +33,46 @@ export async function main(argv: string[]): Promise<void> {
   }
   let code: number;
   try {
-    code = await dispatch(argv);
+    code = await dispatch(joinNegativeValues(argv));
   } catch (err) {
     code = reportError(err);
   }
   await flushed(process.stdout);
   process.exitCode = finalCode(code, word !== undefined && SERVERS.has(word));
+}
+
+/**
+ * Commands whose unknown flags are catalog parameters cannot be strict with yargs; a stray word
+ * (`netcheck plan eschat 7400`) is still refused rather than ignored. `words`: the command's own.
+ */
+function noExtraWords(a: { _: (string | number)[] }, words: number): void {
+  const extra = a._.slice(words).map(String);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'; catalog parameters take a flag (e.g. --signaling-port 7400)`);
+}
+
+/** Flags whose value may look like a flag of its own: a negative number or duration (`--timeout -5s`). */
+const VALUE_FLAGS = new Set([
+  'timeout', 'udp-recheck', 'hold', 'ping-every', 'pong-timeout', 'every', 'jitter', 'webhook-timeout',
+  'require-tcp', 'require-udp', 'require-ws', 'tcp-gaps', 'udp-gaps', 'ws-gaps', 'timer-scale',
+  'sample', 'max-targets', 'concurrency', 'per-host', 'keep', 'max-bytes', 'tcp-port', 'udp-port', 'ws-port',
+  'max-flows', 'max-flows-per-source', 'max-connections-per-source', 'rate',
+]);
+
+/**
+ * `--timeout -5s` → `--timeout=-5s`: yargs would read `-5s` as the short flags -5 and -s, and say
+ * "Unknown arguments: 5, s" instead of what is wrong (the value is negative).
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = /^--([a-z0-9-]+)$/.exec(argv[i]!);
+    const next = argv[i + 1];
+    if (flag && VALUE_FLAGS.has(flag[1]!) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
 }
 
 /** Resolves once what was written to `stream` is out (or failed: EPIPE arrives after the write call). */
@@ -99,6 +133,7 @@ async function dispatch(argv: string[]): Promise<number> {
           exitCode = EXIT.USAGE;
           return;
         }
+        noExtraWords(a, 0);
         const { runCommand } = await import('./commands/run.js');
         await set(runCommand({ catalog: String(a.catalog), argv: a }));
       },
@@ -106,9 +141,14 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'run',
       'check every line of a catalog file',
-      (b) => timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' }))))
+      (b) => timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', describe: 'catalog file (YAML) or built-in name (required)' }))))
         .example('netcheck run --catalog ./my-vendor.yaml', 'check your own catalog'),
       async (a) => {
+        const extra = a._.slice(1).map(String);
+        if (typeof a.catalog !== 'string' || a.catalog === '') {
+          throw new UsageError(extra.length ? `run takes the catalog with --catalog: netcheck run --catalog ${extra[0]}` : 'run needs a catalog: netcheck run --catalog FILE (e.g. netcheck run --catalog ./my-vendor.yaml)');
+        }
+        if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'; run takes its catalog with --catalog (e.g. netcheck run --catalog ${a.catalog})`);
         const { runCommand } = await import('./commands/run.js');
         await set(runCommand({ catalog: String(a.catalog), argv: a }));
       },
@@ -124,6 +164,7 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('timeout', { type: 'string', describe: 'per-probe deadline, e.g. 3s' })
         .example('netcheck plan eschat --signaling-port 7400 --json', 'the exact probe list as JSON'),
       async (a) => {
+        noExtraWords(a, 1);
         const { planCommand } = await import('./commands/plan.js');
         await set(planCommand({ catalog: String(a.catalog), argv: a }));
       },
@@ -131,7 +172,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'list',
       'list the built-in catalogs',
-      (b) => b.option('json', { type: 'boolean' }),
+      (b) => b.option('json', { type: 'boolean' }).strict(),
       async (a) => {
         const { listCommand } = await import('./commands/list.js');
         await set(listCommand({ json: !!a.json }));
@@ -140,7 +181,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'validate <files..>',
       'check catalog files strictly; errors name file, line and key',
-      (b) => b.positional('files', { type: 'string', array: true }).example('netcheck validate probes/*.yaml', ''),
+      (b) => b.positional('files', { type: 'string', array: true }).example('netcheck validate probes/*.yaml', '').strict(),
       async (a) => {
         const { validateCommand } = await import('./commands/validate.js');
         await set(validateCommand({ files: (a.files as string[]) ?? [] }));
@@ -209,7 +250,8 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('json', { type: 'boolean', describe: 'print the startup line as JSON (bound ports, fingerprint)' })
         .option('verbose', { alias: 'v', type: 'boolean', describe: 'log refused requests on stderr' })
         .option('quiet', { alias: 'q', type: 'boolean' })
-        .example('netcheck reflect --listen 0.0.0.0 --tcp 7400 --udp 4201-4264 --wss 443 --secret "$S"', 'outside the customer network, on the vendor’s ports'),
+        .example('netcheck reflect --listen 0.0.0.0 --tcp 7400 --udp 4201-4264 --wss 443 --secret "$S"', 'outside the customer network, on the vendor’s ports')
+        .strict(),
       async (a) => {
         const { reflectCommand } = await import('./commands/reflect.js');
         await set(reflectCommand({ argv: a }));
@@ -235,7 +277,8 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('tcp', { type: 'boolean', describe: 'measure TCP (default on; --no-tcp to skip)' })
         .option('udp', { type: 'boolean', describe: 'measure UDP (default on; --no-udp to skip)' })
         .example('netcheck idle --reflector reflector.example.net --secret "$S"', 'ESChat-style 12m TCP / 1m UDP (takes ~15 min)')
-        .example('netcheck idle --reflector 10.0.0.9 --tcp-gaps 3s,6s,9s --udp-gaps 2s,4s --require-tcp 8s --require-udp 3s --json', 'a quick lab run'),
+        .example('netcheck idle --reflector 10.0.0.9 --tcp-gaps 3s,6s,9s --udp-gaps 2s,4s --require-tcp 8s --require-udp 3s --json', 'a quick lab run')
+        .strict(),
       async (a) => {
         const { idleCommand } = await import('./commands/idle.js');
         await set(idleCommand({ argv: a }));
@@ -244,7 +287,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'demo',
       'run the full check against a built-in lab (loopback, or a real nftables firewall in network namespaces when root)',
-      (b) => runOptions(b).option('loopback', { type: 'boolean', describe: 'use the loopback lab even when a namespace lab is possible' }),
+      (b) => runOptions(b).option('loopback', { type: 'boolean', describe: 'use the loopback lab even when a namespace lab is possible' }).strict(),
       async (a) => {
         const { demoCommand } = await import('./commands/demo.js');
         await set(demoCommand({ argv: a }));
@@ -264,6 +307,7 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('webhook-timeout', { type: 'string', describe: 'deadline of one webhook attempt (default 5s)' })
         .example('netcheck daemon --catalog eschat --param signaling-port=7400 --every 15m --reports-dir /var/lib/netcheck', 'check ESChat every 15 minutes; scrape http://127.0.0.1:9469/metrics'),
       async (a) => {
+        noExtraWords(a, 1);
         const { daemonCommand } = await import('./commands/daemon.js');
         await set(daemonCommand({ argv: a }));
       },
@@ -278,6 +322,7 @@ async function dispatch(argv: string[]): Promise<number> {
         .example('netcheck allowlist liveperson --format nft', 'nftables chains for the LivePerson document')
         .example('netcheck allowlist conversation-builder --hosting aws --ip-ranges ip-ranges.json --aws-region us-east-1 --format csv', 'AWS ranges in both directions, as CSV'),
       async (a) => {
+        noExtraWords(a, 1);
         const { allowlistCommand } = await import('./commands/allowlist.js');
         await set(allowlistCommand({ catalog: String(a.catalog), argv: a }));
       },
@@ -294,7 +339,8 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('param', { type: 'string', describe: 'catalog parameter NAME=VALUE that holds addresses, repeatable (e.g. office-ips=office.txt, aws-region=us-east-1)' })
         .option('json', { type: 'boolean', describe: 'JSON on stdout' })
         .example('netcheck match 52.6.58.86 178.249.101.7', 'which vendor lines cover these addresses')
-        .example('netcheck match 198.51.100.7 --catalog commversion --param office-ips=office.txt', 'is this one of our office addresses?'),
+        .example('netcheck match 198.51.100.7 --catalog commversion --param office-ips=office.txt', 'is this one of our office addresses?')
+        .strict(),
       async (a) => {
         const { matchCommand } = await import('./commands/match.js');
         await set(matchCommand({ addresses: ((a.addresses as unknown[]) ?? []).map(String), argv: a }));
@@ -303,7 +349,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'schema [which]',
       'print the JSON Schema of catalogs (for editors) or of the JSON report',
-      (b) => b.positional('which', { choices: ['catalog', 'report'] as const, default: 'catalog' }),
+      (b) => b.positional('which', { choices: ['catalog', 'report'] as const, default: 'catalog' }).strict(),
       async (a) => {
         const { schemaCommand } = await import('./commands/schema.js');
         await set(schemaCommand({ which: String(a.which) }));
