@@ -38,7 +38,9 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
           timeoutMs: opts.controlTimeoutMs ?? Math.min(plan.probes[0]?.timeoutMs ?? DEFAULTS.timeoutMs, DEFAULTS.timeoutMs),
         };
         const t0 = performance.now();
-        const o = await runOne(spec, { lookup: makeLookup(opts.dnsServers) }, opts.hardSignal);
+        const lookup = makeLookup(opts.dnsServers);
+        const o = await runOne(spec, { lookup }, opts.hardSignal);
+        lookup.cancel();
         return { ...o, id: spec.id, line: spec.line, kind: spec.kind, host: spec.host, port: spec.port, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0), attempts: 1 };
       })()
     : Promise.resolve(undefined);

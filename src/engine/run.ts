@@ -76,15 +76,19 @@ export interface FdShortage {
 /** Errors that mean this host, not the network, ran out of something: too many open files. */
 export const FD_REASONS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
 
-/** A resolver shared by a run: each name is resolved once, whatever the number of probes. */
-export function makeLookup(dnsServers?: string[]): (host: string) => Promise<ResolvedAddress[]> {
+/**
+ * A resolver shared by a run: each name is resolved once, whatever the number of probes.
+ * `cancel()` ends the queries still pending (probes give up on them at their deadline), so a DNS
+ * server that never answers does not keep the process alive for its retries after the report.
+ */
+export function makeLookup(dnsServers?: string[]): ((host: string) => Promise<ResolvedAddress[]>) & { cancel(): void } {
   const cache = new Map<string, Promise<ResolvedAddress[]>>();
   let resolver: Resolver | undefined;
   if (dnsServers?.length) {
     resolver = new Resolver({ timeout: 2000, tries: 2 });
     resolver.setServers(dnsServers);
   }
-  return (host) => {
+  const lookup = (host: string): Promise<ResolvedAddress[]> => {
     let p = cache.get(host);
     if (!p) {
       p = resolver ? resolveWith(resolver, host) : dnsLookup(host, { all: true, verbatim: true }).then((all) => all.map((a) => ({ address: a.address, family: a.family as 4 | 6 })));
@@ -96,6 +100,7 @@ export function makeLookup(dnsServers?: string[]): (host: string) => Promise<Res
     }
     return p;
   };
+  return Object.assign(lookup, { cancel: () => resolver?.cancel() });
 }
 
 async function resolveWith(resolver: Resolver, host: string): Promise<ResolvedAddress[]> {
@@ -288,8 +293,9 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   const perHostCount = new Map<string, number>();
   for (const p of probes) perHostCount.set(p.host, (perHostCount.get(p.host) ?? 0) + 1);
   for (const [h, n] of perHostCount) if (n > perHostMax) perHost.set(h, pLimit(perHostMax));
+  const lookup = makeLookup(opts.dnsServers);
   const base: Omit<ProbeContext, 'signal' | 'timeoutMs'> = {
-    lookup: makeLookup(opts.dnsServers),
+    lookup,
     ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     ...(opts.family ? { family: opts.family } : {}),
     ...(opts.proxy ? { proxy: opts.proxy } : {}),
@@ -478,6 +484,7 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   opts.hardSignal?.removeEventListener('abort', onHard);
   if (!opts.stopSignal?.aborted) await udpRecheck(probes, results, base, opts);
   if (opts.stopSignal?.aborted) interrupted = true;
+  lookup.cancel();
 
   // Keep plan order; probes never started (interrupted) are absent, not invented.
   const ordered = probes.map((p) => results.get(p.id)).filter((r): r is ProbeResult => r !== undefined);

@@ -14,6 +14,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/types.js';
 import { runCli } from '../helpers/cli.js';
+import { scriptedDns } from '../helpers/servers.js';
 import { Pki } from './helpers/pki.js';
 
 // Generous: on a loaded machine a TLS handshake on loopback can take a few hundred milliseconds.
@@ -134,6 +135,22 @@ describe('hostile peers never crash or hang a run (issue 11)', () => {
     for (const [name, f] of Object.entries(peers)) results[name] = byLine(await runSurvives(catalogFor(name, await serve(f), { idle: name !== 'garbage' })));
     expect(results.reset!.tls).toMatch(/^refused /);
     expect(results['reset-after-hello']!.https).toBe('refused TLS_RESET');
+  });
+
+  it('a DNS server that never answers: probes of names end at their deadline, and so does the process', async () => {
+    const dns = await scriptedDns('silent');
+    try {
+      // The resolver retries for ~4 s; the probe's deadline is 500 ms.
+      const r = await runCli(['probe', 'tcp', 'name.test:9', '--dns-server', `127.0.0.1:${dns.port}`, '--timeout', '500ms', '--json', '--quiet'], { env: NO_PROXY_ENV });
+      expect(r.stderr).toBe('');
+      const p = (JSON.parse(r.stdout) as Report).probes[0]!;
+      expect([p.status, p.reason, p.internal]).toEqual(['error', 'DNS_TIMEOUT', undefined]);
+      expect(p.durationMs).toBeLessThan(3 * 500);
+      // Pending queries are cancelled with the run: the process does not wait out their retries.
+      expect(r.ms).toBeLessThan(4000);
+    } finally {
+      await dns.close();
+    }
   });
 
   it('proxies that stall, reset, or grant a tunnel to a silent peer', async () => {
