@@ -10,9 +10,12 @@ import { describeIoError } from '../util/atomic.js';
 const EPILOGUE = `Exit codes:
   0    every required line passes
   1    at least one required line fails (or partially fails)
-  2    usage error, or a catalog that does not validate
+  2    usage error, a catalog that does not validate, or an --output that cannot be written
   3    nothing failed, but a required line is inconclusive (e.g. UDP silence)
-  130  interrupted (Ctrl-C); the partial report is still written
+  70   a bug in netcheck (please report it)
+  74   a file could not be written at the end; the report went to stdout instead
+  130  interrupted (Ctrl-C, SIGTERM); the report as it stood is still written
+  141  stdout was closed early (| head); the --output file is still written
 
 Durations take a unit: 500ms, 3s, 12m.`;
 
