@@ -112,6 +112,11 @@ describe('hostile peers never crash or hang a run (issue 11)', () => {
     // ws-hold honours --timeout while opening (it waited ~10 s, then said error/UNKNOWN).
     expect(lines['ws-hold']).toBe('timeout WS_HANDSHAKE_TIMEOUT');
     expect(lines['wss-hold']).toBe('timeout TLS_HANDSHAKE_TIMEOUT');
+    expect(report.probes.find((p) => p.line === 'ws-hold')!.durationMs).toBeLessThan(3 * TIMEOUT_MS);
+    const adhoc = await runCli(['probe', 'ws-hold', `127.0.0.1:${port}`, '--hold', '10m', '--timeout', '700ms', '--json', '--quiet'], { env: NO_PROXY_ENV });
+    const held = (JSON.parse(adhoc.stdout) as Report).probes[0]!;
+    expect([held.status, held.reason]).toEqual(['timeout', 'WS_HANDSHAKE_TIMEOUT']);
+    expect(held.durationMs).toBeLessThan(3 * 700);
   });
 
   it('a TLS server that completes the handshake, then never answers HTTP or the upgrade', async () => {
