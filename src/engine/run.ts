@@ -141,7 +141,12 @@ export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' 
   try {
     return await new Promise<ProbeOutcome & { internal?: boolean }>((resolve) => {
       bail = resolve;
-      prober(spec, probeContext(base, ac.signal, spec.timeoutMs)).then(resolve, (err: unknown) => resolve(internalError(spec, err)));
+      try {
+        prober(spec, probeContext(base, ac.signal, spec.timeoutMs)).then(resolve, (err: unknown) => resolve(internalError(spec, err)));
+      } catch (err) {
+        // A prober that throws before returning its promise has a bug too.
+        resolve(internalError(spec, err));
+      }
     });
   } finally {
     clearTimeout(timer);
