@@ -56,7 +56,8 @@ function noExtraWords(a: { _: (string | number)[] }, words: number): void {
 /** Flags whose value may look like a flag of its own: a negative number or duration (`--timeout -5s`). */
 const VALUE_FLAGS = new Set([
   'timeout', 'udp-recheck', 'hold', 'ping-every', 'pong-timeout', 'every', 'jitter', 'webhook-timeout',
-  'require-tcp', 'require-udp', 'require-ws', 'tcp-gaps', 'udp-gaps', 'ws-gaps', 'timer-scale',
+  'require-tcp', 'require-udp', 'require-ws', 'gaps', 'tcp-gaps', 'udp-gaps', 'ws-gaps', 'timer-scale',
+  'reflector-tcp-port', 'reflector-udp-port', 'reflector-ws-port',
   'sample', 'max-targets', 'concurrency', 'per-host', 'keep', 'max-bytes', 'tcp-port', 'udp-port', 'ws-port',
   'max-flows', 'max-flows-per-source', 'max-connections-per-source', 'rate',
 ]);
