@@ -298,6 +298,8 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
         }
         // Idle-timer kinds last minutes: their deadline comes from their gaps, not the 3 s default.
         const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (idleDeadlineMs(kind, options) ?? mediaDeadlineMs(kind, options) ?? timeoutDefault);
+        // ws-hold's deadline covers its hold; opening the WebSocket gets the run's --timeout.
+        const setup = kind === 'ws-hold' ? { setupTimeoutMs: Math.min(timeoutDefault, timeoutMs) } : {};
         const portsValue = checkPorts ?? line.ports;
         const ported = PORTED_KINDS.has(kind);
         const ports = ported && portsValue !== undefined ? resolvePorts(portsValue, params) : undefined;
@@ -335,6 +337,7 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
               port,
               options,
               timeoutMs,
+              ...setup,
               ...(t.sampledFrom ? { sampledFrom: t.sampledFrom } : {}),
             });
           }

@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import type { ProbeContext, ProbeOutcome, Prober, ResolvedAddress, Status } from '../types.js';
 import { ipToBigInt } from '../util/ip.js';
 import { proxyFor, proxySchemeOf, routeData } from '../util/proxy.js';
-import { ms } from './common.js';
+import { lookupWithin, ms } from './common.js';
 
 /** A name resolving to more addresses than this is probed on the first ones only (and says so). */
 export const MAX_ADDRESSES_PER_NAME = 16;
@@ -93,7 +93,7 @@ function perName(inner: Prober): Prober {
     const t0 = performance.now();
     let all: ResolvedAddress[];
     try {
-      all = await ctx.lookup(spec.host);
+      all = await lookupWithin(ctx, spec.host);
     } catch {
       // The prober reports resolution failures in its usual way.
       return inner(spec, ctx);

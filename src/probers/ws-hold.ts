@@ -23,7 +23,7 @@ export const wsHold: Prober = async (spec, ctx) => {
   const pingEveryMs = dur(o.pingEveryMs ?? o.pingEvery, 30_000, 'pingEvery');
   const pongTimeoutMs = dur(o.pongTimeoutMs ?? o.pongTimeout, 10_000, 'pongTimeout');
   const t0 = nowMs();
-  const opened = await openWebSocket(spec, ctx, Math.min(10_000, spec.timeoutMs));
+  const opened = await openWebSocket(spec, ctx, spec.setupTimeoutMs ?? Math.min(10_000, spec.timeoutMs));
   if (!opened.ok) return opened.outcome;
   const { ws, socket, address } = opened;
   const connectMs = ms(nowMs() - t0);
