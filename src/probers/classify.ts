@@ -27,6 +27,9 @@ const CONNECT: Record<string, Row> = {
   ENFILE: { status: 'error', detail: 'out of file descriptors on this host' },
   ENOBUFS: { status: 'error', detail: 'out of buffer space on this host' },
   EINVAL: { status: 'error', detail: 'invalid address for this socket' },
+  EAFNOSUPPORT: { status: 'error', detail: 'this address family is not available on this host (IPv6 disabled?)' },
+  ECONNABORTED: { status: 'refused', detail: 'the connection was aborted during the handshake' },
+  ENETDOWN: { status: 'unreachable', detail: 'the network interface is down' },
 };
 
 const UDP: Record<string, Row> = {
@@ -35,6 +38,13 @@ const UDP: Record<string, Row> = {
   ENETUNREACH: { status: 'unreachable', detail: 'ICMP net unreachable, or no route' },
   EPERM: CONNECT.EPERM!,
   EACCES: CONNECT.EACCES!,
+  EADDRNOTAVAIL: CONNECT.EADDRNOTAVAIL!,
+  EMFILE: CONNECT.EMFILE!,
+  ENFILE: CONNECT.ENFILE!,
+  ENOBUFS: CONNECT.ENOBUFS!,
+  EINVAL: CONNECT.EINVAL!,
+  EAFNOSUPPORT: CONNECT.EAFNOSUPPORT!,
+  ENETDOWN: CONNECT.ENETDOWN!,
 };
 
 const DNS: Record<string, Row> = {
@@ -62,25 +72,45 @@ const DNS_REASON: Record<string, string> = {
   EBADRESP: 'DNS_BAD_RESPONSE',
 };
 
-/** Map an error code to an outcome. Unknown codes are `error` with the code kept as reason. */
+/**
+ * Reason of an error no table row covers, per phase: a stable code (README's reasons table), never
+ * the raw code of a library or the OS, which stays in the detail.
+ */
+const FALLBACK_REASON: Record<Phase, string> = { connect: 'CONNECT_FAILED', udp: 'UDP_FAILED', dns: 'DNS_FAILED', app: 'EXCHANGE_FAILED' };
+
+/** An HTTP parser's error (llhttp's `HPE_*`, undici's "not HTTP" info error): the peer does not speak HTTP. */
+function notHttp(code: string): boolean {
+  return code.startsWith('HPE_') || code === 'UND_ERR_INFO';
+}
+
+/**
+ * Map an error code to an outcome with a stable reason. Unknown codes are `error` with the
+ * phase's fallback reason; the code itself is kept in the detail.
+ */
 export function classify(code: string | undefined, phase: Phase, fallback?: string): ProbeOutcome {
-  const c = code ?? 'UNKNOWN';
+  if (code && notHttp(code)) return { status: 'error', reason: 'HTTP_NOT_HTTP', detail: `the peer did not answer in HTTP (${code})` };
   const table = phase === 'udp' ? UDP : phase === 'dns' ? DNS : phase === 'connect' ? CONNECT : APP;
-  const row = table[c];
-  const reason = phase === 'dns' ? DNS_REASON[c] ?? c : c;
-  if (row) return { status: row.status, reason, detail: row.detail };
-  return { status: 'error', reason, detail: fallback ?? `unexpected error ${c}` };
+  const row = code === undefined ? undefined : table[code];
+  if (row) return { status: row.status, reason: phase === 'dns' ? (DNS_REASON[code!] ?? code!) : (APP_REASON[code!] ?? code!), detail: row.detail };
+  const what = code ? `unexpected error ${code}` : 'an error without a code';
+  return { status: 'error', reason: FALLBACK_REASON[phase], detail: fallback ? `${fallback} (${code ?? 'no code'})` : what };
 }
 
 const APP: Record<string, Row> = {
   ECONNRESET: { status: 'refused', detail: 'connection reset after it was established (a firewall or proxy injected RST, or the server closed it)' },
   EPIPE: { status: 'refused', detail: 'the peer closed the connection while we were sending' },
   UND_ERR_SOCKET: { status: 'refused', detail: 'the connection was closed by the peer' },
+  UND_ERR_CLOSED: { status: 'refused', detail: 'the connection was closed by the peer' },
   UND_ERR_HEADERS_TIMEOUT: { status: 'timeout', detail: 'connected, but no HTTP response headers before the deadline' },
   UND_ERR_BODY_TIMEOUT: { status: 'timeout', detail: 'connected, but the HTTP body stalled' },
-  HPE_INVALID_CONSTANT: { status: 'error', detail: 'the peer did not speak HTTP' },
-  HPE_INVALID_STATUS: { status: 'error', detail: 'the peer did not speak HTTP' },
-  UND_ERR_INFO: { status: 'error', detail: 'the peer answered with something that is not HTTP' },
+};
+
+/** undici's codes are a library's, not netcheck's: reports carry these instead. */
+const APP_REASON: Record<string, string> = {
+  UND_ERR_SOCKET: 'HTTP_CONNECTION_CLOSED',
+  UND_ERR_CLOSED: 'HTTP_CONNECTION_CLOSED',
+  UND_ERR_HEADERS_TIMEOUT: 'HTTP_HEADERS_TIMEOUT',
+  UND_ERR_BODY_TIMEOUT: 'HTTP_BODY_DEADLINE',
 };
 
 /** Pull an errno-style code out of anything thrown, looking through `cause` chains. */
@@ -89,7 +119,28 @@ export function errorCode(err: unknown): string | undefined {
   for (let depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code !== 'UND_ERR_CONNECT_TIMEOUT' && code !== 'ABORT_ERR') return code;
+    // undici's parser error often carries no code: it is still the peer not speaking HTTP.
+    if ((e as { name?: unknown }).name === 'HTTPParserError') return 'HPE_PARSE_ERROR';
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** Why a TLS handshake failed, from the error Node/OpenSSL gave: a stable reason, the OpenSSL code kept in `data.tlsError`. */
+export function classifyTlsFailure(err: unknown): Pick<ProbeOutcome, 'status' | 'reason' | 'detail'> & { data?: Record<string, unknown> } {
+  const code = errorCode(err) ?? 'no code';
+  const msg = (err as Error | undefined)?.message ?? '';
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return { status: 'refused', reason: 'TLS_RESET', detail: 'the connection was reset or closed during the TLS handshake (a filtering proxy or firewall may be rejecting this SNI)' };
+  }
+  if (code === 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE' || /excessive message size/i.test(msg)) {
+    return { status: 'error', reason: 'TLS_MESSAGE_TOO_LARGE', detail: 'the peer sent a handshake message larger than TLS clients accept (an absurd certificate chain)' };
+  }
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LENGTH_MISMATCH|UNEXPECTED_RECORD|HTTP_REQUEST|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|BAD_RECORD_TYPE|UNEXPECTED_MESSAGE|BAD_PACKET/i.test(code)) {
+    return { status: 'error', reason: 'TLS_NOT_TLS', detail: `the peer did not answer with TLS (${code}): something other than a TLS server listens there, or a device answers in its place`, data: { tlsError: code } };
+  }
+  if (/ALERT/i.test(code)) {
+    return { status: 'error', reason: 'TLS_ALERT', detail: `the peer aborted the handshake with an alert (${code})`, data: { tlsError: code } };
+  }
+  return { status: 'error', reason: 'TLS_HANDSHAKE_FAILED', detail: `TLS handshake failed (${code}): ${msg}`, data: { tlsError: code } };
 }
