@@ -79,11 +79,15 @@ function joinNegativeValues(argv: string[]): string[] {
   return out;
 }
 
-/** Resolves once what was written to `stream` is out (or failed: EPIPE arrives after the write call). */
+/**
+ * Resolves once what was written to `stream` is out, or failed. A write that failed (EPIPE: the
+ * reader was gone before the first byte) reports its error on a later tick, after the promise
+ * callbacks of this one: resolve on the next turn of the loop, once that 'error' has been seen.
+ */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => {
-    if (stream.destroyed || !stream.writable) return resolve();
-    stream.write('', () => resolve());
+    if (stream.destroyed || !stream.writable) return void setImmediate(resolve);
+    stream.write('', () => setImmediate(resolve));
   });
 }
 
