@@ -71,6 +71,11 @@ export interface ProbeSpec {
   /** Kind-specific options (payload, expected reply, HTTP method and path, record types, …). */
   options: Record<string, unknown>;
   timeoutMs: number;
+  /**
+   * Deadline of the connection set-up (connect, TLS, upgrade) for kinds whose `timeoutMs` covers a
+   * long hold (`ws-hold`): the run's `--timeout`, so a silent peer is not waited on for minutes.
+   */
+  setupTimeoutMs?: number;
   /** Set when `host` was drawn from a sampled range. */
   sampledFrom?: string;
 }
@@ -110,15 +115,23 @@ export interface ProbeContext {
   proxy?: import('./util/proxy.js').ProxySettings;
 }
 
-/** Progress of a long-running probe: flows alive and lost so far, and when it will end. */
+/**
+ * Progress of a long-running probe, and when it will end. Each of its `flows` is in exactly one
+ * of the counts, so alive + lost + pending + failed = flows.
+ */
 export interface ProbeProgress {
   id: string;
   /** Wall-clock epoch milliseconds at which the probe's last gap ends. */
   endsAt: number;
+  /** Flows of the probe. */
+  flows: number;
+  /** Flows shown to be alive: survived their gap, or held open (a WebSocket answering pings). */
   alive: number;
   lost: number;
-  /** Flows whose outcome is not known yet. */
+  /** Flows whose outcome is not known yet (setting up, idle in their gap, answering). */
   pending: number;
+  /** Flows that could not be set up (reflector unreachable or refusing). */
+  failed: number;
 }
 
 export interface ResolvedAddress {
@@ -157,6 +170,11 @@ export interface ProbeResult extends ProbeOutcome {
   attempts: number;
   /** True when the outcome came from a bug in netcheck rather than the network. */
   internal?: boolean;
+  /**
+   * True when the probe could not be sent because of this host (it ran out of file descriptors):
+   * the outcome says nothing about the network.
+   */
+  local?: boolean;
 }
 
 /** A documented line in the report, with its verdict. */
@@ -176,6 +194,8 @@ export interface LineResult {
   probes: string[];
   counts: Partial<Record<Status, number>>;
   sampling?: SamplingInfo[];
+  /** The row of the vendor document this line transcribes, verbatim (catalog `quote`). */
+  quote?: string;
 }
 
 export interface SectionResult {
@@ -188,7 +208,7 @@ export interface SectionResult {
 
 /** A finding that must be read before any per-line result. */
 export interface Diagnosis {
-  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN';
+  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN' | 'CAPTIVE_PORTAL' | 'DNS_INTERCEPTION' | 'FD_EXHAUSTED';
   severity: 'critical' | 'warning';
   message: string;
 }
@@ -231,7 +251,7 @@ export interface EnvironmentInfo {
 export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   tool: { name: 'netcheck'; version: string };
-  catalog: { id: string; title: string; sources: string[]; file?: string };
+  catalog: { id: string; title: string; sources: string[]; file?: string; document?: SourceDocument };
   parameters: Record<string, string>;
   startedAt: string;
   finishedAt: string;
@@ -255,6 +275,75 @@ export interface Report {
   timers?: TimerResult[];
   /** Where the run happened: host, network configuration, resolver, proxies, time. Set by runCheck. */
   environment?: EnvironmentInfo;
+  /**
+   * "Ask your network team to allow": merged firewall rules for exactly the failing and partial
+   * lines, and what to do about failures no rule can fix (src/report/fixlist.ts).
+   */
+  fixList?: FixList;
+}
+
+/** The vendor document behind a catalog (catalog `document`), so a reader can check each quote. */
+export interface SourceDocument {
+  /** The catalog's `source`: the document's file name or identifier. */
+  file: string;
+  /** The document's title, as it stands on the page. */
+  title: string;
+  publisher?: string;
+  /** Where it is published, when that is public and known from the document (or one linking to it). */
+  url?: string;
+  /** The version or modification date the document states, in its own words. */
+  revision?: string;
+  /** When the catalog was transcribed from it (YYYY-MM-DD). */
+  seen?: string;
+  /** Anything else a reader needs to find it (e.g. a permalink without a site). */
+  note?: string;
+}
+
+/**
+ * One firewall rule: a documented line's addresses × one protocol and its ports, in one
+ * direction. `netcheck allowlist` makes them from a catalog, the fix list from a report's failures.
+ */
+export interface AllowRule {
+  catalog: string;
+  line: string;
+  section: string;
+  description: string;
+  /** `outbound`: from your network to the addresses. `inbound`: from the addresses to your systems. */
+  direction: 'outbound' | 'inbound';
+  protocol: 'tcp' | 'udp';
+  ports: number[];
+  /** IPv4 addresses and ranges (contained ranges folded into their parents). */
+  v4: string[];
+  v6: string[];
+  /** Host names: a packet filter cannot match them; allow them by name on a proxy, or resolve them. */
+  names: string[];
+  source: string;
+  quote?: string;
+  condition?: string;
+  /** Where the addresses came from when not the catalog itself (e.g. an ip-ranges.json file). */
+  from?: string;
+}
+
+/** Why a failure is not fixed by opening a port, and so gets its own instruction. */
+export type FixCode = 'DNS_DRIFT' | 'DNS_FAILURE' | 'DNS_INTERCEPTION' | 'TLS_INSPECTION' | 'PROXY' | 'WEB_FILTER' | 'PATH_MTU' | 'STALLED' | 'MEDIA_QUALITY' | 'SERVICE' | 'LOCAL';
+
+/** A failure no firewall rule fixes, with the short instruction that does. */
+export interface FixInstruction {
+  line: string;
+  description: string;
+  code: FixCode;
+  /** What it is about: names, host:port or URLs, as probed. */
+  targets: string[];
+  /** One or two sentences for the network team. */
+  text: string;
+  quote?: string;
+}
+
+/** The report's "Ask your network team to allow" section. */
+export interface FixList {
+  /** Merged rules (outbound), one or more per failing or partial line, each with its document line. */
+  rules: AllowRule[];
+  instructions: FixInstruction[];
 }
 
 /**

@@ -29,6 +29,7 @@ function header(a: Allowlist, mark: string): string[] {
   const params = Object.entries(a.parameters).map(([k, v]) => `--${k} ${v}`).join(' ');
   const out = [
     `${mark} netcheck allowlist: ${a.catalog.title} (catalog ${a.catalog.id}; source ${a.catalog.source})`,
+    ...(a.origin ? [`${mark} ${a.origin}`] : []),
     ...(params ? [`${mark} parameters: ${params}`] : []),
   ];
   for (const n of a.notes) out.push(`${mark} ${n.line}: ${n.reason}`);

@@ -8,33 +8,17 @@ import { isIP } from 'node:net';
 import type { Plan, PlanLine } from '../catalog/expand.js';
 import { PORTED_KINDS, portsOf } from '../catalog/load.js';
 import { isUrlTarget, parseUrlTarget, URL_KINDS } from '../trust/url.js';
+import type { AllowRule } from '../types.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
 import { protocolOf } from '../probers/protocol.js';
 
-/** One rule: a documented line's addresses × one protocol and its ports, in one direction. */
-export interface AllowRule {
-  catalog: string;
-  line: string;
-  section: string;
-  description: string;
-  /** `outbound`: from your network to the addresses. `inbound`: from the addresses to your systems. */
-  direction: 'outbound' | 'inbound';
-  protocol: 'tcp' | 'udp';
-  ports: number[];
-  /** IPv4 addresses and ranges (contained ranges folded into their parents). */
-  v4: string[];
-  v6: string[];
-  /** Host names: a packet filter cannot match them; allow them by name on a proxy, or resolve them. */
-  names: string[];
-  source: string;
-  quote?: string;
-  condition?: string;
-  /** Where the addresses came from when not the catalog itself (e.g. an ip-ranges.json file). */
-  from?: string;
-}
+/** One rule (defined with the Report types, which carry rules in their fix list). */
+export type { AllowRule } from '../types.js';
 
 export interface Allowlist {
   catalog: { id: string; title: string; source: string };
+  /** What the rules were made from when not the whole catalog (e.g. a report's failing lines). */
+  origin?: string;
   parameters: Record<string, string>;
   rules: AllowRule[];
   /** Documented lines that yield no rule here, and why. */

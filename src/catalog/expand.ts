@@ -9,6 +9,7 @@ import type { ProbeSpec, SamplingInfo } from '../types.js';
 import { parseDuration } from '../util/duration.js';
 import { idleDeadlineMs } from '../probers/idle-common.js';
 import { protocolOf } from '../probers/protocol.js';
+import { mediaDeadlineMs } from '../media/options.js';
 import { expandCidr, formatPorts, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
 import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
 import { readIpList, type IpList } from './ipList.js';
@@ -298,7 +299,9 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
           );
         }
         // Idle-timer kinds last minutes: their deadline comes from their gaps, not the 3 s default.
-        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (idleDeadlineMs(kind, options) ?? timeoutDefault);
+        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (idleDeadlineMs(kind, options) ?? mediaDeadlineMs(kind, options) ?? timeoutDefault);
+        // ws-hold's deadline covers its hold; opening the WebSocket gets the run's --timeout.
+        const setup = kind === 'ws-hold' ? { setupTimeoutMs: Math.min(timeoutDefault, timeoutMs) } : {};
         const portsValue = checkPorts ?? line.ports;
         const ported = PORTED_KINDS.has(kind);
         const ports = ported && portsValue !== undefined ? resolvePorts(portsValue, params) : undefined;
@@ -336,6 +339,7 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
               port,
               options,
               timeoutMs,
+              ...setup,
               ...(t.sampledFrom ? { sampledFrom: t.sampledFrom } : {}),
             });
           }

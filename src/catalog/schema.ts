@@ -6,6 +6,8 @@
  * source document it comes from. Values that differ per customer are parameters.
  */
 
+import type { SourceDocument } from '../types.js';
+
 export const CATALOG_SCHEMA_ID = 'netcheck/catalog/v1';
 
 export type ParamType = 'port' | 'ports' | 'string' | 'hosts' | 'enum' | 'file';
@@ -105,6 +107,13 @@ export interface SectionDef {
   lines: LineDef[];
 }
 
+/**
+ * The vendor document a catalog transcribes, so a reader can check each line's quote against the
+ * vendor's own page: only what the document itself says (or links to), never guessed. The report
+ * carries it as {@link SourceDocument}, with the catalog's `source` as `file`.
+ */
+export type SourceDocumentDef = Omit<SourceDocument, 'file'>;
+
 export interface CatalogDef {
   schema: typeof CATALOG_SCHEMA_ID;
   id: string;
@@ -113,6 +122,8 @@ export interface CatalogDef {
   description?: string;
   /** Source document(s) this catalog transcribes. */
   source: string;
+  /** Title, URL, revision and date seen of the source document (issue 16). */
+  document?: SourceDocumentDef;
   parameters?: Record<string, ParamDef>;
   timers?: TimerDef[];
   sections: SectionDef[];
@@ -206,6 +217,26 @@ export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
     pingEvery: { type: 'string', pattern: durationPattern, description: "The vendor's ping cadence (default 30s)." },
     pongTimeout: { type: 'string', pattern: durationPattern, description: 'A ping unanswered this long counts as silence (default 10s).' },
   },
+  /**
+   * Voice quality on a UDP port, against a netcheck reflector (issue 17): paced datagrams echoed
+   * and counted, so loss, jitter, reordering and duplicates are known per direction; RTT and a MOS.
+   */
+  media: {
+    pps: { type: 'integer', minimum: 1, maximum: 1000, description: 'Datagrams per second (default 50: G.711 at 20 ms).' },
+    size: { type: 'integer', minimum: 40, maximum: 1400, description: 'Datagram size in bytes (default 172: 160 bytes of G.711 plus an RTP header).' },
+    duration: { type: 'string', pattern: durationPattern, description: 'How long to stream (default 10s).' },
+    maxLoss: { type: 'number', minimum: 0, maximum: 100, description: 'Loss in either direction, in percent, at or above which the check fails (default 1).' },
+    maxRtt: { type: 'string', pattern: durationPattern, description: 'Average round trip at or above which the check fails (default 100ms).' },
+    maxJitter: { type: 'string', pattern: durationPattern, description: 'RFC 3550 jitter in either direction at or above which the check fails (default 30ms).' },
+  },
+  /**
+   * How the NAT maps and filters UDP (issue 17): against a netcheck reflector serving two UDP ports,
+   * or a STUN server supporting RFC 5780 (two addresses).
+   */
+  nat: {
+    server: { enum: ['reflector', 'stun'], description: 'The far end: a netcheck reflector (default) or a STUN server with RFC 5780 NAT discovery (e.g. coturn on two addresses).' },
+    altPort: { type: 'integer', minimum: 1, maximum: 65535, description: "The reflector's second UDP port (default: the line's port + 1)." },
+  },
   /** TLS handshake, presented chain, expiry, expected issuers, interception verdict (issue 4). */
   tls: {
     servername: { type: 'string', minLength: 1, description: 'SNI name (default: the target when it is a name).' },
@@ -267,6 +298,20 @@ export function catalogJsonSchema(): Record<string, unknown> {
       vendor: { type: 'string' },
       description: { type: 'string' },
       source: { type: 'string', minLength: 1 },
+      document: {
+        type: 'object',
+        description: 'The vendor document this catalog transcribes: title, URL where public, revision, date seen.',
+        required: ['title'],
+        additionalProperties: false,
+        properties: {
+          title: { type: 'string', minLength: 1 },
+          publisher: { type: 'string', minLength: 1 },
+          url: { type: 'string', pattern: '^https?://[^\\s]+$', description: 'http(s) URL of the published document.' },
+          revision: { type: 'string', minLength: 1 },
+          seen: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Date the catalog was transcribed from the document, YYYY-MM-DD.' },
+          note: { type: 'string', minLength: 1 },
+        },
+      },
       parameters: {
         type: 'object',
         propertyNames: { pattern: idPattern },

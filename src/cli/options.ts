@@ -7,8 +7,10 @@ import type { ExpandOptions } from '../catalog/expand.js';
 import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import { PATH_FLAGS } from './path-options.js';
 import { TIMER_FLAGS } from './timers.js';
 import { proxySettings, type ProxySettings } from '../util/proxy.js';
+import { checkOutputs } from './output.js';
 
 /**
  * Repeatable, comma-separated list options. Not yargs `array: true`: a greedy array swallows the
@@ -63,11 +65,15 @@ export function positiveInt(argv: Record<string, unknown>, name: string, example
 const KNOWN = new Set([
   // Idle timers against a reflector (issue 3).
   ...TIMER_FLAGS,
+  // Where lines fail: traces, captive portal, DNS interception (issue 17).
+  ...PATH_FLAGS,
   '_', '$0', 'catalog', 'json', 'format', 'output', 'o', 'timeout', 'concurrency', 'per-host', 'dns-server', 'control',
   'ipv4', 'ipv6', '4', '6', 'udp-recheck', 'verbose', 'v', 'quiet', 'q', 'color', 'param', 'sweep', 'sample',
   'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback', 'proxy', 'compare-direct', 'ip-ranges', 'fetch-ip-ranges', 'nft-table',
   // Reports and the daemon (issue 6).
   'redact', 'prometheus-textfile', 'every', 'jitter', 'listen', 'reports-dir', 'keep', 'webhook', 'webhook-timeout',
+  // Reports that close tickets, the daemon exposed safely (issue 16): yargs nests --web.config.file under `web`.
+  'from-report', 'web',
 ]);
 
 /**
@@ -75,10 +81,13 @@ const KNOWN = new Set([
  * expansion options, shared by every command that expands a catalog.
  */
 export function expandOptionsFromArgv(argv: Record<string, unknown>): Omit<ExpandOptions, 'params'> {
+  // The same checks as `probe`'s: --sample 0 or -3 is refused, not expanded into nothing.
+  const sample = positiveInt(argv, 'sample', 8);
+  const maxTargets = positiveInt(argv, 'max-targets', 65536);
   return {
     sweep: !!argv.sweep,
-    ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
-    ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
+    ...(sample !== undefined ? { sampleCount: sample } : {}),
+    ...(maxTargets !== undefined ? { maxSweepTargets: maxTargets } : {}),
     ...(argv.timeout !== undefined ? { timeoutMs: parseDuration(String(argv.timeout), '--timeout') } : {}),
     ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
   };
@@ -134,6 +143,14 @@ export function controlFromArgv(a: Record<string, unknown>): string | false | un
   return undefined;
 }
 
+/**
+ * Colour by default only on a terminal that shows it: not when NO_COLOR is set (no-color.org),
+ * and not on TERM=dumb (Emacs shells, some CI consoles), which prints escapes as text.
+ */
+export function defaultColor(stdout: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return !!stdout.isTTY && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
 /** Validate and normalise the shared options. */
 export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
   if (a.ipv4 && a.ipv6) throw new UsageError('-4 and -6 contradict each other; pick one (e.g. netcheck eschat -4)');
@@ -149,11 +166,14 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     if (!/^(\[[0-9a-fA-F:.]+\](:\d+)?|[0-9a-fA-F:]+|[0-9.]+(:\d+)?)$/.test(d)) {
       throw new UsageError(`--dns-server '${d}': use an IP address with an optional port (e.g. --dns-server 10.0.0.53 or 127.0.0.1:5353); put flags such as -4 before --dns-server`);
     }
+    // c-ares aborts the whole process (a failed assertion, no report) on a port it cannot use.
+    const port = /(?:^\[.*\]|^[0-9.]+):(\d+)$/.exec(d)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw new UsageError(`--dns-server '${d}': port ${port} is out of range 1-65535 (e.g. --dns-server 127.0.0.1:5353)`);
   }
   const udpRecheck = a['udp-recheck'] !== undefined ? parseDuration(String(a['udp-recheck']), '--udp-recheck') : undefined;
   if (a.proxy !== undefined && (typeof a.proxy !== 'string' || a.proxy === '')) throw new UsageError('--proxy needs a URL (e.g. --proxy http://proxy.example:3128)');
   const proxy = proxySettings(a.proxy as string | undefined, process.env, !!a['compare-direct']);
-  return {
+  const out: CommonRunOptions = {
     ...(proxy ? { proxy } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(posInt('concurrency') !== undefined ? { concurrency: posInt('concurrency') } : {}),
@@ -168,6 +188,9 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     quiet: !!a.quiet,
     ...(a.redact ? { redact: true } : {}),
     ...(typeof a['prometheus-textfile'] === 'string' ? { prometheusTextfile: a['prometheus-textfile'] } : {}),
-    color: typeof a.color === 'boolean' ? a.color : !!process.stdout.isTTY && !process.env.NO_COLOR,
+    color: typeof a.color === 'boolean' ? a.color : defaultColor(process.stdout, process.env),
   };
+  // Last, once the flags are known good: it touches the file system (issue 11).
+  checkOutputs(out, a.format !== undefined || !!a.json);
+  return out;
 }

@@ -8,6 +8,7 @@ import { timerProbes, timerRunMs, type TimerPlanOptions } from '../catalog/timer
 import { UsageError } from '../errors.js';
 import { normaliseFingerprint } from '../reflector/cert.js';
 import type { ProbeProgress } from '../types.js';
+import { canRedraw } from './progress.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 
 /** Flags of this module (so they are not taken for catalog parameters). */
@@ -67,10 +68,12 @@ function port(v: unknown, flag: string): number | undefined {
 /** Validate the timer flags; undefined when --timers was not asked for. */
 export function timerPlanFromArgv(argv: Record<string, unknown>): (TimerPlanOptions & { secret?: string }) | undefined {
   // The reflector's secret and pin also serve catalog lines that check against a reflector
-  // (e.g. LivePerson's ws-hold), so they are fine without --timers.
-  const anyTimerFlag = TIMER_FLAGS.some((f) => f !== 'timers' && f !== 'reflector-secret' && f !== 'reflector-fingerprint' && argv[f] !== undefined);
+  // (e.g. LivePerson's ws-hold), and the reflector and its TCP/UDP ports the path-MTU and
+  // captive-portal checks (issue 17), so they are fine without --timers.
+  const notTimerOnly = new Set(['timers', 'reflector', 'reflector-secret', 'reflector-fingerprint', 'reflector-tcp-port', 'reflector-udp-port']);
+  const timerOnly = TIMER_FLAGS.filter((f) => !notTimerOnly.has(f) && argv[f] !== undefined);
   if (!argv.timers) {
-    if (anyTimerFlag) throw new UsageError('--reflector and the other timer options need --timers (e.g. netcheck eschat --signaling-port 7400 --timers --reflector reflector.example.net)');
+    if (timerOnly.length) throw new UsageError(`--${timerOnly[0]} is a timer option and needs --timers (e.g. netcheck eschat --signaling-port 7400 --timers --reflector reflector.example.net)`);
     return undefined;
   }
   if (typeof argv.reflector !== 'string' || !argv.reflector) {
@@ -138,22 +141,26 @@ export function timerNotice(plan: Plan, runMs: number, reflector: string): strin
 /** Countdown on stderr for long probes: time left, flows alive and lost so far. */
 export function makeTimerProgress(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): { onProgress: (u: ProbeProgress) => void; end: () => void } {
   if (quiet) return { onProgress: () => undefined, end: () => undefined };
-  const tty = !!stream.isTTY;
+  const tty = canRedraw(stream);
   const state = new Map<string, ProbeProgress>();
   let lastLine = 0;
   const line = (): string => {
     let endsAt = 0;
-    let alive = 0;
-    let lost = 0;
-    let pending = 0;
+    const n = { flows: 0, alive: 0, lost: 0, pending: 0, failed: 0 };
     for (const u of state.values()) {
       endsAt = Math.max(endsAt, u.endsAt);
-      alive += u.alive;
-      lost += u.lost;
-      pending += u.pending;
+      n.flows += u.flows;
+      n.alive += u.alive;
+      n.lost += u.lost;
+      n.pending += u.pending;
+      n.failed += u.failed;
     }
     const left = Math.max(0, endsAt - Date.now());
-    return `netcheck timers: ${formatDuration(left)} left until the last gap ends · ${alive} flow(s) alive, ${lost} lost, ${pending} still waiting`;
+    // Each flow is in one count, so they add up to the flows (issue 16).
+    return (
+      `netcheck timers: ${formatDuration(left)} left until the last gap ends · ${n.flows} flow(s): ${n.alive} alive, ${n.lost} lost, ${n.pending} waiting` +
+      (n.failed ? `, ${n.failed} could not start` : '')
+    );
   };
   const show = (force: boolean): void => {
     const now = Date.now();

@@ -18,8 +18,10 @@ import { redactReport } from '../report/redact.js';
 import type { Report, Verdict } from '../types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { version } from '../version.js';
+import { ProbeEndpoint, type ProbeEndpointOptions } from './probe-endpoint.js';
 import { startServer, stopServer } from './server.js';
 import { ReportStore } from './store.js';
+import { BasicAuth, type WebConfig } from './webconfig.js';
 import { sleep, Webhook, type WebhookOptions } from './webhook.js';
 
 export interface DaemonTarget {
@@ -48,6 +50,10 @@ export interface DaemonOptions {
   runCheck?: (plan: Plan, opts: CheckOptions) => Promise<Report>;
   /** Random source for jitter (0 ≤ x < 1). */
   random?: () => number;
+  /** TLS and basic auth for every endpoint (`--web.config.file`). */
+  web?: WebConfig;
+  /** `/probe` settings (blackbox's timeout offset, ad-hoc deadline, concurrency). */
+  probe?: Pick<ProbeEndpointOptions, 'timeoutOffsetMs' | 'defaultTimeoutMs' | 'adhocTimeoutMs' | 'maxInFlight'>;
 }
 
 /** One line whose verdict changed between two runs. */
@@ -133,19 +139,34 @@ export class Daemon {
 
   /** Start serving and scheduling; resolves with the bound address once listening. */
   async start(): Promise<{ host: string; port: number }> {
+    const probe = new ProbeEndpoint({
+      targets: this.o.targets,
+      check: this.o.check,
+      stopSignal: this.stop.signal,
+      hardSignal: this.hard.signal,
+      ...(this.o.redact ? { redact: true } : {}),
+      ...(this.o.runCheck ? { runCheck: this.o.runCheck } : {}),
+      ...this.o.probe,
+    });
     const { server, address } = await startServer(
       {
         registry: this.registry,
         health: () => this.health(),
         latest: (cat) => (cat ? this.latest.get(cat) : [...this.latest.values()].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0]),
         catalogs: () => this.o.targets.map((t) => t.id),
+        probe: (q, headers) => probe.handle(q, headers),
       },
       this.o.host,
       this.o.port,
       (err) => this.o.log(`http server: ${(err as NodeJS.ErrnoException).code ?? err.message}`),
+      {
+        ...(this.o.web?.tls ? { tls: this.o.web.tls } : {}),
+        ...(this.o.web?.users.size ? { auth: new BasicAuth(this.o.web.users) } : {}),
+      },
     );
     this.server = server;
-    this.loopDone = this.loop().catch((err: unknown) => this.o.log(`scheduler stopped by a bug: ${(err as Error).stack ?? String(err)}`));
+    // --every 0s: no schedule of its own; Prometheus drives every check through /probe.
+    if (this.o.everyMs > 0) this.loopDone = this.loop().catch((err: unknown) => this.o.log(`scheduler stopped by a bug: ${(err as Error).stack ?? String(err)}`));
     return { host: address.address, port: address.port };
   }
 

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonReportChunks } from '../report/json-stream.js';
 import type { Report } from '../types.js';
-import { writeChunksAtomic } from '../util/atomic-stream.js';
+import { writeChunksAtomic } from '../util/atomic.js';
 
 export class ReportStore {
   constructor(

@@ -2,13 +2,23 @@
  * http: an HTTP GET/HEAD with undici, through a connector of our own so each phase is timed:
  * resolve → connect → tls → first byte → transfer. Any HTTP response proves the path is open;
  * `expectStatus` narrows what counts as ok. Bodies are read up to a cap, then dropped.
+ *
+ * The phases are contiguous: each runs from the end of the one before (the first from the
+ * prober's start) to its own end, and each is a difference of marks rounded alike, so a probe that
+ * got its answer took exactly the sum of its phases (issue 16: connect includes setting up the
+ * request, transfer runs to the end).
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+// A static import: this module is itself loaded only when a run has http probes (probers/index.ts),
+// before any deadline starts; importing undici inside the prober spent a loaded machine's first
+// probes' deadlines on module loading and reported SYN_TIMEOUT for a connect never attempted.
+import { Agent } from 'undici';
 import { DEFAULTS } from '../constants.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { hostPort } from '../util/ip.js';
 import { openTunnel, proxyFor, proxyMarks, proxyRefusal, proxySchemeOf, routeData } from '../util/proxy.js';
+import { absorbErrors, failSocketsOnAbort } from '../util/sockets.js';
 import { classify, classifyTlsFailure, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
 
@@ -19,7 +29,10 @@ export const http: Prober = async (spec, ctx) => {
 };
 
 const httpVia: Prober = async (spec, ctx) => {
-  const { Agent } = await import('undici');
+  const tStart = performance.now();
+  /** Milliseconds from the start to `t`, rounded to 0.1 ms: phases are differences of these. */
+  const at = (t: number): number => ms(t - tStart);
+  const between = (from: number, to: number): number => ms(at(to) - at(from));
   const scheme = spec.options.scheme === 'https' || (spec.options.scheme === undefined && spec.port === 443) ? 'https' : 'http';
   // Through a proxy: CONNECT for https, absolute-form requests for http (as browsers do).
   const proxy = proxyFor(ctx.proxy, scheme, spec.host, spec.port);
@@ -34,40 +47,45 @@ const httpVia: Prober = async (spec, ctx) => {
   const target = proxy ? undefined : await resolveTarget(spec, ctx);
   if (target && !target.ok) return target.outcome;
   const address = target?.address ?? spec.host;
-  const phases: Phases = target?.resolveMs === undefined ? {} : { resolveMs: ms(target.resolveMs) };
+  const tResolved = performance.now();
+  const phases: Phases = target?.resolveMs === undefined ? {} : { resolveMs: at(tResolved) };
   let stage: 'connect' | 'tls' | 'app' = 'connect';
-  let sockets: Socket[] = [];
+  const sockets: Socket[] = [];
   let tls: { authorized: boolean; error?: string; protocol?: string | null } | undefined;
   let tReady = 0;
+  let tHeadersAt: number | undefined;
 
   const agent = new Agent({
     connections: 1,
     pipelining: 0,
     connect: (opts, cb) => {
-      const t0 = performance.now();
+      const onRawError = (err: Error): void => cb(err, null);
       const onConnected = (raw: Socket): void => {
-        phases.connectMs = ms(performance.now() - t0);
+        const tConnected = performance.now();
+        // From the end of resolution (or the start): the request's own set-up belongs to connecting.
+        phases.connectMs = between(phases.resolveMs === undefined ? tStart : tResolved, tConnected);
+        tReady = tConnected;
         if (scheme === 'http') {
           stage = 'app';
-          tReady = performance.now();
-          raw.removeAllListeners('error');
+          raw.off('error', onRawError);
           cb(null, raw);
           return;
         }
         stage = 'tls';
-        const t1 = performance.now();
         const servername = opts.servername || (/^[\d.:]+$/.test(spec.host) ? undefined : spec.host);
         // Reachability only: certificate trust is the tls prober's question, so record it, don't fail on it.
-        const s: TLSSocket = tlsConnect({ socket: raw, ...(servername ? { servername } : {}), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+        const s: TLSSocket = absorbErrors(tlsConnect({ socket: raw, ...(servername ? { servername } : {}), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }));
         sockets.push(s);
-        s.once('error', (err) => cb(err, null));
+        const onTlsError = (err: Error): void => cb(err, null);
+        s.once('error', onTlsError);
         s.once('secureConnect', () => {
-          phases.tlsMs = ms(performance.now() - t1);
+          const tTls = performance.now();
+          phases.tlsMs = between(tReady, tTls);
+          tReady = tTls;
           tls = { authorized: s.authorized, protocol: s.getProtocol() };
           if (!s.authorized && s.authorizationError) tls.error = String(s.authorizationError);
           stage = 'app';
-          tReady = performance.now();
-          s.removeAllListeners('error');
+          s.off('error', onTlsError);
           cb(null, s);
         });
       };
@@ -78,14 +96,14 @@ const httpVia: Prober = async (spec, ctx) => {
             cb(Object.assign(new Error(t.outcome.reason), { code: 'NC_PROXY' }), null);
             return;
           }
-          sockets.push(t.socket);
+          sockets.push(absorbErrors(t.socket));
           onConnected(t.socket);
         }, (err: Error) => cb(err, null));
         return;
       }
-      const raw = forward ? netConnect({ host: forward.host, port: forward.port, noDelay: true }) : netConnect({ host: address, port: spec.port!, noDelay: true });
+      const raw = absorbErrors(forward ? netConnect({ host: forward.host, port: forward.port, noDelay: true }) : netConnect({ host: address, port: spec.port!, noDelay: true }));
       sockets.push(raw);
-      raw.once('error', (err) => cb(err, null));
+      raw.once('error', onRawError);
       raw.once('connect', () => onConnected(raw));
     },
   });
@@ -94,10 +112,7 @@ const httpVia: Prober = async (spec, ctx) => {
   // undici waits for our connector's callback even after the request is aborted, and a connect to a
   // firewall that drops SYNs only gives up after the kernel's ~2 min of retries: at the deadline,
   // fail the sockets so the callback fires and the probe ends on time (seen in the issue-5 lab test).
-  const failSockets = (): void => {
-    for (const s of sockets) s.destroy(Object.assign(new Error('probe deadline'), { code: 'ETIMEDOUT' }));
-  };
-  ctx.signal.addEventListener('abort', failSockets, { once: true });
+  const stopFailing = failSocketsOnAbort(ctx.signal, sockets);
   try {
     const res = await agent.request({
       origin: new URL(url).origin,
@@ -108,8 +123,9 @@ const httpVia: Prober = async (spec, ctx) => {
       headersTimeout: spec.timeoutMs,
       bodyTimeout: spec.timeoutMs,
     });
-    phases.firstByteMs = ms(performance.now() - tReady);
-    const t2 = performance.now();
+    const tHeaders = performance.now();
+    tHeadersAt = tHeaders;
+    phases.firstByteMs = between(tReady, tHeaders);
     let bytes = 0;
     let truncated = false;
     try {
@@ -133,7 +149,7 @@ const httpVia: Prober = async (spec, ctx) => {
     } finally {
       res.body.destroy();
     }
-    phases.transferMs = ms(performance.now() - t2);
+    phases.transferMs = between(tHeaders, performance.now());
     const data = {
       httpStatus: res.statusCode,
       bodyBytes: bytes,
@@ -168,10 +184,12 @@ const httpVia: Prober = async (spec, ctx) => {
     }
     return failure(err, stage, ctx.signal.aborted, spec.timeoutMs, address, phases, tls);
   } finally {
-    ctx.signal.removeEventListener('abort', failSockets);
+    stopFailing();
     for (const s of sockets) s.destroy();
-    sockets = [];
+    sockets.length = 0;
     agent.destroy().catch(() => undefined);
+    // Closing the connection is part of the transfer: the returned outcome shares this object.
+    if (phases.transferMs !== undefined && tHeadersAt !== undefined) phases.transferMs = between(tHeadersAt, performance.now());
   }
 };
 

@@ -468,12 +468,17 @@ export async function runIdleCheck(spec: ProbeSpec, ctx: ProbeContext, protocol:
   // When the last gap ends (set-up and the answer add a few seconds at most).
   const endsAt = startedAt + Math.max(...opts.gapsMs);
   const report = (): void => {
+    // One bucket per flow: a flow idle in its gap is not known to be alive until the far end has
+    // spoken after the gap, so it is pending, not alive (counting it as both made the sums exceed
+    // the flows). A flow only held (the far end is not a reflector) is alive from this side.
     ctx.progress?.({
       id: spec.id,
       endsAt,
-      alive: flows.filter((f) => f.state === 'survived' || (f.state === 'pending' && f.reason === 'WAITING')).length,
+      flows: flows.length,
+      alive: flows.filter((f) => f.state === 'survived' || f.state === 'unproven').length,
       lost: flows.filter((f) => f.state === 'lost').length,
       pending: flows.filter((f) => f.state === 'pending').length,
+      failed: flows.filter((f) => f.state === 'error').length,
     });
   };
   let address: string | undefined;

@@ -25,6 +25,9 @@ const LOADERS: Record<string, () => Promise<Prober>> = {
   'udp-idle': async () => (await import('./udp-idle.js')).udpIdle,
   'ws-idle': async () => withRoute((await import('./ws-idle.js')).wsIdle),
   'ws-hold': async () => withRoute((await import('./ws-hold.js')).wsHold),
+  // Against a netcheck reflector (issue 17): a stream of seconds, so one address, not every one.
+  media: async () => (await import('./media.js')).media,
+  nat: async () => (await import('./nat.js')).nat,
 };
 
 /** Every registered kind, in registry order. */

@@ -6,7 +6,7 @@
  */
 
 /** Kinds whose packets are UDP. Every other kind that sends to a port opens a TCP connection. */
-export const UDP_KINDS: ReadonlySet<string> = new Set(['udp', 'udp-idle', 'stun']);
+export const UDP_KINDS: ReadonlySet<string> = new Set(['udp', 'udp-idle', 'stun', 'media', 'nat']);
 
 /** The transport of a ported probe kind. */
 export function protocolOf(kind: string): 'tcp' | 'udp' {

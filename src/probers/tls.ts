@@ -16,7 +16,8 @@ import { customStore, mozillaStore, osStore, type RootStore } from '../trust/roo
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { dial } from '../util/dial.js';
 import { proxyFor, routeData } from '../util/proxy.js';
-import { classifyTlsFailure } from './classify.js';
+import { absorbErrors } from '../util/sockets.js';
+import { classifyTlsFailure, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
 
 /** Days before expiry at which an otherwise good certificate is reported as expiring. */
@@ -76,14 +77,14 @@ export const tls: Prober = async (spec, ctx) => {
       const onAbort = (): void => resolve({ ok: false, aborted: true });
       if (ctx.signal.aborted) return onAbort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
-      const s = tlsConnect({
+      const s = absorbErrors(tlsConnect({
         socket: raw,
         ...(servername ? { servername } : {}),
         // Never reject here: the chain is the finding, and a rejected handshake would hide it.
         rejectUnauthorized: false,
         ...(custom ? { ca: custom.pem } : {}),
         ALPNProtocols: ['h2', 'http/1.1'],
-      });
+      }));
       sock = s;
       s.once('secureConnect', () => {
         ctx.signal.removeEventListener('abort', onAbort);

@@ -23,7 +23,7 @@ export const wsHold: Prober = async (spec, ctx) => {
   const pingEveryMs = dur(o.pingEveryMs ?? o.pingEvery, 30_000, 'pingEvery');
   const pongTimeoutMs = dur(o.pongTimeoutMs ?? o.pongTimeout, 10_000, 'pongTimeout');
   const t0 = nowMs();
-  const opened = await openWebSocket(spec, ctx, Math.min(10_000, spec.timeoutMs));
+  const opened = await openWebSocket(spec, ctx, spec.setupTimeoutMs ?? Math.min(10_000, spec.timeoutMs));
   if (!opened.ok) return opened.outcome;
   const { ws, socket, address } = opened;
   const connectMs = ms(nowMs() - t0);
@@ -32,7 +32,8 @@ export const wsHold: Prober = async (spec, ctx) => {
   let pings = 0;
   let pongs = 0;
   let maxRttMs = 0;
-  ctx.progress?.({ id: spec.id, endsAt, alive: 1, lost: 0, pending: 1 });
+  // Pings and pongs show the held WebSocket alive while it is held.
+  ctx.progress?.({ id: spec.id, endsAt, flows: 1, alive: 1, lost: 0, pending: 0, failed: 0 });
   try {
     const end = await new Promise<{ how: 'held' | 'rst' | 'closed' | 'silence' | 'stopped'; code?: string; closeCode?: number; reason?: string }>((resolve) => {
       let settled = false;
@@ -103,7 +104,8 @@ export const wsHold: Prober = async (spec, ctx) => {
         out = { status: 'timeout', reason: 'WS_DROPPED_SILENT', detail: `dropped after ${formatDuration(heldMs)} ${cadence}: a ping got no pong within ${formatDuration(pongTimeoutMs)} (the path went silent)` };
         break;
     }
-    ctx.progress?.({ id: spec.id, endsAt, alive: end.how === 'held' ? 1 : 0, lost: end.how === 'held' || end.how === 'stopped' ? 0 : 1, pending: 0 });
+    const kept = end.how === 'held' || end.how === 'stopped';
+    ctx.progress?.({ id: spec.id, endsAt, flows: 1, alive: kept ? 1 : 0, lost: kept ? 0 : 1, pending: 0, failed: 0 });
     return { ...out, address, phases: { connectMs }, data };
   } finally {
     ws.terminate();

@@ -3,12 +3,16 @@
  * remediation, run-level diagnoses first. Pure: no network, no clock reads beyond what is passed.
  */
 import type { Plan, PlanLine } from '../catalog/expand.js';
+import type { FdShortage } from '../engine/run.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import type { ResolverInfo } from '../probers/common.js';
 import { protocolOf } from '../probers/protocol.js';
 import { isStableReason } from '../probers/reasons.js';
 import { formatPorts, hostPort } from '../util/ip.js';
+import { buildFixList } from './fixlist.js';
+import { mediaReason } from './media.js';
+import { pathReason, pathRemediation } from './path.js';
 import { TIMER_KINDS, timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
 
@@ -21,6 +25,8 @@ export interface BuildInput {
   version: string;
   control?: ProbeResult;
   catalogFile?: string;
+  /** This host ran out of file descriptors during the run (the engine's account of it). */
+  fdShortage?: FdShortage;
 }
 
 const HARD: ReadonlySet<Status> = new Set(['refused', 'unreachable', 'filtered', 'timeout', 'error']);
@@ -184,6 +190,22 @@ function anyVerdict(considered: ProbeResult[]): LineJudgement {
   };
 }
 
+/**
+ * The verdict of a line, leaving out probes this host could not send (`local`: out of file
+ * descriptors). Those say nothing about the network: a line that would pass only because they
+ * were left out is inconclusive, and one with nothing else is not checked.
+ */
+function withLocalFailures(rs: ProbeResult[], policy: 'all' | 'any', intercepted: boolean): ReturnType<typeof lineVerdict> {
+  const local = rs.filter((r) => r.local);
+  if (local.length === 0) return lineVerdict(rs, policy, intercepted);
+  const why = `${local.length} probe(s) could not be sent: this host ran out of file descriptors`;
+  const measured = rs.filter((r) => !r.local);
+  if (measured.length === 0) return { verdict: 'inconclusive', reason: `not checked: ${why}`, blame: [] };
+  const v = lineVerdict(measured, policy, intercepted);
+  if (v.verdict === 'pass' && policy === 'all') return { verdict: 'inconclusive', reason: `${v.reason}, but ${why}`, blame: local };
+  return { ...v, reason: `${v.reason}; ${why}` };
+}
+
 type FailClass = 'silent-udp' | 'dropped' | 'refused' | 'unreachable' | 'other';
 
 function failClass(s: Status): FailClass {
@@ -223,6 +245,9 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, b
     const names = [...byName].map(([h, reasons]) => `${h} (${[...reasons].join(', ')})`).join(', ');
     parts.push(`${names} ${byName.size === 1 ? 'does' : 'do'} not resolve with ${resolverText(unresolved[0]!)}: check the DNS servers in use and any DNS filtering.`);
   }
+  // Path-MTU black holes and where traces stop (issue 17): their own advice.
+  const path = pathRemediation(bad.filter((r) => !handled.has(r)), what);
+  for (const r of path.handled) handled.add(r);
   const stalled = bad.filter((r) => !handled.has(r) && r.status === 'timeout');
   if (stalled.length) {
     for (const r of stalled) handled.add(r);
@@ -230,7 +255,7 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, b
   }
   // Interception, proxy refusals, block pages, bad revocation answers: their own advice (issue 4).
   const trust = trustRemediation(bad.filter((r) => !handled.has(r)), what);
-  parts.push(...trust.parts);
+  parts.push(...trust.parts, ...path.parts);
   for (const r of trust.handled) handled.add(r);
   // Group the rest by how they failed, protocol and destination → ports, then by identical port sets.
   // Per destination only what the advice needs (its ports, whether every failure was local, its
@@ -295,6 +320,7 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, b
                 : `Check ${rule}: ${reasons}.`,
     );
   }
+  parts.push(...path.hints);
   return parts.join(' ');
 }
 
@@ -351,12 +377,15 @@ export function buildReport(input: BuildInput): Report {
     const { verdict, reason: baseReason, blame } =
       rs.length === 0 && input.interrupted
         ? { verdict: 'inconclusive' as Verdict, reason: 'not checked: the run was interrupted first', blame: [] }
-        : lineVerdict(rs, policy, controlConnected);
+        : withLocalFailures(rs, policy, controlConnected);
     const rem = remediation(pl, rs, verdict, blame);
     // DNS drift: the name resolves, but not (only) to what the document pairs it with; an
     // address-based firewall built from the document would not let that traffic through.
     const drift = rs.filter((r) => r.reason === 'DNS_DRIFT').map((r) => `${r.host} → ${((r.data?.drift as string[] | undefined) ?? []).join(', ')}`);
-    const reason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
+    const driftReason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
+    // Where it failed (traces), and how well voice flows (media figures): issue 17.
+    const extra = [verdict === 'pass' ? undefined : pathReason(rs), mediaReason(rs)].filter(Boolean);
+    const reason = extra.length ? `${driftReason}; ${extra.join('; ')}` : driftReason;
     return {
       id: pl.id,
       section: pl.section.id,
@@ -371,6 +400,7 @@ export function buildReport(input: BuildInput): Report {
       probes: rs.map((r) => r.id),
       counts: countStatuses(rs),
       ...(pl.sampling.length ? { sampling: pl.sampling } : {}),
+      ...(pl.def.quote ? { quote: pl.def.quote } : {}),
     };
   });
 
@@ -394,7 +424,9 @@ export function buildReport(input: BuildInput): Report {
     if (l.required && l.verdict === 'inconclusive') summary.requiredInconclusive++;
   }
 
-  const diagnoses = diagnose(results, { ...input, ...(control ? { control } : {}) });
+  const diagnoses = [...diagnose(results, { ...input, ...(control ? { control } : {}) }), ...fdDiagnoses(input.fdShortage)];
+  // "Ask your network team to allow" (issue 16): from the finished verdicts, so it follows them.
+  const fixList = buildFixList(plan, lines, results, timers);
   const sectionIds = new Set(ran.map((l) => l.section.id));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -404,6 +436,7 @@ export function buildReport(input: BuildInput): Report {
       title: plan.catalog.title,
       sources: [...new Set([plan.catalog.source, ...plan.catalog.sections.map((s) => s.source).filter((s): s is string => !!s)])],
       ...(input.catalogFile ? { file: input.catalogFile } : {}),
+      ...(plan.catalog.document ? { document: { file: plan.catalog.source, ...plan.catalog.document } } : {}),
     },
     parameters: plan.params,
     startedAt: input.startedAt.toISOString(),
@@ -429,6 +462,7 @@ export function buildReport(input: BuildInput): Report {
     ...(plan.catalog.timers?.length
       ? { timers }
       : {}),
+    ...(fixList ? { fixList } : {}),
   };
 }
 
@@ -444,8 +478,9 @@ export const DEAD_PATH_MIN_DESTINATIONS = 3;
  */
 export function deadPathEvidence(results: ProbeResult[]): { probes: ProbeResult[]; destinations: number } | undefined {
   // Idle-timer statuses speak of timers (a flow forgotten), not of reachability.
-  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !TIMER_KINDS.has(r.kind));
-  if (network.some((r) => r.status === 'ok' || r.status === 'refused')) return undefined;
+  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !r.local && !TIMER_KINDS.has(r.kind));
+  // Media below its quality thresholds still got packets through (issue 17).
+  if (network.some((r) => r.status === 'ok' || r.status === 'refused' || (r.kind === 'media' && Number(r.data?.received) > 0))) return undefined;
   const tcp = network.filter((r) => r.kind !== 'dns' && r.port !== undefined && protocolOf(r.kind) === 'tcp' && !isResolveFailure(r) && !LOCAL_REASONS.has(r.reason));
   if (tcp.length === 0 || !tcp.every((r) => r.status === 'filtered' || r.status === 'unreachable')) return undefined;
   const destinations = new Set(tcp.map((r) => r.address ?? r.host)).size;
@@ -477,4 +512,24 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
     });
   }
   return out;
+}
+
+/**
+ * This host ran out of file descriptors: one finding, never a network verdict. Critical when
+ * probes could not be sent at all, a warning when lowering the concurrency was enough.
+ */
+export function fdDiagnoses(fd: FdShortage | undefined): Diagnosis[] {
+  if (!fd) return [];
+  if (fd.gaveUp > 0) {
+    return [{
+      code: 'FD_EXHAUSTED',
+      severity: 'critical',
+      message: `this host ran out of file descriptors; raise ulimit -n: ${fd.gaveUp} probe(s) could not be sent, still after netcheck lowered the probes in flight from ${fd.inFlight} to ${fd.loweredTo}, so they are not checked (this says nothing about the network)`,
+    }];
+  }
+  return [{
+    code: 'FD_EXHAUSTED',
+    severity: 'warning',
+    message: `this host ran out of file descriptors with ${fd.inFlight} probes in flight; netcheck lowered that to ${fd.loweredTo} and re-sent ${fd.retried} probe(s), so every result stands, but raise ulimit -n for a faster run`,
+  }];
 }

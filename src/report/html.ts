@@ -6,7 +6,7 @@
  */
 import type { ProbeResult, Report, Status, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { bracketText, envEmptyWord, headline, idleFlows, offsetMs, probeTarget, type IdleFlow, VERDICT_LABEL } from './present.js';
+import { bracketText, documentMeta, envEmptyWord, FIX_FORMATS_HINT, FIX_LABEL, FIX_TITLE, headline, idleFlows, offsetMs, probeTarget, reasonCodes, ruleDests, ruleWhat, type IdleFlow, VERDICT_LABEL } from './present.js';
 
 /** Rows drawn in the timeline; beyond this the chart says how many were left out. */
 export const TIMELINE_MAX_ROWS = 400;
@@ -136,6 +136,13 @@ export function renderHtml(report: Report): string {
   b.push(`<title>netcheck: ${esc(report.catalog.title)}</title><style>${CSS}</style></head><body>`);
   b.push(`<h1>netcheck: ${esc(report.catalog.title)}</h1>`);
   b.push(`<div class="muted">catalog <code>${esc(report.catalog.id)}</code> · source ${report.catalog.sources.map(esc).join(', ')} · ${esc(report.startedAt)} · ${esc(formatDuration(report.durationMs))} · ${s.probes} probes${report.interrupted ? ' · <strong>interrupted</strong>' : ''}</div>`);
+  const doc = report.catalog.document;
+  if (doc) {
+    // The URL as text, not a link: the file makes no request and carries no href (see the CSP).
+    b.push(
+      `<div class="muted" id="document">document: “${esc(doc.title)}”${documentMeta(doc) ? ` (${esc(documentMeta(doc))})` : ''}${doc.url ? ` <code>${esc(doc.url)}</code>` : ''}${doc.note ? ` — ${esc(doc.note)}` : ''}</div>`,
+    );
+  }
   const params = Object.entries(report.parameters);
   if (params.length) b.push(`<div class="muted">parameters: ${params.map(([k, v]) => `<code>--${esc(k)} ${esc(v)}</code>`).join(' ')}</div>`);
   b.push(`<div id="headline" class="headline h-${tone}">${esc(headline(report))} <span style="font-weight:400">(${(['pass', 'fail', 'partial', 'inconclusive'] as Verdict[]).map((v) => `${s.verdicts[v]} ${v}`).join(' · ')})</span></div>`);
@@ -143,9 +150,10 @@ export function renderHtml(report: Report): string {
   if (report.control) b.push(`<p class="muted">Interception control ${esc(report.control.target)}: ${esc(report.control.status)} (${esc(report.control.reason)})</p>`);
 
   b.push('<h2>Documented lines</h2>');
-  b.push('<table id="lines"><thead><tr><th>Verdict</th><th>Line</th><th>Why</th><th>What to do</th><th>Probes</th></tr></thead><tbody>');
+  b.push('<table id="lines"><thead><tr><th>Verdict</th><th>Line</th><th>Why</th><th>Reason codes</th><th>What to do</th><th>Document says</th><th>Probes</th></tr></thead><tbody>');
+  const probeById = new Map(report.probes.map((p) => [p.id, p]));
   for (const sec of report.sections) {
-    b.push(`<tr class="section"><th colspan="5">${esc(sec.name)} <span class="muted" style="font-weight:400">[${esc(sec.source)}]</span></th></tr>`);
+    b.push(`<tr class="section"><th colspan="7">${esc(sec.name)} <span class="muted" style="font-weight:400">[${esc(sec.source)}]</span></th></tr>`);
     for (const id of sec.lines) {
       const l = lineById.get(id);
       if (!l) continue;
@@ -153,7 +161,9 @@ export function renderHtml(report: Report): string {
       const counts = Object.entries(l.counts).map(([st, n]) => `<span style="color:${STATUS_COLOR[st as Status] ?? '#000'}">${n} ${esc(st)}</span>`).join('');
       b.push(
         `<tr class="line" data-line="${esc(l.id)}" data-verdict="${l.verdict}"><td><span class="verdict" style="background:${VERDICT_COLOR[l.verdict]}">${VERDICT_LABEL[l.verdict]}</span></td>` +
-          `<td>${esc(l.description)}${tags ? ` <span class="muted">(${esc(tags)})</span>` : ''}<br><code>${esc(l.id)}</code></td><td>${esc(l.reason)}</td><td>${esc(l.remediation ?? '')}</td><td class="counts">${counts}</td></tr>`,
+          `<td>${esc(l.description)}${tags ? ` <span class="muted">(${esc(tags)})</span>` : ''}<br><code>${esc(l.id)}</code></td><td>${esc(l.reason)}</td>` +
+          `<td class="reasons"><code>${esc(reasonCodes(l.probes.map((id) => probeById.get(id)).filter((p): p is ProbeResult => !!p)))}</code></td>` +
+          `<td>${esc(l.remediation ?? '')}</td><td class="quote">${l.quote ? `<q>${esc(l.quote)}</q>` : ''}</td><td class="counts">${counts}</td></tr>`,
       );
     }
   }
@@ -210,7 +220,31 @@ export function renderHtml(report: Report): string {
     row('Time', `${esc(env.time.collectedAt)} (${esc(env.time.timeZone)}, UTC offset ${env.time.utcOffsetMinutes} min)`);
     b.push('</dl>');
   }
+  b.push(...fixListHtml(report));
   b.push(`<p class="muted">netcheck ${esc(report.tool.version)} · report schema v${report.schemaVersion}</p>`);
   b.push('</body></html>\n');
   return b.join('\n');
+}
+
+/** "Ask your network team to allow": the rules of the failing lines, then fixes no rule makes. */
+function fixListHtml(report: Report): string[] {
+  const f = report.fixList;
+  if (!f) return [];
+  const b = [`<h2 id="fixlist">${esc(FIX_TITLE)}</h2>`];
+  if (f.rules.length) {
+    b.push('<table id="fix-rules"><thead><tr><th>Allow</th><th>To</th><th>For</th><th>Document says</th></tr></thead><tbody>');
+    for (const r of f.rules) {
+      b.push(
+        `<tr data-line="${esc(r.line)}"><td>${esc(ruleWhat(r))}</td><td>${ruleDests(r).map((d) => `<code>${esc(d)}</code>`).join(' ')}${r.names.length ? ' <span class="muted">(by name)</span>' : ''}</td>` +
+          `<td>${esc(r.description)}${r.condition ? ` <span class="muted">(${esc(r.condition)})</span>` : ''}<br><code>${esc(r.line)}</code></td><td>${r.quote ? `<q>${esc(r.quote)}</q>` : ''}</td></tr>`,
+      );
+    }
+    b.push('</tbody></table>', `<p class="muted">${esc(FIX_FORMATS_HINT)}</p>`);
+  }
+  if (f.instructions.length) {
+    b.push(`<p>${f.rules.length ? 'Not fixed by a firewall rule:' : 'No firewall rule fixes these:'}</p><ul id="fix-instructions">`);
+    for (const i of f.instructions) b.push(`<li data-code="${esc(i.code)}"><strong>${esc(FIX_LABEL[i.code])}</strong> (<code>${esc(i.line)}</code>): ${esc(i.text)}</li>`);
+    b.push('</ul>');
+  }
+  return b;
 }

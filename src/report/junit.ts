@@ -6,7 +6,7 @@
  */
 import type { LineResult, ProbeResult, Report } from '../types.js';
 import { hostPort } from '../util/ip.js';
-import { offsetMs } from './present.js';
+import { documentText, FIX_LABEL, FIX_TITLE, fixesOf, offsetMs, ruleDests, ruleWhat } from './present.js';
 
 /** Escape for XML text and attribute values; drops characters XML 1.0 cannot carry. */
 function x(s: unknown): string {
@@ -30,14 +30,30 @@ function lineSeconds(report: Report, probes: ProbeResult[]): number {
   return Math.max(0, end - start) / 1000;
 }
 
-function testcase(report: Report, l: LineResult, probes: ProbeResult[], classname: string): string {
+/**
+ * Whole milliseconds a line took: from its first probe's start to its last probe's end. Whole
+ * milliseconds, so that suite and run times, their sums, add up exactly in the printed seconds.
+ */
+function lineMs(report: Report, probes: ProbeResult[]): number {
+  return Math.round(lineSeconds(report, probes) * 1000);
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(3);
+
+function testcase(report: Report, l: LineResult, probes: ProbeResult[], classname: string, ms: number): string {
   const name = `${l.id}: ${l.description}${l.role ? ` (${l.role})` : ''}${l.required ? '' : ' [optional]'}`;
-  const open = `    <testcase name="${x(name)}" classname="${x(classname)}" time="${lineSeconds(report, probes).toFixed(3)}">`;
+  const open = `    <testcase name="${x(name)}" classname="${x(classname)}" time="${seconds(ms)}">`;
   const bad = probes.filter((p) => p.status !== 'ok');
+  const fix = fixesOf(report, l.id);
+  const doc = report.catalog.document;
   const detail = [
     ...(l.remediation ? [`What to do: ${l.remediation}`] : []),
-    `Source: ${l.source}`,
+    `Source: ${l.source}${doc ? ` ${documentText(doc)}` : ''}`,
+    ...(l.quote ? [`Document says: "${l.quote}"`] : []),
     ...bad.map((p) => `${p.kind} ${p.kind === 'dns' ? p.host : hostPort(p.host, p.port)}${p.address && p.address !== p.host ? ` [${p.address}]` : ''}: ${p.status} ${p.reason}${p.detail ? ` — ${p.detail}` : ''}`),
+    ...(fix.rules.length || fix.instructions.length
+      ? [`${FIX_TITLE}:`, ...fix.rules.map((r) => `  ${ruleWhat(r)} to ${ruleDests(r).join(', ')}`), ...fix.instructions.map((i) => `  ${FIX_LABEL[i.code]}: ${i.text}`)]
+      : []),
   ].join('\n');
   if (l.verdict === 'fail' || l.verdict === 'partial') {
     return `${open}\n      <failure message="${x(`${l.verdict}: ${l.reason}`)}" type="${l.verdict}">${x(detail)}</failure>\n    </testcase>`;
@@ -56,24 +72,30 @@ export function renderJunit(report: Report): string {
   let tests = 0;
   let failures = 0;
   let skipped = 0;
+  // Times add up as CI tools read them: a suite is the sum of its cases, the run the sum of its
+  // suites. Lines run concurrently, so that sum may exceed the wall-clock time, which is a
+  // property of its own (run.durationSeconds).
+  let totalMs = 0;
   for (const sec of report.sections) {
     const cases: string[] = [];
     let f = 0;
     let sk = 0;
-    let secSeconds = 0;
+    let secMs = 0;
     const lines = sec.lines.map((id) => lineById.get(id)).filter((l): l is LineResult => !!l);
     for (const l of lines) {
       const probes = l.probes.map((id) => probeById.get(id)).filter((p): p is ProbeResult => !!p);
       if (l.verdict === 'fail' || l.verdict === 'partial') f++;
       if (l.verdict === 'inconclusive') sk++;
-      secSeconds += lineSeconds(report, probes);
-      cases.push(testcase(report, l, probes, `netcheck.${report.catalog.id}.${sec.id}`));
+      const ms = lineMs(report, probes);
+      secMs += ms;
+      cases.push(testcase(report, l, probes, `netcheck.${report.catalog.id}.${sec.id}`, ms));
     }
+    totalMs += secMs;
     tests += lines.length;
     failures += f;
     skipped += sk;
     suites.push(
-      `  <testsuite name="${x(`${report.catalog.id}: ${sec.name}`)}" tests="${lines.length}" failures="${f}" errors="0" skipped="${sk}" time="${secSeconds.toFixed(3)}" timestamp="${x(report.startedAt.replace(/Z$/, ''))}">\n` +
+      `  <testsuite name="${x(`${report.catalog.id}: ${sec.name}`)}" tests="${lines.length}" failures="${f}" errors="0" skipped="${sk}" time="${seconds(secMs)}" timestamp="${x(report.startedAt.replace(/Z$/, ''))}">\n` +
         (cases.length ? cases.join('\n') + '\n' : '') +
         '  </testsuite>',
     );
@@ -81,6 +103,7 @@ export function renderJunit(report: Report): string {
   const props = [
     ['catalog', report.catalog.id],
     ['sources', report.catalog.sources.join(', ')],
+    ['run.durationSeconds', seconds(report.durationMs)],
     ...Object.entries(report.parameters).map(([k, v]) => [`param.${k}`, v]),
     ...report.diagnoses.map((d) => [`diagnosis.${d.code}`, d.message]),
     ...(report.environment ? [['netcheck', report.environment.netcheckVersion], ['host', report.environment.os.hostname], ['dns', report.environment.dns.servers.join(', ')]] : []),
@@ -91,7 +114,7 @@ export function renderJunit(report: Report): string {
   if (first !== undefined) suites[0] = first;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<testsuites name="${x(`netcheck ${report.catalog.id}`)}" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${(report.durationMs / 1000).toFixed(3)}">\n` +
+    `<testsuites name="${x(`netcheck ${report.catalog.id}`)}" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(totalMs)}">\n` +
     suites.join('\n') +
     '\n</testsuites>\n'
   );

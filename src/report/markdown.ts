@@ -5,7 +5,7 @@
  */
 import type { LineResult, ProbeResult, Report, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { bracketText, envEmptyWord, headline, idleFlows, probeTarget, VERDICT_LABEL } from './present.js';
+import { bracketText, documentMeta, envEmptyWord, FIX_FORMATS_HINT, FIX_LABEL, FIX_TITLE, headline, idleFlows, probeTarget, ruleDests, ruleWhat, VERDICT_LABEL } from './present.js';
 import { describeSweepCounts, formatCount, moreText, SWEEP_EXCEPTIONS_SHOWN, SWEEP_SUMMARY_MIN_PROBES, sweepSummary, type SweepSummary } from './sweep-summary.js';
 
 /** Rows of the "did not pass" table: a ticket needs the pattern, not a 4,000-row sweep. */
@@ -14,7 +14,7 @@ export const MAX_PROBE_ROWS = 100;
 const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', partial: '⚠️', inconclusive: '❔' };
 
 /** Escape text for a Markdown table cell: pipes, newlines and inline HTML. */
-function cell(s: string | undefined): string {
+export function cell(s: string | undefined): string {
   return (s ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\r?\n/g, '<br>');
 }
 
@@ -33,6 +33,7 @@ export function renderMarkdown(report: Report): string {
     `| | |`,
     `|---|---|`,
     `| Catalog | ${code(report.catalog.id)} (source: ${report.catalog.sources.map(cell).join(', ')}) |`,
+    ...(report.catalog.document ? [`| Document | ${documentCell(report)} |`] : []),
     `| Run | ${report.startedAt} → ${report.finishedAt} (${formatDuration(report.durationMs)})${report.interrupted ? ' — **interrupted**' : ''} |`,
     `| Verdicts | ${(['pass', 'fail', 'partial', 'inconclusive'] as Verdict[]).map((v) => `${s.verdicts[v]} ${v}`).join(' · ')} |`,
     `| Probes | ${s.probes} (${cell(Object.entries(s.statuses).map(([k, v]) => `${v} ${k}`).join(', ')) || 'none'}) |`,
@@ -53,10 +54,10 @@ export function renderMarkdown(report: Report): string {
   for (const sec of report.sections) {
     out.push(`## ${cell(sec.name)}`, '');
     out.push(`Source: ${cell(sec.source)}`, '');
-    out.push('| Verdict | Line | Why | What to do |', '|---|---|---|---|');
+    out.push('| Verdict | Line | Why | What to do | Document says |', '|---|---|---|---|---|');
     for (const id of sec.lines) {
       const l = lineById.get(id);
-      if (l) out.push(`| ${ICON[l.verdict]} ${VERDICT_LABEL[l.verdict]} | ${lineLabel(l)} | ${cell(l.reason)} | ${cell(l.remediation ?? '')} |`);
+      if (l) out.push(`| ${ICON[l.verdict]} ${VERDICT_LABEL[l.verdict]} | ${lineLabel(l)} | ${cell(l.reason)} | ${cell(l.remediation ?? '')} | ${l.quote ? `“${cell(l.quote)}”` : ''} |`);
     }
     out.push('');
   }
@@ -138,6 +139,7 @@ export function renderMarkdown(report: Report): string {
     out.push(`| Time | ${env.time.collectedAt} (${env.time.timeZone}, UTC${env.time.utcOffsetMinutes >= 0 ? '+' : '-'}${formatOffset(env.time.utcOffsetMinutes)}) |`);
     out.push('');
   }
+  out.push(...fixListMarkdown(report));
   out.push(`<sub>netcheck ${report.tool.version} · report schema v${report.schemaVersion}</sub>`, '');
   return out.join('\n');
 }
@@ -146,6 +148,35 @@ export function renderMarkdown(report: Report): string {
 function probeRow(p: ProbeResult, withLine = true): string {
   const addr = p.address && p.address !== p.host ? ` → ${p.address}` : '';
   return `${withLine ? `| ${code(p.line)} ` : ''}| ${p.kind} ${cell(probeTarget(p))}${cell(addr)} | ${cell(p.status)} | ${code(p.reason)}${p.detail ? ` ${cell(p.detail)}` : ''} | ${formatDuration(p.durationMs)} |`;
+}
+
+/** The document as a Markdown cell: its title linked when it has a public URL. */
+function documentCell(report: Report): string {
+  const d = report.catalog.document!;
+  const title = d.url ? `[${cell(d.title)}](${d.url.replace(/[()\s|]/g, encodeURIComponent)})` : `“${cell(d.title)}”`;
+  const meta = documentMeta(d);
+  return `${title}${meta ? ` (${cell(meta)})` : ''}${d.note ? ` — ${cell(d.note)}` : ''}`;
+}
+
+/** "Ask your network team to allow": the rules as a table, then the fixes no rule makes. */
+function fixListMarkdown(report: Report): string[] {
+  const f = report.fixList;
+  if (!f) return [];
+  const out = [`## ${FIX_TITLE}`, ''];
+  if (f.rules.length) {
+    out.push('| Allow | To | For | Document says |', '|---|---|---|---|');
+    for (const r of f.rules) {
+      out.push(`| ${cell(ruleWhat(r))} | ${ruleDests(r).map(code).join(' ')}${r.names.length ? ' (by name)' : ''} | ${cell(r.description)}${r.condition ? ` (${cell(r.condition)})` : ''}<br>${code(r.line)} | ${r.quote ? `“${cell(r.quote)}”` : ''} |`);
+    }
+    // Not code(): outside a table a backslash before | would show.
+    out.push('', FIX_FORMATS_HINT.replace(/netcheck .*$/, (m) => `\`${m}\``), '');
+  }
+  if (f.instructions.length) {
+    out.push(f.rules.length ? 'Not fixed by a firewall rule:' : 'No firewall rule fixes these:', '');
+    for (const i of f.instructions) out.push(`- **${FIX_LABEL[i.code]}** (${code(i.line)}): ${cell(i.text)}`);
+    out.push('');
+  }
+  return out;
 }
 
 function lineLabel(l: LineResult): string {

@@ -2,8 +2,8 @@
  * Presentation helpers shared by the Markdown, HTML and JUnit renderers, so every format says the
  * same headline and reads idle-timer results the same way. Pure.
  */
-import type { ProbeResult, Report, Verdict } from '../types.js';
-import { hostPort } from '../util/ip.js';
+import type { AllowRule, FixCode, FixInstruction, ProbeResult, Report, SourceDocument, Verdict } from '../types.js';
+import { formatPorts, hostPort } from '../util/ip.js';
 
 export const VERDICT_LABEL: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', partial: 'PARTIAL', inconclusive: 'INCONCLUSIVE' };
 
@@ -123,4 +123,65 @@ export function envEmptyWord(env: NonNullable<Report['environment']>, part: 'int
   if (part === 'interfaces') return env.interfacesSource === 'unknown' ? 'unknown (could not be read)' : 'none';
   if (part === 'routes') return env.routeSource === 'unknown' ? 'unknown (could not be read)' : 'none';
   return env.dns.source === 'unknown' ? 'unknown (could not be read)' : 'none found';
+}
+
+/** The heading every format gives the fix list (issue 16). */
+export const FIX_TITLE = 'Ask your network team to allow';
+
+/** How to turn the fix list into firewall syntax. */
+export const FIX_FORMATS_HINT = 'As nftables, iptables or CSV: netcheck allowlist --from-report REPORT.json --format nft|iptables|csv';
+
+/** Short names of the fixes that are not firewall rules. */
+export const FIX_LABEL: Record<FixCode, string> = {
+  DNS_DRIFT: 'DNS drift',
+  DNS_FAILURE: 'DNS failure',
+  DNS_INTERCEPTION: 'DNS interception',
+  TLS_INSPECTION: 'TLS inspection',
+  PROXY: 'Proxy',
+  WEB_FILTER: 'Web filter',
+  PATH_MTU: 'Path-MTU black hole',
+  STALLED: 'Stalled or dropped connections',
+  MEDIA_QUALITY: 'Media quality',
+  SERVICE: 'Service answer',
+  LOCAL: 'Not a network matter',
+};
+
+/** A rule's protocol and ports as a reader says them: "outbound TCP 80,443". */
+export function ruleWhat(r: AllowRule): string {
+  return `${r.direction} ${r.protocol.toUpperCase()} ${formatPorts(r.ports)}`;
+}
+
+/** A rule's destinations (addresses, ranges, then names). */
+export function ruleDests(r: AllowRule): string[] {
+  return [...r.v4, ...r.v6, ...r.names];
+}
+
+/** The fix list entries of one documented line. */
+export function fixesOf(report: Report, line: string): { rules: AllowRule[]; instructions: FixInstruction[] } {
+  return {
+    rules: report.fixList?.rules.filter((r) => r.line === line) ?? [],
+    instructions: report.fixList?.instructions.filter((i) => i.line === line) ?? [],
+  };
+}
+
+/** Publisher, revision and date seen of the source document: "ESChat; 4.x cloud; seen 2026-11-22". */
+export function documentMeta(d: SourceDocument): string {
+  return [d.publisher, d.revision, d.seen ? `seen ${d.seen}` : undefined].filter(Boolean).join('; ');
+}
+
+/** The source document in one line: "Title" (publisher; revision; seen DATE) URL. */
+export function documentText(d: SourceDocument | undefined): string | undefined {
+  if (!d) return undefined;
+  const meta = documentMeta(d);
+  return `"${d.title}"${meta ? ` (${meta})` : ''}${d.url ? ` ${d.url}` : ''}`;
+}
+
+/** Reason codes of a line's probes, most frequent first, e.g. "SYN_TIMEOUT ×3, ECONNREFUSED". */
+export function reasonCodes(probes: ProbeResult[]): string {
+  const counts = new Map<string, number>();
+  for (const p of probes) counts.set(p.reason, (counts.get(p.reason) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([r, n]) => (n > 1 ? `${r} ×${n}` : r))
+    .join(', ');
 }

@@ -24,7 +24,19 @@ export function reportJsonSchema(): Record<string, unknown> {
       catalog: {
         type: 'object',
         required: ['id', 'title', 'sources'],
-        properties: { id: { type: 'string' }, title: { type: 'string' }, sources: { type: 'array', items: { type: 'string' } }, file: { type: 'string' } },
+        properties: {
+          id: { type: 'string' },
+          title: { type: 'string' },
+          sources: { type: 'array', items: { type: 'string' } },
+          file: { type: 'string' },
+          document: {
+            description: 'The vendor document the catalog transcribes (catalog `document`).',
+            type: 'object',
+            required: ['file', 'title'],
+            additionalProperties: false,
+            properties: Object.fromEntries(['file', 'title', 'publisher', 'url', 'revision', 'seen', 'note'].map((k) => [k, { type: 'string' }])),
+          },
+        },
       },
       parameters: { type: 'object', additionalProperties: { type: 'string' } },
       startedAt: { type: 'string', format: 'date-time' },
@@ -85,6 +97,7 @@ export function reportJsonSchema(): Record<string, unknown> {
                 properties: { cidr: { type: 'string' }, strategy: { enum: ['spread', 'random', 'all'] }, sampled: { type: 'integer' }, rangeSize: { type: 'string' }, seed: { type: 'integer' } },
               },
             },
+            quote: { type: 'string', description: 'The row of the vendor document this line transcribes.' },
           },
         },
       },
@@ -110,6 +123,7 @@ export function reportJsonSchema(): Record<string, unknown> {
             durationMs: { type: 'number', minimum: 0 },
             attempts: { type: 'integer', minimum: 0 },
             internal: { type: 'boolean' },
+            local: { type: 'boolean', description: 'the probe could not be sent because this host ran out of file descriptors' },
           },
         },
       },
@@ -166,6 +180,60 @@ export function reportJsonSchema(): Record<string, unknown> {
         },
       },
       environment: environmentSchema(),
+      fixList: fixListSchema(),
+    },
+  };
+}
+
+/** "Ask your network team to allow" (issue 16): rules for the failing lines, and other fixes. */
+function fixListSchema(): Record<string, unknown> {
+  const str = { type: 'string' };
+  const strs = { type: 'array', items: str };
+  return {
+    type: 'object',
+    required: ['rules', 'instructions'],
+    additionalProperties: false,
+    properties: {
+      rules: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['catalog', 'line', 'section', 'description', 'direction', 'protocol', 'ports', 'v4', 'v6', 'names', 'source'],
+          additionalProperties: false,
+          properties: {
+            catalog: str,
+            line: str,
+            section: str,
+            description: str,
+            direction: { enum: ['outbound', 'inbound'] },
+            protocol: { enum: ['tcp', 'udp'] },
+            ports: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1, maximum: 65535 } },
+            v4: strs,
+            v6: strs,
+            names: strs,
+            source: str,
+            quote: str,
+            condition: str,
+            from: str,
+          },
+        },
+      },
+      instructions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['line', 'description', 'code', 'targets', 'text'],
+          additionalProperties: false,
+          properties: {
+            line: str,
+            description: str,
+            code: { enum: ['DNS_DRIFT', 'DNS_FAILURE', 'DNS_INTERCEPTION', 'TLS_INSPECTION', 'PROXY', 'WEB_FILTER', 'PATH_MTU', 'STALLED', 'MEDIA_QUALITY', 'SERVICE', 'LOCAL'] },
+            targets: strs,
+            text: str,
+            quote: str,
+          },
+        },
+      },
     },
   };
 }

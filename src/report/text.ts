@@ -6,7 +6,7 @@
 import { Chalk } from 'chalk';
 import type { LineResult, ProbeResult, Report, Status, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { envEmptyWord, probeTarget } from './present.js';
+import { documentText, envEmptyWord, FIX_FORMATS_HINT, FIX_LABEL, FIX_TITLE, probeTarget, ruleDests, ruleWhat } from './present.js';
 import { describeSweepCounts, formatCount, moreText, sweepSummary } from './sweep-summary.js';
 
 export interface TextOptions {
@@ -30,6 +30,8 @@ export function renderText(report: Report, opts: TextOptions): string {
   const s = report.summary;
   out.push(c.bold(`netcheck ${report.catalog.id}: ${report.catalog.title}`));
   out.push(c.dim(`source: ${report.catalog.sources.join(', ')} · ${report.startedAt} · ${formatDuration(report.durationMs)} · ${s.probes} probes`));
+  const doc = documentText(report.catalog.document);
+  if (doc) out.push(c.dim(`document: ${doc}`));
   const params = Object.entries(report.parameters);
   if (params.length) out.push(c.dim(`parameters: ${params.map(([k, v]) => `${k}=${v}`).join(' ')}`));
   out.push('');
@@ -116,6 +118,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   }
   const st = Object.entries(s.statuses).map(([k, v]) => `${v} ${k}`).join(', ');
   out.push(c.dim(`probes: ${st}`));
+  out.push(...fixListText(report, c));
   const env = report.environment;
   if (env && opts.verbose) {
     // Where the results came from (issue 6); the full fingerprint is in --format json/markdown/html.
@@ -141,8 +144,26 @@ function renderLine(l: LineResult, c: InstanceType<typeof Chalk>, mark: Record<V
       lines.push(c.dim(`      ${s.strategy === 'all' ? `swept all ${s.sampled}` : `sampled ${s.sampled} of ${BigInt(s.rangeSize).toLocaleString('en-US')} addresses (${s.strategy}${s.seed !== undefined ? `, seed ${s.seed}` : ''})`} in ${s.cidr}`));
     }
   }
+  if (l.quote) lines.push(c.dim(`      document says: "${l.quote}"`));
   if (l.remediation) lines.push(`      ${c.bold('→')} ${l.remediation}`);
   return lines.join('\n');
+}
+
+/** The fix list, last, so it is what a reader copies into the ticket for the network team. */
+function fixListText(report: Report, c: InstanceType<typeof Chalk>): string[] {
+  const f = report.fixList;
+  if (!f) return [];
+  const out = ['', c.bold.underline(FIX_TITLE)];
+  for (const r of f.rules) {
+    out.push(`  ${ruleWhat(r)} to ${ruleDests(r).join(', ')}${r.names.length ? c.dim(' (names: allow them on the proxy, or resolve them)') : ''}`);
+    out.push(c.dim(`      for ${r.description} (${r.line})${r.condition ? ` [${r.condition}]` : ''}${r.quote ? `; document: "${r.quote}"` : ''}`));
+  }
+  if (f.instructions.length) {
+    out.push(f.rules.length ? '  Not fixed by a firewall rule:' : '  No firewall rule fixes these:');
+    for (const i of f.instructions) out.push(`  - ${c.bold(FIX_LABEL[i.code])} (${i.line}): ${i.text}`);
+  }
+  if (f.rules.length) out.push(c.dim(`  ${FIX_FORMATS_HINT}`));
+  return out;
 }
 
 function renderProbe(p: ProbeResult, color: (s: Status) => string): string {

@@ -6,11 +6,12 @@
 import type { ProbeResult } from '../types.js';
 import { hostPort } from '../util/ip.js';
 
-const PROXY_REASONS = new Set(['PROXY_AUTH_REQUIRED', 'PROXY_FORBIDDEN', 'PROXY_REFUSED', 'PROXY_UPSTREAM_FAILED', 'PROXY_CONNECT_FAILED', 'PROXY_CONNECT_TIMEOUT', 'PROXY_TIMEOUT', 'PROXY_CLOSED', 'PROXY_BAD_RESPONSE']);
+/** Reasons a proxy gave (or failed with) instead of the destination. */
+export const PROXY_REASONS: ReadonlySet<string> = new Set(['PROXY_AUTH_REQUIRED', 'PROXY_FORBIDDEN', 'PROXY_REFUSED', 'PROXY_UPSTREAM_FAILED', 'PROXY_CONNECT_FAILED', 'PROXY_CONNECT_TIMEOUT', 'PROXY_TIMEOUT', 'PROXY_CLOSED', 'PROXY_BAD_RESPONSE']);
 /** A TLS handshake that did not complete after the TCP connection did. */
 const TLS_HANDSHAKE_REASONS = new Set(['TLS_NOT_TLS', 'TLS_ALERT', 'TLS_RESET', 'TLS_HANDSHAKE_FAILED', 'TLS_MESSAGE_TOO_LARGE', 'TLS_NO_CERTIFICATE']);
 /** Answers that came from the service itself but are wrong in content: not a firewall matter. */
-const CONTENT = /^(OCSP_|CRL_|TLS_CERT_|TLS_HOSTNAME_MISMATCH|TLS_CHAIN_|RESPONSE_TOO_LARGE)/;
+export const CONTENT_REASONS = /^(OCSP_|CRL_|TLS_CERT_|TLS_HOSTNAME_MISMATCH|TLS_CHAIN_|RESPONSE_TOO_LARGE)/;
 
 function where(r: ProbeResult): string {
   const url = r.data?.url;
@@ -60,7 +61,7 @@ export function trustRemediation(bad: ProbeResult[], what: string): { parts: str
     const proxies = [...new Set(proxyDown.map((r) => r.data?.proxy).filter((p): p is string => typeof p === 'string'))];
     parts.push(`The proxy${proxies.length ? ` ${proxies.join(', ')}` : ''} did not carry ${list(proxyDown)} (${[...new Set(proxyDown.map((r) => r.reason))].join(', ')}): check the proxy setting and that the proxy can reach ${what}.`);
   }
-  const content = take((r) => CONTENT.test(r.reason));
+  const content = take((r) => CONTENT_REASONS.test(r.reason));
   if (content.length) {
     parts.push(`${list(content)} answered, but ${[...new Set(content.map((r) => r.detail ?? r.reason))].slice(0, 3).join('; ')}: the path is open; this is for the service's owner (or this machine's clock), not the firewall.`);
   }

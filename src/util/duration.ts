@@ -8,6 +8,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
  */
 export function parseDuration(text: string, what = 'duration'): number {
   const s = String(text).trim();
+  if (/^-\d/.test(s)) throw new UsageError(`${what}: '${text}' is negative; a duration is a length of time, e.g. 500ms, 3s, 12m`);
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;

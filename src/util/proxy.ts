@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { classify, errorCode } from '../probers/classify.js';
 import type { ProbeOutcome, ProbeSpec } from '../types.js';
 import { cidrContains, parseCidr } from './ip.js';
+import { absorbErrors } from './sockets.js';
 
 /** One proxy server. */
 export interface ProxyEndpoint {
@@ -208,7 +209,7 @@ export function openTunnel(ep: ProxyEndpoint, host: string, port: number, signal
     const t0 = performance.now();
     let connectMs: number | undefined;
     let settled = false;
-    const sock = netConnect({ host: ep.host, port: ep.port, noDelay: true });
+    const sock = absorbErrors(netConnect({ host: ep.host, port: ep.port, noDelay: true }));
     const base = { data: routeData(ep) };
     const finish = (r: TunnelResult): void => {
       if (settled) return;

@@ -1,18 +1,18 @@
 /**
- * Real daemons from Debian for the tests (dnsmasq, coturn, Prometheus), each on loopback and on a
- * port no parallel test file can take: Prometheus binds port 0 and says which port it got; the
- * others cannot, so they get a free port and are restarted on another when it was taken meanwhile
- * (EADDRINUSE). Callers find the binary with needTools() (test/helpers/tools.ts).
+ * Real daemons from Debian for the tests (dnsmasq, coturn), each on loopback and on a port no
+ * parallel test file can take: they cannot bind port 0, so they get a free port and are restarted
+ * on another when it was taken meanwhile (EADDRINUSE). Prometheus, which can, is in prometheus.ts.
+ * Callers find the binary with needTools() (test/helpers/tools.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { stunBindingRequest } from '../../src/probers/stun.js';
-import { stopChild, waitForOutput } from './wait.js';
+import { stopChild } from './wait.js';
 
 export interface Daemon {
   port: number;
@@ -112,24 +112,4 @@ export function startStunServer(bin: string): Promise<Daemon> {
     (port) => [bin, '-n', '--stun-only', '--listening-ip', '127.0.0.1', '--listening-port', String(port), '--no-tls', '--no-dtls', '--no-cli', '--log-file', 'stdout', '--pidfile', join(dir, 'turn.pid')],
     async (port) => ((await udpAnswers(port, stunBindingRequest(Buffer.alloc(12, 7)), 300))?.length ?? 0) >= 20,
   );
-}
-
-/** A real Prometheus on 127.0.0.1 port 0 with `config` (YAML); resolves once it is ready. */
-export async function startPrometheus(bin: string, config: string): Promise<Daemon & { base: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'netcheck-prom-'));
-  const cfg = join(dir, 'prometheus.yml');
-  writeFileSync(cfg, config);
-  const proc = spawn(bin, [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  try {
-    // Prometheus logs the port it got, then that it is ready (both at level info).
-    const m = await waitForOutput(proc, /msg="Listening on" address=127\.0\.0\.1:(\d+)[\s\S]*Server is ready to receive web requests/, 'prometheus', 30_000);
-    const port = Number(m[1]);
-    return { port, base: `http://127.0.0.1:${port}`, proc, log: () => log, close: () => stopChild(proc) };
-  } catch (err) {
-    await stopChild(proc);
-    throw err;
-  }
 }

@@ -8,3 +8,15 @@ describe('published catalog schema', () => {
     expect(file).toEqual(catalogJsonSchema());
   });
 });
+
+describe('the document behind each built-in catalog (issue 16)', () => {
+  it('names its title, publisher and the date it was seen; a URL only where it is public; every line quotes it', async () => {
+    const { builtinNames, loadCatalog } = await import('../../src/catalog/builtin.js');
+    for (const name of builtinNames()) {
+      const def = loadCatalog(name).def;
+      expect(def.document, name).toMatchObject({ title: expect.any(String), publisher: def.vendor, seen: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+      if (def.document!.url) expect(def.document!.url, name).toMatch(/^https:\/\//);
+      for (const line of def.sections.flatMap((s) => s.lines)) expect(line.quote, `${name} ${line.id}`).toBeTruthy();
+    }
+  });
+});

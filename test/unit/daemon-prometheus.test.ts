@@ -5,25 +5,17 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv, ROOT } from '../helpers/cli.js';
-import { startPrometheus, type Daemon } from '../helpers/daemons.js';
+import { prometheusTools, startPrometheus, until, type RunningPrometheus, type Sample } from '../helpers/prometheus.js';
 import { startLabServers, type LabServers } from '../helpers/report-lab.js';
-import { needTools } from '../helpers/tools.js';
-import { byDeadline, stopChild, waitFor, waitForOutput } from '../helpers/wait.js';
+import { byDeadline, stopChild, waitForOutput } from '../helpers/wait.js';
 
-const tools = needTools('daemon-prometheus tests (a real Prometheus scrapes the daemon)', ['prometheus', 'promtool']);
-const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => waitFor(what, f, timeoutMs, 250);
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
+const tools = prometheusTools('daemon-prometheus tests (a real Prometheus scrapes the daemon)');
 
 describe.skipIf(!tools)('a real Prometheus scrapes netcheck daemon', () => {
   let lab: LabServers;
   let daemon: ChildProcess | undefined;
-  let prom: (Daemon & { base: string }) | undefined;
+  let prom: RunningPrometheus | undefined;
   let daemonBase = '';
-  let promBase = '';
 
   beforeAll(async () => {
     lab = await startLabServers();
@@ -35,24 +27,15 @@ describe.skipIf(!tools)('a real Prometheus scrapes netcheck daemon', () => {
     const port = (await waitForOutput(daemon, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 'netcheck daemon', 20_000))[1];
     daemonBase = `http://127.0.0.1:${port}`;
 
-    prom = await startPrometheus(
-      tools!.prometheus,
-      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: netcheck\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`,
-    );
-    promBase = prom.base;
+    prom = await startPrometheus(tools!.prometheus, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: netcheck\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`);
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all([prom?.close(), stopChild(daemon)]);
+    await Promise.all([prom?.stop(), stopChild(daemon)]);
     await lab?.close();
   });
 
-  async function query(q: string): Promise<Sample[]> {
-    const res = await fetch(`${promBase}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await res.json()) as { status: string; data: { result: Sample[] } };
-    expect(body.status).toBe('success');
-    return body.data.result;
-  }
+  const query = (q: string): Promise<Sample[]> => prom!.query(q);
 
   it('the query API returns the daemon series with the right values', async () => {
     const up = await until('up == 1', async () => (await query('up{job="netcheck"}')).find((s) => s.value[1] === '1'), 40_000).catch((e: Error) => {

@@ -104,6 +104,31 @@ describe('junit', () => {
   });
 });
 
+describe('junit times (issue 16)', () => {
+  it('add up: each suite is the sum of its cases, the run the sum of its suites, even when lines overlap', () => {
+    // Every probe started at once and took 400 ms: lines overlap, as in any concurrent run, and
+    // their sum (2 s) is far beyond the run's 450 ms of wall-clock time.
+    const r = fixture();
+    r.durationMs = 450;
+    for (const p of r.probes) {
+      p.startedAt = r.startedAt;
+      p.durationMs = 400;
+    }
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name) }).parse(renderJunit(r));
+    const ms = (v: unknown): number => Math.round(Number(v) * 1000);
+    const suites = doc.testsuites.testsuite as Record<string, unknown>[];
+    const total = ms(doc.testsuites['@time']);
+    for (const s of suites) {
+      expect(total, String(s['@name'])).toBeGreaterThanOrEqual(ms(s['@time']));
+      expect(ms(s['@time']), String(s['@name'])).toBe((s.testcase as Record<string, unknown>[]).reduce((n, c) => n + ms(c['@time']), 0));
+    }
+    expect(total).toBe(suites.reduce((n, s) => n + ms(s['@time']), 0));
+    // The wall-clock time is still there, as a property.
+    const props = (suites[0]!.properties as { property: Record<string, string>[] }).property;
+    expect(props.find((p) => p['@name'] === 'run.durationSeconds')!['@value']).toBe('0.450');
+  });
+});
+
 describe('html', () => {
   it('is one self-contained file: no script, no external URL, a CSP that forbids fetching', () => {
     const html = renderHtml(fixture());
@@ -260,6 +285,19 @@ describe('CLI formats on a real loopback run', () => {
     }
   }, 90_000);
 
+  it('Markdown or HTML without --redact: one note on stderr of what they reveal and how to redact (issue 16)', async () => {
+    const base = ['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s'];
+    const notes = (stderr: string): string[] => stderr.split('\n').filter((l) => l.startsWith('netcheck: note: the '));
+    const md = await runCli([...base, '--output', join(dir, 'share.md')]);
+    expect(notes(md.stderr)).toHaveLength(1);
+    expect(notes(md.stderr)[0]).toMatch(/^netcheck: note: the Markdown report includes this host's name \(.+\), .*internal addresses it checked \(127\.0\.0\.1\).*; before sharing it outside your organisation, run again with --redact to mask them$/);
+    const html = await runCli([...base, '--format', 'html']);
+    expect(notes(html.stderr)).toEqual([expect.stringContaining('the HTML report includes')]);
+    // Redacted, or a format not meant for a ticket: nothing to say.
+    expect(notes((await runCli([...base, '--format', 'markdown', '--redact'])).stderr)).toEqual([]);
+    expect(notes((await runCli([...base, '--format', 'json'])).stderr)).toEqual([]);
+  }, 90_000);
+
   it('--prometheus-textfile writes metrics that promtool accepts', async (ctx) => {
     const out = join(dir, 'netcheck.prom');
     const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--prometheus-textfile', out, '-q', '--format', 'json']);
@@ -275,10 +313,11 @@ describe('CLI formats on a real loopback run', () => {
     expect(check.status, check.stdout + check.stderr).toBe(0);
   }, 90_000);
 
-  it('a --prometheus-textfile that cannot be written is a clear error, exit 2', async () => {
+  it('a --prometheus-textfile that cannot be written is a clear error, exit 2, before the run (issue 11)', async () => {
     const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--prometheus-textfile', join(dir, 'no/such/dir/x.prom'), '-q', '--format', 'json']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^netcheck: --prometheus-textfile .*ENOENT/);
+    expect(r.stderr).toMatch(/^netcheck: --prometheus-textfile .*x\.prom: the folder .*dir does not exist; nothing was sent\n$/);
+    expect(r.stdout).toBe('');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

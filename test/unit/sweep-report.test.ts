@@ -21,7 +21,7 @@ import { redactReport } from '../../src/report/redact.js';
 import { SWEEP_EXCEPTIONS_SHOWN, SWEEP_SUMMARY_MIN_PROBES } from '../../src/report/sweep-summary.js';
 import { renderText } from '../../src/report/text.js';
 import type { Report, Status } from '../../src/types.js';
-import { writeChunksAtomic } from '../../src/util/atomic-stream.js';
+import { writeChunksAtomic } from '../../src/util/atomic.js';
 import { sweepPlan, sweepReport } from '../helpers/sweep.js';
 import { needTools } from '../helpers/tools.js';
 

@@ -2,14 +2,20 @@
  * `netcheck daemon`: validate everything up front (catalogs, parameters, durations, addresses),
  * then run the scheduler until SIGTERM/SIGINT.
  */
+import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { loadCatalog } from '../../catalog/builtin.js';
 import { expandCatalog } from '../../catalog/expand.js';
+import { DEFAULTS } from '../../constants.js';
 import { Daemon, type DaemonTarget } from '../../daemon/daemon.js';
+import { loadWebConfig, type WebConfig } from '../../daemon/webconfig.js';
 import { EXIT, UsageError } from '../../errors.js';
+import { describeIoError, unwritableReason } from '../../util/atomic.js';
 import { parseDuration } from '../../util/duration.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
+import { interrupts } from '../signals.js';
 import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
 
 /** Defaults of the daemon flags (also shown by --help). */
@@ -50,6 +56,40 @@ export function distributeParams(catalogs: { id: string; declared: string[] }[],
   return out;
 }
 
+/** `--web.config.file FILE` (yargs nests a dotted flag: argv.web.config.file). */
+function webConfigFileOf(argv: Record<string, unknown>): string | undefined {
+  const v = (argv.web as { config?: { file?: unknown } } | undefined)?.config?.file;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !v) throw new UsageError('--web.config.file needs a file (e.g. --web.config.file /etc/netcheck/web.yml; see docs/daemon.md)');
+  return v;
+}
+
+/** Loopback: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || /^::ffff:127\./.test(host) || host === 'localhost';
+}
+
+/**
+ * What to say at start when the endpoints can be reached from other hosts: loudly when nothing
+ * protects them (issue 16), and when only half of TLS + auth is set.
+ */
+export function exposureWarning(host: string, shown: string, web: WebConfig | undefined): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  const tls = !!web?.tls;
+  const auth = !!web?.users.size;
+  if (tls && auth) return undefined;
+  if (!tls && !auth) {
+    return (
+      `netcheck daemon: WARNING: ${shown} is reachable from other hosts with neither TLS nor authentication.\n` +
+      `netcheck daemon: WARNING: anyone who can reach it reads /report and /metrics (this network's internal addresses and which vendor lines fail) and can make it connect anywhere with /probe?target=.\n` +
+      `netcheck daemon: WARNING: give --web.config.file FILE (TLS and basic auth, in Prometheus exporter-toolkit format; see docs/daemon.md), or --listen 127.0.0.1:${shown.split(':').pop()}.\n`
+    );
+  }
+  return tls
+    ? `netcheck daemon: warning: ${shown} serves TLS but asks no one for a password: anyone who can reach it reads /report and /metrics; add basic_auth_users to ${web!.file}\n`
+    : `netcheck daemon: warning: ${shown} asks for a password over plain HTTP, which anyone on the path can read; add tls_server_config to ${web!.file}\n`;
+}
+
 /** `netcheck daemon`: validate, start, and serve until SIGTERM/SIGINT; exit 0 after a clean stop. */
 export async function daemonCommand({ argv }: { argv: Record<string, unknown> }): Promise<number> {
   for (const flag of ['output', 'format', 'json'] as const) {
@@ -59,12 +99,15 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
   const names = ((argv.catalog as string[] | string | undefined) === undefined ? [] : ([] as string[]).concat(argv.catalog as string[])).map(String);
   if (!names.length) throw new UsageError('netcheck daemon needs at least one --catalog NAME|FILE (e.g. netcheck daemon --catalog eschat --param signaling-port=7400 --every 15m)');
   const everyMs = parseDuration(String(argv.every ?? DAEMON_DEFAULTS.every), '--every');
-  if (everyMs < 1000) throw new UsageError('--every must be at least 1s (e.g. --every 15m)');
+  // 0: no schedule of its own; Prometheus drives the checks through /probe.
+  if (everyMs !== 0 && everyMs < 1000) throw new UsageError('--every must be at least 1s, or 0s for no schedule (only /probe) (e.g. --every 15m)');
   const jitterMs = argv.jitter !== undefined ? parseDuration(String(argv.jitter), '--jitter') : 0;
-  if (jitterMs >= everyMs) throw new UsageError(`--jitter must be shorter than --every (e.g. --every ${DAEMON_DEFAULTS.every} --jitter 30s)`);
+  if (everyMs > 0 && jitterMs >= everyMs) throw new UsageError(`--jitter must be shorter than --every (e.g. --every ${DAEMON_DEFAULTS.every} --jitter 30s)`);
   const keep = argv.keep ?? DAEMON_DEFAULTS.keep;
   if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) throw new UsageError('--keep must be a whole number ≥ 1 (e.g. --keep 10)');
   const listen = parseListen(String(argv.listen ?? DAEMON_DEFAULTS.listen));
+  const webFile = webConfigFileOf(argv);
+  const web = webFile !== undefined ? loadWebConfig(webFile) : undefined;
   let webhook: { url: string; timeoutMs: number; retries: number; backoffMs: number } | undefined;
   if (argv.webhook !== undefined) {
     let url: URL;
@@ -82,6 +125,24 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
     };
   }
 
+  // The reports folder is made and checked at start-up, not found unwritable after the first run.
+  if (typeof argv['reports-dir'] === 'string') {
+    const dir = argv['reports-dir'];
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      // A recursive mkdir says ENOENT for a read-only parent; a plain one gives the real reason.
+      let code = (err as NodeJS.ErrnoException).code;
+      try {
+        mkdirSync(dir);
+      } catch (again) {
+        code = (again as NodeJS.ErrnoException).code ?? code;
+      }
+      throw new UsageError(`--reports-dir ${dir}: cannot create it (${describeIoError(code)})`, 'NC_OUTPUT');
+    }
+    const why = unwritableReason(join(dir, 'netcheck-check.json'));
+    if (why) throw new UsageError(`--reports-dir ${dir}: ${why}`, 'NC_OUTPUT');
+  }
   const loaded = names.map((n) => loadCatalog(n));
   const ids = loaded.map((c) => c.def.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -124,6 +185,8 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
     redact: !!o.redact,
     ...(o.prometheusTextfile ? { textfile: o.prometheusTextfile } : {}),
     log,
+    ...(web ? { web } : {}),
+    probe: { adhocTimeoutMs: o.timeoutMs ?? DEFAULTS.timeoutMs },
   });
 
   let bound: { host: string; port: number };
@@ -135,22 +198,25 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
   }
   const shown = isIP(bound.host) === 6 ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`;
   // Always printed (even with --quiet): scripts and tests read the port from it.
-  process.stderr.write(`netcheck daemon: listening on http://${shown} (/metrics /healthz /report); ${targets.map((t) => `${t.id}: ${t.plan.probes.length} probes`).join(', ')}; every ${argv.every ?? DAEMON_DEFAULTS.every}\n`);
-  if (!/^127\.|^::1$|^::ffff:127\./.test(bound.host)) {
-    process.stderr.write(`netcheck daemon: note: ${shown} is reachable from other hosts; the reports describe this network\n`);
-  }
+  process.stderr.write(
+    `netcheck daemon: listening on ${web?.tls ? 'https' : 'http'}://${shown} (/metrics /healthz /report /probe)${web?.users.size ? ' with basic auth' : ''}; ` +
+      `${targets.map((t) => `${t.id}: ${t.plan.probes.length} probes`).join(', ')}; ${everyMs > 0 ? `every ${argv.every ?? DAEMON_DEFAULTS.every}` : 'no schedule (checks run when /probe is scraped)'}\n`,
+  );
+  const warning = exposureWarning(bound.host, shown, web);
+  if (warning) process.stderr.write(warning);
 
-  let signals = 0;
+  // SIGTERM/SIGINT (src/cli/signals.ts; also one that came while starting): the first stops,
+  // letting probes in flight finish; the second cancels them.
   await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals++;
-      if (signals === 1) {
-        log(`${sig}: stopping (probes in flight finish first; send it again to cancel them)`);
-        daemon.shutdown().then(resolve, resolve);
-      } else void daemon.shutdown(true);
+    const onStop = (): void => {
+      log('stopping (probes in flight finish first; send the signal again to cancel them)');
+      daemon.shutdown().then(resolve, resolve);
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    const onHard = (): void => void daemon.shutdown(true);
+    if (interrupts.stop.signal.aborted) onStop();
+    else interrupts.stop.signal.addEventListener('abort', onStop, { once: true });
+    if (interrupts.hard.signal.aborted) onHard();
+    else interrupts.hard.signal.addEventListener('abort', onHard, { once: true });
   });
   log('stopped');
   return EXIT.OK;

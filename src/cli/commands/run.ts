@@ -5,8 +5,9 @@ import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { EXIT } from '../../errors.js';
+import { pathOptionsFromArgv } from '../path-options.js';
 import { askMissingParams, canPrompt } from '../prompt.js';
-import { makeProgress } from '../progress.js';
+import { makeProgress, startInfo } from '../progress.js';
 import { addTimerChecks, makeTimerProgress, reflectorCredentials, timerNotice, timerPlanFromArgv } from '../timers.js';
 
 export interface RunCommandInput {
@@ -38,6 +39,7 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
   const timerProgress = makeTimerProgress(o.quiet || !timerRun);
   const progress = makeProgress(cat.def.id, o.quiet);
   const signals = interruptControllers(o.quiet);
+  progress.start(startInfo(plan));
   try {
     const report = await runCheck(plan, {
       ...o,
@@ -47,6 +49,8 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
       // The reflector's secret and certificate pin serve timer checks and catalog reflector lines alike.
       ...reflectorCredentials(argv),
       ...(timerRun ? { onProgress: timerProgress.onProgress } : {}),
+      // Failed lines are traced by default; portal and DNS interception checks when asked or implied.
+      ...pathOptionsFromArgv(argv, { traceByDefault: true, plan, quiet: o.quiet }),
     });
     progress.end();
     timerProgress.end();

@@ -1,0 +1,46 @@
+/**
+ * `probe http` durations equal the sum of their phases (issue 16): the phases run back to back
+ * from the probe's start to its end (resolve → connect → first byte → transfer), so nothing the
+ * probe waited for is left out of them. What remains is netcheck's own bookkeeping around the
+ * prober, a millisecond or two.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/types.js';
+import { runCli } from '../helpers/cli.js';
+import { startDnsmasq } from '../helpers/daemons.js';
+import { httpServer, type Closeable } from '../helpers/servers.js';
+import { needTools } from '../helpers/tools.js';
+
+const DNSMASQ = needTools('the http phase test to a name (dnsmasq resolves it)', ['dnsmasq'])?.dnsmasq;
+
+describe('probe http: the phases add up to the duration', () => {
+  let web: Closeable;
+  let dns: Closeable;
+  beforeAll(async () => {
+    // A server that thinks for 150 ms, then sends 256 KiB: every phase has something to measure.
+    web = await httpServer((_req, res) => setTimeout(() => res.end(Buffer.alloc(256 * 1024, 120)), 150));
+    if (DNSMASQ) dns = await startDnsmasq(DNSMASQ, { 'portal.lab.test': ['127.0.0.1'] });
+  });
+  afterAll(async () => {
+    await Promise.all([web?.close(), dns?.close()]);
+  });
+
+  for (const [what, target, extra, needsDns] of [
+    ['an address', () => `127.0.0.1:${web.port}`, () => [] as string[], false],
+    ['a name (resolve phase included)', () => `portal.lab.test:${web.port}`, () => ['--dns-server', `127.0.0.1:${dns.port}`, '-4'], true],
+  ] as const) {
+    it.skipIf(needsDns && !DNSMASQ)(`to ${what}`, async () => {
+      const r = await runCli(['probe', 'http', target(), ...extra(), '--json', '--timeout', '5s']);
+      expect(r.code, r.stderr).toBe(0);
+      const p = (JSON.parse(r.stdout) as Report).probes[0]!;
+      expect(p.status).toBe('ok');
+      const phases = p.phases!;
+      expect(Object.keys(phases)).toEqual([...(what.startsWith('a name') ? ['resolveMs'] : []), 'connectMs', 'firstByteMs', 'transferMs']);
+      expect(phases.firstByteMs!).toBeGreaterThanOrEqual(140);
+      const sum = Object.values(phases).reduce((a, b) => a + b, 0);
+      expect(sum).toBeLessThanOrEqual(p.durationMs + 0.1);
+      // Before: 150 ms and more of the duration (loading undici, the DNS lookup) was in no phase.
+      expect(p.durationMs - sum, JSON.stringify(p)).toBeLessThan(Math.max(5, p.durationMs * 0.05));
+    });
+  }
+});
