@@ -50,6 +50,8 @@ export function sweepResults(plan: Plan, statusOf: (i: number) => Status): Probe
       reason: REASON[status],
       detail: `synthetic ${status}`,
       address: s.host,
+      // As the engine does: a swept address stands for its documented range (the fix list names it).
+      sampledFrom: s.sampledFrom,
       phases: status === 'filtered' ? {} : { connectMs: 1.2 },
     };
   });
