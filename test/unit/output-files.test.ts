@@ -103,7 +103,7 @@ describe.runIf(isRoot)('--output is checked before anything is sent (issue 11)',
     expect(dm.code).toBe(2);
     expect(dm.stderr).toMatch(/^netcheck: --reports-dir .*\(EROFS/);
     expect(connections).toBe(0);
-  });
+  }, 120_000); // eleven CLI runs: seconds each on a loaded machine
 
   it('--format contradicting the --output extension is refused (exit 2)', async () => {
     const r = await runCli(['probe', 'tcp', `127.0.0.1:${closedPort}`, '--format', 'json', '-o', join(base, 'x.html')]);
