@@ -7,13 +7,12 @@ import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import type { ProbeSpec, SamplingInfo } from '../types.js';
 import { parseDuration } from '../util/duration.js';
-import { idleDeadlineMs } from '../probers/idle-common.js';
-import { protocolOf } from '../probers/protocol.js';
+import { kindDeadlineMs, PORTED_KINDS, protocolOf } from '../probers/index.js';
 import { expandCidr, formatPorts, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
 import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
 import { readIpList, type IpList } from './ipList.js';
 import { isUrlTarget, parseUrlTarget } from '../trust/url.js';
-import { PORTED_KINDS, paramValueProblem, portsOf, type LoadedCatalog } from './load.js';
+import { paramValueProblem, portsOf, type LoadedCatalog } from './load.js';
 import type { CatalogDef, LineDef, ParamDef, PortsValue, SectionDef } from './schema.js';
 
 /** Why inbound checks are planned but never sent, with the rule to add. */
@@ -296,7 +295,7 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
           );
         }
         // Idle-timer kinds last minutes: their deadline comes from their gaps, not the 3 s default.
-        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (idleDeadlineMs(kind, options) ?? timeoutDefault);
+        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (kindDeadlineMs(kind, options) ?? timeoutDefault);
         const portsValue = checkPorts ?? line.ports;
         const ported = PORTED_KINDS.has(kind);
         const ports = ported && portsValue !== undefined ? resolvePorts(portsValue, params) : undefined;

@@ -9,12 +9,12 @@ import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { CatalogError } from '../errors.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
-import { isUrlTarget, parseHostPort, parseUrlTarget, URL_KINDS } from '../trust/url.js';
-import { CHECK_OPTION_SCHEMAS, type CatalogDef, type PortsValue } from './schema.js';
+import { KINDS, PORTED_KINDS, URL_KINDS } from '../probers/index.js';
+import { isUrlTarget, parseHostPort, parseUrlTarget } from '../trust/url.js';
+import type { CatalogDef, PortsValue } from './schema.js';
 import { catalogValidator } from './validator.js';
 
 /** Kinds whose checks address a port. */
-export const PORTED_KINDS = new Set(['tcp', 'udp', 'http', 'tls', 'ws-hold', 'tcp-idle', 'udp-idle', 'ws-idle', 'stun']);
 
 export interface LoadedCatalog {
   def: CatalogDef;
@@ -147,7 +147,7 @@ function explainAjvError(err: ErrorObject, path: (string | number)[], data: unkn
                 ? `${describe(value)} is not a date; use YYYY-MM-DD, e.g. 2026-11-22`
                 : `${describe(value)} must be lower-case letters, digits and dashes`);
     case 'discriminator': {
-      const kinds = Object.keys(CHECK_OPTION_SCHEMAS).join(', ');
+      const kinds = KINDS.join(', ');
       return fail('unknown-kind', [...path, 'kind'], `'${String(getAt(data, [...path, 'kind']))}' is not a probe kind; known kinds: ${kinds}`);
     }
     case 'minItems':

@@ -6,7 +6,9 @@
  * source document it comes from. Values that differ per customer are parameters.
  */
 
+import { CHECK_OPTION_SCHEMAS } from '../probers/index.js';
 import type { SourceDocument } from '../types.js';
+import { DURATION_PATTERN } from '../util/duration.js';
 
 export const CATALOG_SCHEMA_ID = 'netcheck/catalog/v1';
 
@@ -130,7 +132,6 @@ export interface CatalogDef {
 }
 
 const idPattern = '^[a-z0-9][a-z0-9-]*$';
-const durationPattern = '^(\\d+(\\.\\d+)?(ms|s|m|h))+$';
 
 const portsSchema = {
   description: 'A port (443), a list ([80, 443]), a range or list as text ("4201-4264", "80,443"), or a parameter ("$data-ports").',
@@ -144,108 +145,8 @@ const portsSchema = {
 const checkCommon = {
   kind: { type: 'string' },
   ports: portsSchema,
-  timeout: { type: 'string', pattern: durationPattern, description: 'Per-probe deadline, e.g. 3s.' },
+  timeout: { type: 'string', pattern: DURATION_PATTERN, description: 'Per-probe deadline, e.g. 3s.' },
 } as const;
-
-const IDLE_OPTIONS = {
-  require: { type: 'string', pattern: durationPattern, description: 'The idle time a flow must survive, e.g. 12m (default: the longest gap).' },
-  gaps: {
-    type: 'array',
-    items: { type: 'string', pattern: durationPattern },
-    minItems: 1,
-    maxItems: 32,
-    description: 'Staggered silent gaps, one flow each (default: derived from require, e.g. 12m → 2m,5m,8m,11m,12.5m,15m).',
-  },
-  mode: { enum: ['reflector', 'hold'], description: 'hold: the target is not a reflector; send nothing, only hold the flow (inconclusive by nature).' },
-  grace: { type: 'string', pattern: durationPattern, description: "How late the reflector's send after a gap may arrive (default 5% of the longest gap, 2-5s)." },
-  backWait: { type: 'string', pattern: durationPattern, description: "How long the client's answer after the gap waits for its reply (default 3s)." },
-} as const;
-const WS_OPTIONS = {
-  tls: { type: 'boolean', description: 'wss instead of ws (default: wss on port 443).' },
-  path: { type: 'string', pattern: '^/', description: 'Request path (default /netcheck, the reflector endpoint).' },
-  fingerprint: { type: 'string', pattern: '^(sha256[:/])?[0-9A-Fa-f:]{64,95}$', description: "Pin the server certificate's SHA-256 fingerprint (a reflector's self-signed one)." },
-} as const;
-
-/**
- * Per-kind options of a check. Adding a probe kind adds one entry here (its options, strictly).
- */
-export const CHECK_OPTION_SCHEMAS: Record<string, Record<string, unknown>> = {
-  tcp: {},
-  udp: {
-    payload: { type: 'string', description: 'Datagram to send: text, or hex:0a0b… for bytes.' },
-    expect: { type: 'string', description: 'Reply must contain this (text, or hex:…) to count as ok.' },
-  },
-  dns: {
-    types: { type: 'array', items: { enum: ['A', 'AAAA'] }, minItems: 1, uniqueItems: true },
-    /** Addresses or CIDR ranges the document pairs with this name (DNS drift). */
-    expectAddresses: { type: 'array', items: { type: 'string' }, minItems: 1 },
-  },
-  http: {
-    scheme: { enum: ['http', 'https'] },
-    method: { enum: ['GET', 'HEAD'] },
-    path: { type: 'string', pattern: '^/' },
-    expectStatus: {
-      type: 'array',
-      items: { type: 'integer', minimum: 100, maximum: 599 },
-      minItems: 1,
-      description: 'Statuses that count as ok. Default: any HTTP response proves the path is open.',
-    },
-    blockStatuses: {
-      type: 'array',
-      items: { type: 'integer', minimum: 100, maximum: 599 },
-      minItems: 1,
-      description: 'Statuses that mean a block page (e.g. 403, 451 for a geo-block): reported as refused, HTTP_BLOCKED.',
-    },
-  },
-  /** RFC 5389 binding request: discovers this network's public (egress) address. */
-  stun: {
-    /** Address lists (`$file-params`) the discovered address should be in, e.g. the office and agent IPs a client whitelisted. */
-    compareWith: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },
-  },
-  /** No packets: an address list (a target) must not overlap the lists named here (`$file-params`). */
-  'ip-list': {
-    disjointFrom: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },
-  },
-  /** Idle-timer checks against a netcheck reflector (issue 3; docs/reflector.md). Durations as text: 12m, 90s. */
-  'tcp-idle': IDLE_OPTIONS,
-  'udp-idle': IDLE_OPTIONS,
-  'ws-idle': { ...IDLE_OPTIONS, ...WS_OPTIONS },
-  /** Hold a WebSocket open with the vendor's ping cadence; report whether, when and how it dropped. */
-  'ws-hold': {
-    ...WS_OPTIONS,
-    hold: { type: 'string', pattern: durationPattern, description: 'How long to hold the connection (default 15m).' },
-    pingEvery: { type: 'string', pattern: durationPattern, description: "The vendor's ping cadence (default 30s)." },
-    pongTimeout: { type: 'string', pattern: durationPattern, description: 'A ping unanswered this long counts as silence (default 10s).' },
-  },
-  /** TLS handshake, presented chain, expiry, expected issuers, interception verdict (issue 4). */
-  tls: {
-    servername: { type: 'string', minLength: 1, description: 'SNI name (default: the target when it is a name).' },
-    expectIssuers: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      minItems: 1,
-      description: 'Issuer names the chain must contain (case-insensitive substrings, e.g. DigiCert); none matching is an interception reason.',
-    },
-    ca: { type: 'string', minLength: 1, description: 'PEM file of the expected root(s), instead of the Mozilla store.' },
-    expiryWarnDays: { type: 'integer', minimum: 0, description: 'Report TLS_CERT_EXPIRING this many days before expiry (default 14).' },
-    interceptionOnly: {
-      type: 'boolean',
-      description: "Judge only TLS interception (is the vendor's TLS re-signed on the way?): for bare addresses, probed without SNI, whose default certificate need not name them. Other certificate findings are recorded, not failed.",
-    },
-  },
-  /** An OCSP responder, graded 1 TCP → 2 HTTP/OCSP answer → 3 valid signed status of a real certificate. Targets are URLs. */
-  ocsp: {
-    cert: { type: 'string', minLength: 1, description: 'PEM/DER certificate to ask about (level 3 needs it and issuer).' },
-    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of cert's issuer." },
-    certFrom: { type: 'string', minLength: 1, description: 'HOST[:PORT] whose TLS chain supplies the certificate and issuer to ask about (instead of cert/issuer).' },
-    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest response read (default 64 KiB).' },
-  },
-  /** A CRL endpoint, graded 1 TCP → 2 HTTP answer → 3 a parsed, fresh CRL (signed by issuer when given). Targets are URLs. */
-  crl: {
-    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of the CRL's issuer, to check its signature." },
-    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest CRL downloaded (default 20 MiB).' },
-  },
-};
 
 function checkSchema(): Record<string, unknown> {
   return {

@@ -47,6 +47,8 @@ async function dispatch(argv: string[]): Promise<number> {
   const { timerOptions } = await import('./timers.js');
   // `netcheck eschat --help` lists the catalog's parameters (loaded only when help is asked for).
   const catalogHelp = argv.includes('--help') || argv.includes('-h') ? await import('./catalog-params.js') : undefined;
+  // `probe`'s kind-specific flags come from the kinds' descriptions, loaded only for `probe`.
+  const probe = argv.includes('probe') ? await import('./commands/probe.js') : undefined;
   let exitCode: number = EXIT.OK;
   const set = (p: Promise<number>): Promise<void> => p.then((c) => void (exitCode = c));
 
@@ -132,31 +134,13 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'probe <kind> <target>',
       'one ad-hoc check, like tcping / nc / a small nmap, with the same statuses',
-      (b) => runOptions(
+      (b) => (probe?.kindFlags ?? ((x) => x))(runOptions(
         b
           .positional('kind', { type: 'string', describe: 'tcp, udp, dns, http, tls, ocsp, crl, …' })
           .positional('target', { type: 'string', describe: 'HOST:PORT, HOST:80,443, CIDR:4201-4264, [v6]:port, a name for dns, a URL for ocsp/crl' }),
-      )
-        .option('payload', { type: 'string', describe: 'udp: datagram to send (text or hex:…)' })
-        .option('expect', { type: 'string', describe: 'udp: bytes the reply must contain' })
-        .option('scheme', { choices: ['http', 'https'] as const, describe: 'http: scheme (default: https on 443)' })
-        .option('path', { type: 'string', describe: 'http: request path' })
-        .option('method', { choices: ['GET', 'HEAD'] as const, describe: 'http: method' })
-        .option('type', { type: 'string', array: true, describe: 'dns: record types (A, AAAA)' })
-        .option('servername', { type: 'string', describe: 'tls: SNI name (default: the host when it is a name)' })
-        .option('ca', { type: 'string', describe: 'tls: PEM file of the expected root(s), instead of the Mozilla store' })
-        // Not `array: true`: a greedy array would swallow the positional target after it; repeats still collect.
-        .option('expect-issuer', { type: 'string', describe: 'tls: an issuer name the chain must contain (repeat for alternatives)' })
-        .option('cert', { type: 'string', describe: 'ocsp: certificate to ask about (PEM or DER); needs --issuer' })
-        .option('cert-from', { type: 'string', describe: 'ocsp: ask about the certificate HOST[:PORT] presents (its leaf and issuer)' })
-        .option('issuer', { type: 'string', describe: "ocsp/crl: the issuer's certificate (checks the signature)" })
-        .option('max-bytes', { type: 'number', describe: 'ocsp/crl: download cap in bytes (default 64 KiB / 20 MiB)' })
+      ))
         .option('sample', { type: 'number', describe: 'probe N addresses spread over each range instead of every address' })
         .option('max-targets', { type: 'number', describe: 'cap on the addresses one range may expand to (default 65536)' })
-        .option('hold', { type: 'string', describe: 'ws-hold: how long to hold the WebSocket open (default 15m)' })
-        .option('ping-every', { type: 'string', describe: "ws-hold: the vendor's ping cadence (default 30s)" })
-        .option('pong-timeout', { type: 'string', describe: 'ws-hold: a ping unanswered this long counts as silence (default 10s)' })
-        .option('wss', { type: 'boolean', describe: 'ws-hold: WebSocket over TLS (default: wss on port 443)' })
         .option('reflector-fingerprint', { type: 'string', describe: "ws-hold: trust a netcheck reflector's self-signed certificate (its SHA-256, printed by `netcheck reflect`)" })
         .example('netcheck probe tls www.example.com:443 --expect-issuer DigiCert --json', 'chain, expiry and the interception verdict')
         .example('netcheck probe ocsp http://ocsp.example.com --cert site.pem --issuer ca.pem', 'a signed OCSP status (level 3)')
@@ -169,7 +153,7 @@ async function dispatch(argv: string[]): Promise<number> {
         // probe has no catalog parameters: an unknown flag is a typo, not something to ignore.
         .strictOptions(),
       async (a) => {
-        const { probeCommand } = await import('./commands/probe.js');
+        const { probeCommand } = probe ?? (await import('./commands/probe.js'));
         await set(probeCommand({ kind: String(a.kind), target: String(a.target), argv: a }));
       },
     )

@@ -7,7 +7,7 @@ import { lookup as dnsLookup, Resolver } from 'node:dns/promises';
 import { getEventListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DEFAULTS, RETRYABLE_REASONS } from '../constants.js';
-import { PROBERS, loadProbers } from '../probers/index.js';
+import { PROBERS } from '../probers/index.js';
 import { AdaptiveDeadlines, describeAdaptive, type AdaptiveInfo } from './rtt.js';
 import type { ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
 
@@ -91,7 +91,6 @@ async function resolveWith(resolver: Resolver, host: string): Promise<ResolvedAd
  * probes outside a run's workers (the control probe, UDP rechecks); runProbes inlines the same.
  */
 export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' | 'timeoutMs'>, hardSignal?: AbortSignal): Promise<ProbeOutcome & { internal?: boolean }> {
-  if (!PROBERS[spec.kind]) await loadProbers([spec.kind]);
   const prober = PROBERS[spec.kind];
   if (!prober) return unknownKind(spec);
   // One controller and a plain timer held by this frame, not AbortSignal.any([AbortSignal.timeout()]):
@@ -241,7 +240,6 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     ...(opts.reflectorFingerprint !== undefined ? { reflectorFingerprint: opts.reflectorFingerprint } : {}),
   };
   const retries = opts.retries ?? DEFAULTS.retries;
-  await loadProbers(probes.map((p) => p.kind));
   const adaptive = new AdaptiveDeadlines(opts.adaptiveDeadlines === false ? [] : probes);
   // Each worker reuses one controller and one timer (Slot). A second Ctrl-C aborts every
   // worker's current controller.

@@ -6,15 +6,29 @@
  *      given, names that issuer and carries its valid signature.
  * Downloads stop at a size cap (`maxBytes`, default 20 MiB).
  */
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Asn1js from 'asn1js';
+import type * as Pkijs from 'pkijs';
 import { TRUST_LIMITS } from '../constants.js';
-import { loadCertFile, pemOrDer, type LoadedCert } from '../trust/certfile.js';
+import type { LoadedCert } from '../trust/certfile.js';
 import { fetchCapped } from '../trust/fetch.js';
-import { parseUrlTarget } from '../trust/url.js';
+import { parseUrlTarget, urlScheme } from '../trust/url.js';
+import { x509Stack, type X509Stack } from '../trust/x509.js';
 import type { Prober, ProbeOutcome } from '../types.js';
+import type { KindDescriptor } from './kind.js';
+import { ISSUER_FLAG, MAX_BYTES_FLAG } from './trust-flags.js';
+
+// Bound by the first CRL probe (loadX509): the X.509 stack stays out of start-up.
+let asn1js: X509Stack['asn1js'];
+let pkijs: X509Stack['pkijs'];
+let loadCertFile: X509Stack['certfile']['loadCertFile'];
+let pemOrDer: X509Stack['certfile']['pemOrDer'];
+
+async function loadX509(): Promise<void> {
+  ({ asn1js, pkijs, certfile: { loadCertFile, pemOrDer } } = await x509Stack());
+}
 
 export const crl: Prober = async (spec, ctx) => {
+  await loadX509();
   const u = typeof spec.options.url === 'string' ? parseUrlTarget(spec.options.url) : { error: 'a crl probe needs a URL target' };
   if ('error' in u) return { status: 'error', reason: 'BAD_URL', detail: u.error, data: { level: 0 } };
   const maxBytes = typeof spec.options.maxBytes === 'number' ? spec.options.maxBytes : TRUST_LIMITS.crlMaxBytes;
@@ -33,7 +47,7 @@ export const crl: Prober = async (spec, ctx) => {
 
   if (r.statusCode !== 200) return lvl2({ status: 'error', reason: 'CRL_HTTP_STATUS', detail: `the server answered HTTP ${r.statusCode} instead of a CRL` });
   const der = pemOrDer(r.body, 'X509 CRL');
-  let list: pkijs.CertificateRevocationList | undefined;
+  let list: Pkijs.CertificateRevocationList | undefined;
   if (der && der.length) {
     const asn = asn1js.fromBER(new Uint8Array(der));
     if (asn.offset !== -1) {
@@ -92,10 +106,24 @@ export const crl: Prober = async (spec, ctx) => {
 const ATTR: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C', '2.5.4.8': 'ST', '2.5.4.7': 'L', '1.2.840.113549.1.9.1': 'emailAddress' };
 
 /** A distinguished name as `C=US, O=…, CN=…` (order as encoded). */
-export function rdnText(rdn: pkijs.RelativeDistinguishedNames): string {
+export function rdnText(rdn: Pkijs.RelativeDistinguishedNames): string {
   return rdn.typesAndValues
     .map((tv) => `${ATTR[tv.type] ?? tv.type}=${String((tv.value as { valueBlock?: { value?: unknown } }).valueBlock?.value ?? '')}`)
     .join(', ');
 }
 
-
+/** crl: a CRL endpoint, graded 1 TCP → 2 HTTP answer → 3 a parsed, fresh CRL (signed by issuer when given). */
+export const kind: KindDescriptor = {
+  name: 'crl',
+  summary: 'a CRL downloads (level 3: parses, is fresh and, with the issuer, validly signed)',
+  transport: 'tcp',
+  target: 'url',
+  everyAddress: true,
+  proxy: { scheme: urlScheme, compareDirect: true },
+  options: {
+    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of the CRL's issuer, to check its signature." },
+    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest CRL downloaded (default 20 MiB).' },
+  },
+  flags: [ISSUER_FLAG, MAX_BYTES_FLAG],
+  probe: crl,
+};

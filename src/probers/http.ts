@@ -10,18 +10,18 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { Agent } from 'undici';
 import { DEFAULTS } from '../constants.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { hostPort } from '../util/ip.js';
-import { openTunnel, proxyFor, proxyMarks, proxyRefusal, proxySchemeOf, routeData } from '../util/proxy.js';
+import { openTunnel, proxyFor, proxyMarks, proxyRefusal, routeData } from '../util/proxy.js';
 import { classify, classifyTlsFailure, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
+import type { KindDescriptor, ProxyScheme, SchemeInput } from './kind.js';
 
 /** Every result says how it travelled: `route: direct`, or `route: proxy` with the (redacted) proxy. */
 export const http: Prober = async (spec, ctx) => {
   const o = await httpVia(spec, ctx);
-  return { ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) } };
+  return { ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, httpScheme(spec), spec.host, spec.port)) } };
 };
 
 const httpVia: Prober = async (spec, ctx) => {
@@ -29,7 +29,7 @@ const httpVia: Prober = async (spec, ctx) => {
   /** Milliseconds from the start to `t`, rounded to 0.1 ms: phases are differences of these. */
   const at = (t: number): number => ms(t - tStart);
   const between = (from: number, to: number): number => ms(at(to) - at(from));
-  const scheme = spec.options.scheme === 'https' || (spec.options.scheme === undefined && spec.port === 443) ? 'https' : 'http';
+  const scheme = httpScheme(spec);
   // Through a proxy: CONNECT for https, absolute-form requests for http (as browsers do).
   const proxy = proxyFor(ctx.proxy, scheme, spec.host, spec.port);
   const forward = proxy && scheme === 'http' ? proxy : undefined;
@@ -51,6 +51,8 @@ const httpVia: Prober = async (spec, ctx) => {
   let tReady = 0;
   let tHeadersAt: number | undefined;
 
+  // undici loads when an HTTP probe runs, not when the kind is registered (start-up).
+  const { Agent } = await import('undici');
   const agent = new Agent({
     connections: 1,
     pipelining: 0,
@@ -218,3 +220,33 @@ function failure(
   const o = classify(code, 'app', `HTTP exchange failed: ${(err as Error).message}`);
   return { ...o, ...base };
 }
+
+/** `scheme`, or https on port 443 and http elsewhere. */
+function httpScheme(spec: SchemeInput): ProxyScheme {
+  return spec.options.scheme === 'https' || (spec.options.scheme === undefined && spec.port === 443) ? 'https' : 'http';
+}
+
+const STATUS_LIST = { type: 'array', items: { type: 'integer', minimum: 100, maximum: 599 }, minItems: 1 } as const;
+
+/** http: an HTTP request, timed phase by phase; any response proves the path unless `expectStatus` narrows it. */
+export const kind: KindDescriptor = {
+  name: 'http',
+  summary: 'an HTTP response arrives (through the proxy, when there is one)',
+  transport: 'tcp',
+  target: 'host:port',
+  everyAddress: true,
+  proxy: { scheme: httpScheme, compareDirect: true },
+  options: {
+    scheme: { enum: ['http', 'https'] },
+    method: { enum: ['GET', 'HEAD'] },
+    path: { type: 'string', pattern: '^/' },
+    expectStatus: { ...STATUS_LIST, description: 'Statuses that count as ok. Default: any HTTP response proves the path is open.' },
+    blockStatuses: { ...STATUS_LIST, description: 'Statuses that mean a block page (e.g. 403, 451 for a geo-block): reported as refused, HTTP_BLOCKED.' },
+  },
+  flags: [
+    { name: 'scheme', option: 'scheme', type: 'string', choices: ['http', 'https'], describe: 'scheme (default: https on 443)' },
+    { name: 'path', option: 'path', type: 'string', describe: 'request path' },
+    { name: 'method', option: 'method', type: 'string', choices: ['GET', 'HEAD'], describe: 'method' },
+  ],
+  probe: http,
+};

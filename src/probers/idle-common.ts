@@ -11,10 +11,11 @@ import { setMaxListeners } from 'node:events';
 import { REFLECTOR_DEFAULTS, armMac, encode, isControl, parse, type Message } from '../reflector/protocol.js';
 import type { IdleBracket, IdleCheckData, IdleFlowResult, IdleLoss, ProbeContext, ProbeOutcome, ProbeSpec, Status, Verdict } from '../types.js';
 import { atDeadline, nowMs } from '../util/deadline.js';
-import { formatDuration, parseDuration } from '../util/duration.js';
+import { formatDuration } from '../util/duration.js';
 import { classify } from './classify.js';
+import { idleOptions, type IdleOptions, type Protocol } from './idle-options.js';
 
-export type Protocol = 'tcp' | 'udp' | 'ws';
+export type { IdleOptions, Protocol } from './idle-options.js';
 
 /** What a channel reports, in order. */
 export type ChannelEvent =
@@ -77,83 +78,6 @@ export abstract class Channel {
 }
 
 export type OpenResult = { ok: true; channel: Channel; address: string } | { ok: false; outcome: ProbeOutcome };
-
-/** Options of an idle-timer check, normalised from catalog strings or CLI numbers. */
-export interface IdleOptions {
-  requireMs: number;
-  gapsMs: number[];
-  mode: 'reflector' | 'hold';
-  /** How long after a gap's deadline the reflector's send may still arrive. */
-  graceMs: number;
-  /** How long the client's answer after the gap waits for its reply. */
-  backWaitMs: number;
-  /** Deadline of the set-up exchange (HELLO/ARM). */
-  setupMs: number;
-}
-
-/** Default gaps as fractions of the required timer (issue 3): 12 min TCP → 2, 5, 8, 11, 12.5, 15 min. */
-const TCP_FRACTIONS = [2 / 12, 5 / 12, 8 / 12, 11 / 12, 12.5 / 12, 15 / 12];
-/** 1 min UDP → 20, 40, 55, 65, 90 s. */
-const UDP_FRACTIONS = [20 / 60, 40 / 60, 55 / 60, 65 / 60, 90 / 60];
-
-/** The staggered gaps a check uses when none are given, derived from the required timer. */
-export function defaultGapsMs(protocol: Protocol, requireMs: number): number[] {
-  return (protocol === 'udp' ? UDP_FRACTIONS : TCP_FRACTIONS).map((f) => Math.round(requireMs * f));
-}
-
-function durationOpt(v: unknown, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'number') return v;
-  return parseDuration(String(v), what);
-}
-
-/**
- * Grace after a gap: how late the reflector's send may arrive and still count. 5% of the longest
- * gap, between 2 s (a loaded client can stall for hundreds of ms; a late send must not read as a
- * lost flow) and 5 s. It only costs time on flows that were lost.
- */
-export function defaultGraceMs(gapMs: number): number {
-  return Math.min(5000, Math.max(2000, Math.round(gapMs * 0.05)));
-}
-
-/**
- * Normalise spec options. Catalog checks give durations as text (`require: 12m`, `gaps: [2m, 5m]`);
- * the CLI gives milliseconds (`requireMs`, `gapsMs`).
- */
-export function idleOptions(protocol: Protocol, o: Record<string, unknown>): IdleOptions {
-  const gapsRaw = (o.gapsMs ?? o.gaps) as unknown[] | undefined;
-  let gapsMs = gapsRaw?.map((g, i) => durationOpt(g, `gaps[${i}]`)!);
-  let requireMs = durationOpt(o.requireMs ?? o.require, 'require');
-  if (requireMs === undefined) requireMs = gapsMs?.length ? Math.max(...gapsMs) : protocol === 'udp' ? 60_000 : 720_000;
-  if (!gapsMs?.length) gapsMs = defaultGapsMs(protocol, requireMs);
-  gapsMs = [...new Set(gapsMs)].sort((a, b) => a - b);
-  const longest = Math.max(...gapsMs);
-  return {
-    requireMs,
-    gapsMs,
-    mode: o.mode === 'hold' ? 'hold' : 'reflector',
-    graceMs: durationOpt(o.graceMs ?? o.grace, 'grace') ?? defaultGraceMs(longest),
-    backWaitMs: durationOpt(o.backWaitMs ?? o.backWait, 'backWait') ?? 3000,
-    setupMs: durationOpt(o.setupMs ?? o.setup, 'setup') ?? 5000,
-  };
-}
-
-/**
- * The deadline the engine should give an idle check: its longest gap plus grace, the reverse
- * answer and set-up, with slack. Expansion sets `spec.timeoutMs` from this (not the 3 s default).
- */
-export function idleDeadlineMs(kind: string, options: Record<string, unknown>): number | undefined {
-  if (kind === 'ws-hold') {
-    const holdMs = durationOpt(options.holdMs ?? options.hold, 'hold') ?? 15 * 60_000;
-    const pongMs = durationOpt(options.pongTimeoutMs ?? options.pongTimeout, 'pongTimeout') ?? 10_000;
-    return holdMs + pongMs + 15_000;
-  }
-  const protocol = kind === 'tcp-idle' ? 'tcp' : kind === 'udp-idle' ? 'udp' : kind === 'ws-idle' ? 'ws' : undefined;
-  if (!protocol) return undefined;
-  const o = idleOptions(protocol, options);
-  // Set-up counts twice (HELLO, ARM); 5 s slack so the engine's deadline never cuts a finished flow.
-  return Math.max(...o.gapsMs) + o.graceMs + o.backWaitMs + 2 * o.setupMs + 5000;
-}
 
 interface FlowEnv {
   protocol: Protocol;

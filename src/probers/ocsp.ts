@@ -7,20 +7,36 @@
  * `unauthorized`) proves level 2, and the outcome says level 3 needs a certificate.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Asn1js from 'asn1js';
+import type * as Pkijs from 'pkijs';
 import { TRUST_LIMITS } from '../constants.js';
-import { ab, loadCertFile, parseCert, type LoadedCert } from '../trust/certfile.js';
+import type { LoadedCert } from '../trust/certfile.js';
 import { fetchPeerChain, parseHostPort } from '../trust/handshake.js';
 import { fetchCapped } from '../trust/fetch.js';
-import { parseUrlTarget } from '../trust/url.js';
+import { parseUrlTarget, urlScheme } from '../trust/url.js';
+import { x509Stack, type X509Stack } from '../trust/x509.js';
 import type { Prober, ProbeOutcome } from '../types.js';
+import type { KindDescriptor } from './kind.js';
+import { certFileFlag, ISSUER_FLAG, MAX_BYTES_FLAG } from './trust-flags.js';
+import { UsageError } from '../errors.js';
+
+// Bound by the first OCSP probe (loadX509): the X.509 stack stays out of start-up.
+let asn1js: X509Stack['asn1js'];
+let pkijs: X509Stack['pkijs'];
+let ab: X509Stack['certfile']['ab'];
+let loadCertFile: X509Stack['certfile']['loadCertFile'];
+let parseCert: X509Stack['certfile']['parseCert'];
+
+async function loadX509(): Promise<void> {
+  ({ asn1js, pkijs, certfile: { ab, loadCertFile, parseCert } } = await x509Stack());
+}
 
 const OID_NONCE = '1.3.6.1.5.5.7.48.1.2';
 const OID_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 const RESPONSE_STATUS = ['successful', 'malformedRequest', 'internalError', 'tryLater', '(unused)', 'sigRequired', 'unauthorized'];
 
 export const ocsp: Prober = async (spec, ctx) => {
+  await loadX509();
   const u = typeof spec.options.url === 'string' ? parseUrlTarget(spec.options.url) : { error: 'an ocsp probe needs a URL target' };
   if ('error' in u) return { status: 'error', reason: 'BAD_URL', detail: u.error, data: { level: 0 } };
   const maxBytes = typeof spec.options.maxBytes === 'number' ? spec.options.maxBytes : TRUST_LIMITS.ocspMaxBytes;
@@ -55,7 +71,7 @@ export const ocsp: Prober = async (spec, ctx) => {
   // The request: about the real certificate (with a nonce, to rule out replayed answers), or about a made-up one.
   const nonce = randomBytes(16);
   const req = new pkijs.OCSPRequest();
-  let certID: pkijs.CertID;
+  let certID: Pkijs.CertID;
   if (cert && issuer) {
     await req.createForCertificate(cert.pki, { hashAlgorithm: 'SHA-1', issuerCertificate: issuer.pki });
     certID = req.tbsRequest.requestList[0]!.reqCert;
@@ -83,7 +99,7 @@ export const ocsp: Prober = async (spec, ctx) => {
   if (r.statusCode !== 200) {
     return lvl2({ status: 'error', reason: 'OCSP_HTTP_STATUS', detail: `the responder answered HTTP ${r.statusCode} instead of an OCSP response` });
   }
-  let resp: pkijs.OCSPResponse;
+  let resp: Pkijs.OCSPResponse;
   try {
     resp = pkijs.OCSPResponse.fromBER(ab(r.body));
   } catch {
@@ -103,7 +119,7 @@ export const ocsp: Prober = async (spec, ctx) => {
     return lvl2({ status: 'error', reason: `OCSP_${rsName.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, detail: `the responder refused to answer about this certificate (${rsName})` });
   }
 
-  let basic: pkijs.BasicOCSPResponse;
+  let basic: Pkijs.BasicOCSPResponse;
   try {
     basic = pkijs.BasicOCSPResponse.fromBER(resp.responseBytes.response.valueBlock.valueHexView);
   } catch {
@@ -144,21 +160,21 @@ export const ocsp: Prober = async (spec, ctx) => {
   return { ...out, reason: 'OCSP_UNKNOWN', detail: `signed answer: the responder does not know ${subject} (unknown)` };
 };
 
-async function findSingle(basic: pkijs.BasicOCSPResponse, id: pkijs.CertID): Promise<pkijs.SingleResponse | undefined> {
+async function findSingle(basic: Pkijs.BasicOCSPResponse, id: Pkijs.CertID): Promise<Pkijs.SingleResponse | undefined> {
   return basic.tbsResponseData.responses.find((s) => s.certID.isEqual(id));
 }
 
-function certStatusOf(s: pkijs.SingleResponse): { status: 'good' | 'revoked' | 'unknown'; revocationTime?: string; revocationReason?: number } {
-  const cs = s.certStatus as asn1js.BaseBlock & { idBlock: { tagNumber: number }; valueBlock: { value?: asn1js.BaseBlock[] } };
+function certStatusOf(s: Pkijs.SingleResponse): { status: 'good' | 'revoked' | 'unknown'; revocationTime?: string; revocationReason?: number } {
+  const cs = s.certStatus as Asn1js.BaseBlock & { idBlock: { tagNumber: number }; valueBlock: { value?: Asn1js.BaseBlock[] } };
   switch (cs.idBlock.tagNumber) {
     case 0:
       return { status: 'good' };
     case 1: {
       const parts = cs.valueBlock.value ?? [];
-      const t = parts[0] as asn1js.GeneralizedTime | undefined;
+      const t = parts[0] as Asn1js.GeneralizedTime | undefined;
       let reason: number | undefined;
-      const r = parts[1] as (asn1js.BaseBlock & { valueBlock: { value?: asn1js.BaseBlock[] } }) | undefined;
-      const inner = r?.valueBlock.value?.[0] as asn1js.Enumerated | undefined;
+      const r = parts[1] as (Asn1js.BaseBlock & { valueBlock: { value?: Asn1js.BaseBlock[] } }) | undefined;
+      const inner = r?.valueBlock.value?.[0] as Asn1js.Enumerated | undefined;
       if (inner && 'valueDec' in inner.valueBlock) reason = inner.valueBlock.valueDec;
       return { status: 'revoked', ...(t && typeof t.toDate === 'function' ? { revocationTime: t.toDate().toISOString() } : {}), ...(reason !== undefined ? { revocationReason: reason } : {}) };
     }
@@ -171,10 +187,10 @@ function certStatusOf(s: pkijs.SingleResponse): { status: 'good' | 'revoked' | '
  * RFC 6960 §4.2.2.2: the answer is signed by the issuing CA itself, or by a responder certificate
  * the CA issued with the id-kp-OCSPSigning extended key usage.
  */
-async function verifySignature(basic: pkijs.BasicOCSPResponse, issuer: LoadedCert): Promise<{ ok: true; signer: 'issuer' | 'delegated' } | { ok: false; why: string }> {
+async function verifySignature(basic: Pkijs.BasicOCSPResponse, issuer: LoadedCert): Promise<{ ok: true; signer: 'issuer' | 'delegated' } | { ok: false; why: string }> {
   const embedded = basic.certs ?? [];
-  const candidates: pkijs.Certificate[] = [issuer.pki, ...embedded];
-  const matches: pkijs.Certificate[] = [];
+  const candidates: Pkijs.Certificate[] = [issuer.pki, ...embedded];
+  const matches: Pkijs.Certificate[] = [];
   const rid = basic.tbsResponseData.responderID;
   for (const c of candidates) {
     if (rid instanceof pkijs.RelativeDistinguishedNames) {
@@ -214,10 +230,50 @@ async function verifySignature(basic: pkijs.BasicOCSPResponse, issuer: LoadedCer
   return { ok: false, why: 'the signature does not verify with the responder certificate' };
 }
 
-function checkNonce(basic: pkijs.BasicOCSPResponse, nonce: Buffer): 'matched' | 'absent' | 'mismatch' {
+function checkNonce(basic: Pkijs.BasicOCSPResponse, nonce: Buffer): 'matched' | 'absent' | 'mismatch' {
   const ext = basic.tbsResponseData.responseExtensions?.find((e) => e.extnID === OID_NONCE);
   if (!ext) return 'absent';
   const got = Buffer.from(ext.extnValue.valueBlock.valueHexView);
   const wrapped = Buffer.from(new asn1js.OctetString({ valueHex: ab(nonce) }).toBER(false));
   return got.equals(wrapped) || got.equals(nonce) ? 'matched' : 'mismatch';
 }
+
+/** ocsp: an OCSP responder, graded 1 TCP → 2 HTTP/OCSP answer → 3 valid signed status of a real certificate. */
+export const kind: KindDescriptor = {
+  name: 'ocsp',
+  summary: 'an OCSP responder answers (level 3: a signed, fresh status of a real certificate)',
+  transport: 'tcp',
+  target: 'url',
+  everyAddress: true,
+  proxy: { scheme: urlScheme, compareDirect: true },
+  options: {
+    cert: { type: 'string', minLength: 1, description: 'PEM/DER certificate to ask about (level 3 needs it and issuer).' },
+    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of cert's issuer." },
+    certFrom: { type: 'string', minLength: 1, description: 'HOST[:PORT] whose TLS chain supplies the certificate and issuer to ask about (instead of cert/issuer).' },
+    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest response read (default 64 KiB).' },
+  },
+  flags: [
+    certFileFlag('cert', 'cert', 'certificate to ask about (PEM or DER); needs --issuer'),
+    {
+      name: 'cert-from',
+      option: 'certFrom',
+      type: 'string',
+      describe: 'ask about the certificate HOST[:PORT] presents (its leaf and issuer)',
+      parse: (v) => {
+        if (typeof v !== 'string' || !parseHostPort(v)) throw new UsageError(`--cert-from '${String(v)}': use HOST[:PORT] (e.g. --cert-from www.example.com:443)`);
+        return v;
+      },
+    },
+    ISSUER_FLAG,
+    MAX_BYTES_FLAG,
+  ],
+  checkFlags: (argv) => {
+    if ((argv.cert === undefined) !== (argv.issuer === undefined)) {
+      throw new UsageError('--cert and --issuer go together: the OCSP request names the certificate by its issuer (e.g. --cert site.pem --issuer ca.pem)');
+    }
+    if (argv['cert-from'] !== undefined && argv.cert !== undefined) {
+      throw new UsageError('--cert-from and --cert contradict each other: ask about a file, or about what a server presents (e.g. --cert-from www.example.com:443)');
+    }
+  },
+  probe: ocsp,
+};

@@ -12,6 +12,7 @@ import type { IpList } from '../catalog/ipList.js';
 import { bigIntToIp, cidrContains, parseCidr } from '../util/ip.js';
 import { classify, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
+import type { KindDescriptor } from './kind.js';
 
 /** RFC 5389 §6: the fixed magic cookie in every message. */
 export const STUN_MAGIC_COOKIE = 0x2112a442;
@@ -180,4 +181,17 @@ export const stun: Prober = async (spec, ctx) => {
     for (const t of timers) clearTimeout(t);
     sock.close();
   }
+};
+
+/** stun: an RFC 5389 binding request; the answer names this network's public (egress) address. */
+export const kind: KindDescriptor = {
+  name: 'stun',
+  summary: "a STUN server returns this network's public address",
+  transport: 'udp',
+  target: 'host:port',
+  options: {
+    /** Address lists (`$file-params`) the discovered address should be in, e.g. the office and agent IPs a client whitelisted. */
+    compareWith: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },
+  },
+  probe: stun,
 };

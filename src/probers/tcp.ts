@@ -9,6 +9,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec, Prober } from '../types.js';
 import { classify, errorCode } from './classify.js';
 import { ms, resolveTarget } from './common.js';
+import type { KindDescriptor } from './kind.js';
 
 export const tcp: Prober = (spec, ctx) => {
   // An IP literal needs no resolution: go straight to the connect (no extra promise or await).
@@ -57,3 +58,15 @@ function outcome(o: ProbeOutcome, resolveMs: number | undefined, connectMs: numb
   if (addresses) o.data = { addresses };
   return o;
 }
+
+/** tcp: does a TCP handshake to HOST:PORT complete? */
+export const kind: KindDescriptor = {
+  name: 'tcp',
+  summary: 'a TCP handshake completes',
+  transport: 'tcp',
+  target: 'host:port',
+  handshakeOnly: true,
+  everyAddress: true,
+  options: {},
+  probe: tcp,
+};

@@ -9,6 +9,9 @@ import type { Prober } from '../types.js';
 import { classify, errorCode } from './classify.js';
 import { resolveTarget } from './common.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
+import { IDLE_OPTIONS, idleCheckDeadlineMs } from './idle-options.js';
+import type { KindDescriptor } from './kind.js';
+import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
 
 class UdpChannel extends Channel {
   readonly newline = false;
@@ -58,4 +61,17 @@ export const udpIdle: Prober = async (spec, ctx) => {
       });
     });
   return runIdleCheck(spec, ctx, 'udp', open);
+};
+
+/** udp-idle: how long this path keeps an idle UDP flow (its NAT mapping and state), against a netcheck reflector. */
+export const kind: KindDescriptor = {
+  name: 'udp-idle',
+  summary: 'idle UDP flows survive the required time (against a reflector)',
+  transport: 'udp',
+  target: 'host:port',
+  timer: true,
+  idle: { protocol: 'udp', defaultPort: REFLECTOR_DEFAULTS.udpPort },
+  options: IDLE_OPTIONS,
+  deadlineMs: (o) => idleCheckDeadlineMs('udp', o),
+  probe: udpIdle,
 };

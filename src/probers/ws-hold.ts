@@ -6,10 +6,15 @@
  */
 import type { ProbeOutcome, Prober } from '../types.js';
 import { atDeadline, nowMs } from '../util/deadline.js';
-import { formatDuration, parseDuration } from '../util/duration.js';
+import { DURATION_PATTERN, formatDuration, parseDuration } from '../util/duration.js';
 import { errorCode } from './classify.js';
 import { ms } from './common.js';
-import { openWebSocket } from './ws-common.js';
+import { openWebSocket, WS_OPTIONS } from './ws-common.js';
+import type { KindDescriptor, ProbeFlag } from './kind.js';
+import { UsageError } from '../errors.js';
+
+const HOLD_MS = 15 * 60_000;
+const PONG_TIMEOUT_MS = 10_000;
 
 function dur(v: unknown, fallback: number, what: string): number {
   if (typeof v === 'number') return v;
@@ -19,9 +24,9 @@ function dur(v: unknown, fallback: number, what: string): number {
 
 export const wsHold: Prober = async (spec, ctx) => {
   const o = spec.options;
-  const holdMs = dur(o.holdMs ?? o.hold, 15 * 60_000, 'hold');
+  const holdMs = dur(o.holdMs ?? o.hold, HOLD_MS, 'hold');
   const pingEveryMs = dur(o.pingEveryMs ?? o.pingEvery, 30_000, 'pingEvery');
-  const pongTimeoutMs = dur(o.pongTimeoutMs ?? o.pongTimeout, 10_000, 'pongTimeout');
+  const pongTimeoutMs = dur(o.pongTimeoutMs ?? o.pongTimeout, PONG_TIMEOUT_MS, 'pongTimeout');
   const t0 = nowMs();
   const opened = await openWebSocket(spec, ctx, Math.min(10_000, spec.timeoutMs));
   if (!opened.ok) return opened.outcome;
@@ -110,4 +115,45 @@ export const wsHold: Prober = async (spec, ctx) => {
   } finally {
     ws.terminate();
   }
+};
+
+/** A ws-hold duration flag: checked here, so a bad value names its flag. */
+function durationFlag(name: string, option: string, describe: string): ProbeFlag {
+  return {
+    name,
+    option,
+    type: 'string',
+    describe,
+    parse: (v) => {
+      if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} needs a duration (e.g. --${name} 2m)`);
+      parseDuration(v, `--${name}`);
+      return v;
+    },
+  };
+}
+
+/** ws-hold: hold a WebSocket open with the vendor's ping cadence; whether, when and how it dropped. */
+export const kind: KindDescriptor = {
+  name: 'ws-hold',
+  summary: "a WebSocket stays open for the hold, with the vendor's ping cadence",
+  transport: 'tcp',
+  target: 'host:port',
+  timer: true,
+  proxy: { scheme: () => 'https', compareDirect: false },
+  options: {
+    ...WS_OPTIONS,
+    hold: { type: 'string', pattern: DURATION_PATTERN, description: 'How long to hold the connection (default 15m).' },
+    pingEvery: { type: 'string', pattern: DURATION_PATTERN, description: "The vendor's ping cadence (default 30s)." },
+    pongTimeout: { type: 'string', pattern: DURATION_PATTERN, description: 'A ping unanswered this long counts as silence (default 10s).' },
+  },
+  flags: [
+    durationFlag('hold', 'hold', 'how long to hold the WebSocket open (default 15m)'),
+    durationFlag('ping-every', 'pingEvery', "the vendor's ping cadence (default 30s)"),
+    durationFlag('pong-timeout', 'pongTimeout', 'a ping unanswered this long counts as silence (default 10s)'),
+    { name: 'wss', option: 'tls', type: 'boolean', describe: 'WebSocket over TLS (default: wss on port 443)', parse: (v) => v === true },
+    { name: 'path', option: 'path', type: 'string', describe: 'request path' },
+  ],
+  // The hold, the last pong's wait, and slack for the handshake and the close.
+  deadlineMs: (o) => dur(o.holdMs ?? o.hold, HOLD_MS, 'hold') + dur(o.pongTimeoutMs ?? o.pongTimeout, PONG_TIMEOUT_MS, 'pongTimeout') + 15_000,
+  probe: wsHold,
 };

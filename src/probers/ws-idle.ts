@@ -8,8 +8,12 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Prober } from '../types.js';
 import { errorCode } from './classify.js';
-import { Channel, idleOptions, runIdleCheck, type OpenResult } from './idle-common.js';
-import { openWebSocket } from './ws-common.js';
+import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
+import { idleOptions } from './idle-options.js';
+import { openWebSocket, WS_OPTIONS } from './ws-common.js';
+import { IDLE_OPTIONS, idleCheckDeadlineMs } from './idle-options.js';
+import type { KindDescriptor } from './kind.js';
+import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
 
 class WsChannel extends Channel {
   readonly newline = false;
@@ -42,4 +46,18 @@ export const wsIdle: Prober = async (spec, ctx) => {
     return { ok: true, channel: new WsChannel(r.ws, r.socket), address: r.address };
   };
   return runIdleCheck(spec, ctx, 'ws', open);
+};
+
+/** ws-idle: how long this path keeps an idle WebSocket, against a netcheck reflector. */
+export const kind: KindDescriptor = {
+  name: 'ws-idle',
+  summary: 'an idle WebSocket survives the required time (against a reflector)',
+  transport: 'tcp',
+  target: 'host:port',
+  timer: true,
+  idle: { protocol: 'ws', defaultPort: REFLECTOR_DEFAULTS.wsPort },
+  proxy: { scheme: () => 'https', compareDirect: false },
+  options: { ...IDLE_OPTIONS, ...WS_OPTIONS },
+  deadlineMs: (o) => idleCheckDeadlineMs('ws', o),
+  probe: wsIdle,
 };

@@ -6,11 +6,11 @@ import type { Plan, PlanLine } from '../catalog/expand.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import type { ResolverInfo } from '../probers/common.js';
-import { protocolOf } from '../probers/protocol.js';
+import { HANDSHAKE_ONLY_KINDS, protocolOf, TIMER_KINDS } from '../probers/index.js';
 import { isStableReason } from '../probers/reasons.js';
 import { formatPorts, hostPort } from '../util/ip.js';
 import { buildFixList } from './fixlist.js';
-import { TIMER_KINDS, timerResults } from './timers.js';
+import { timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
 
 export interface BuildInput {
@@ -25,8 +25,6 @@ export interface BuildInput {
 }
 
 const HARD: ReadonlySet<Status> = new Set(['refused', 'unreachable', 'filtered', 'timeout', 'error']);
-/** Kinds whose `ok` only means "a TCP handshake completed", which an interceptor can fake. */
-const TCP_ONLY_KINDS = new Set(['tcp']);
 /** Silence: no answer at all. From a sampled address it may mean "no host there". */
 const SILENT: ReadonlySet<Status> = new Set(['filtered', 'open|filtered', 'timeout']);
 /**
@@ -111,7 +109,7 @@ export function lineVerdict(rs: ProbeResult[], policy: 'all' | 'any', intercepte
   }
   const v = policy === 'any' ? anyVerdict(considered) : allVerdict(considered);
   const ok = considered.filter((r) => r.status === 'ok');
-  if (intercepted && v.verdict === 'pass' && ok.every((r) => TCP_ONLY_KINDS.has(r.kind))) {
+  if (intercepted && v.verdict === 'pass' && ok.every((r) => HANDSHAKE_ONLY_KINDS.has(r.kind))) {
     return {
       verdict: 'inconclusive',
       reason: `${v.reason}, but TCP connects prove nothing here: the control address that must not answer did connect${skippedNote}`,

@@ -146,26 +146,6 @@ function ipEquals(a: string, b: string): boolean {
   }
 }
 
-/** The scheme a proxy would see for a probe: `https` (CONNECT) or `http` (absolute-form), or none. */
-export function proxySchemeOf(spec: ProbeSpec): 'http' | 'https' | undefined {
-  switch (spec.kind) {
-    case 'tls':
-    case 'ws':
-    case 'ws-hold':
-    case 'ws-idle':
-      return 'https';
-    case 'http':
-      return spec.options.scheme === 'https' || (spec.options.scheme === undefined && spec.port === 443) ? 'https' : 'http';
-    case 'ocsp':
-    case 'crl': {
-      const url = typeof spec.options.url === 'string' ? spec.options.url : '';
-      return url.startsWith('https:') ? 'https' : 'http';
-    }
-    default:
-      return undefined;
-  }
-}
-
 /** The proxy a destination goes through, or undefined for direct. */
 export function proxyFor(settings: ProxySettings | undefined, scheme: 'http' | 'https' | undefined, host: string, port?: number): ProxyEndpoint | undefined {
   if (!settings || !scheme) return undefined;
