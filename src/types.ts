@@ -198,7 +198,7 @@ export interface SectionResult {
 
 /** A finding that must be read before any per-line result. */
 export interface Diagnosis {
-  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN';
+  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN' | 'CAPTIVE_PORTAL' | 'DNS_INTERCEPTION';
   severity: 'critical' | 'warning';
   message: string;
 }
@@ -315,7 +315,7 @@ export interface AllowRule {
 }
 
 /** Why a failure is not fixed by opening a port, and so gets its own instruction. */
-export type FixCode = 'DNS_DRIFT' | 'DNS_FAILURE' | 'TLS_INSPECTION' | 'PROXY' | 'WEB_FILTER' | 'STALLED' | 'SERVICE' | 'LOCAL';
+export type FixCode = 'DNS_DRIFT' | 'DNS_FAILURE' | 'DNS_INTERCEPTION' | 'TLS_INSPECTION' | 'PROXY' | 'WEB_FILTER' | 'PATH_MTU' | 'STALLED' | 'MEDIA_QUALITY' | 'SERVICE' | 'LOCAL';
 
 /** A failure no firewall rule fixes, with the short instruction that does. */
 export interface FixInstruction {

@@ -49,6 +49,7 @@ async function dispatch(argv: string[]): Promise<number> {
   const catalogHelp = argv.includes('--help') || argv.includes('-h') ? await import('./catalog-params.js') : undefined;
   // `probe`'s kind-specific flags come from the kinds' descriptions, loaded only for `probe`.
   const probe = argv.includes('probe') ? await import('./commands/probe.js') : undefined;
+  const { pathOptions } = await import('./path-options.js');
   let exitCode: number = EXIT.OK;
   const set = (p: Promise<number>): Promise<void> => p.then((c) => void (exitCode = c));
 
@@ -65,7 +66,7 @@ async function dispatch(argv: string[]): Promise<number> {
       '$0 [catalog]',
       'check every line of a built-in catalog (e.g. eschat)',
       (b) => {
-        const c = timerOptions(catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' }))));
+        const c = pathOptions(timerOptions(catalogOptions(runOptions(b.positional('catalog', { type: 'string', describe: 'built-in catalog name (see `netcheck list`)' })))));
         return (catalogHelp ? catalogHelp.withCatalogParams(c, argv) : c)
           .example('netcheck demo', 'see a real report against a built-in lab, touching no one’s network')
           .example('netcheck eschat --signaling-port 7400', 'check the ESChat document on this network')
@@ -87,7 +88,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'run',
       'check every line of a catalog file',
-      (b) => timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' }))))
+      (b) => pathOptions(timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' })))))
         .example('netcheck run --catalog ./my-vendor.yaml', 'check your own catalog'),
       async (a) => {
         const { runCommand } = await import('./commands/run.js');
@@ -134,11 +135,11 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'probe <kind> <target>',
       'one ad-hoc check, like tcping / nc / a small nmap, with the same statuses',
-      (b) => (probe?.kindFlags ?? ((x) => x))(runOptions(
+      (b) => pathOptions((probe?.kindFlags ?? ((x) => x))(runOptions(
         b
           .positional('kind', { type: 'string', describe: 'tcp, udp, dns, http, tls, ocsp, crl, …' })
           .positional('target', { type: 'string', describe: 'HOST:PORT, HOST:80,443, CIDR:4201-4264, [v6]:port, a name for dns, a URL for ocsp/crl' }),
-      ))
+      )))
         .option('sample', { type: 'number', describe: 'probe N addresses spread over each range instead of every address' })
         .option('max-targets', { type: 'number', describe: 'cap on the addresses one range may expand to (default 65536)' })
         .option('reflector-fingerprint', { type: 'string', describe: "ws-hold: trust a netcheck reflector's self-signed certificate (its SHA-256, printed by `netcheck reflect`)" })
@@ -206,6 +207,28 @@ async function dispatch(argv: string[]): Promise<number> {
       async (a) => {
         const { idleCommand } = await import('./commands/idle.js');
         await set(idleCommand({ argv: a }));
+      },
+    )
+    .command(
+      'media',
+      "does audio survive this network? paced datagrams on a vendor's UDP port through a netcheck reflector: RTT, jitter, loss per direction, MOS",
+      (b) => runOptions(b)
+        .option('reflector', { type: 'string', demandOption: true, describe: 'HOST of a `netcheck reflect` outside this network' })
+        .option('udp-port', { type: 'number', describe: 'reflector UDP port, ideally the vendor’s media port (default 7070)' })
+        .option('pps', { type: 'number', describe: 'datagrams per second (default 50: G.711 at 20 ms)' })
+        .option('size', { type: 'number', describe: 'datagram size in bytes (default 172)' })
+        .option('duration', { type: 'string', describe: 'how long to stream (default 10s)' })
+        .option('max-loss', { type: 'string', describe: 'loss per direction that fails, percent (default 1%)' })
+        .option('max-rtt', { type: 'string', describe: 'average round trip that fails (default 100ms)' })
+        .option('max-jitter', { type: 'string', describe: 'jitter per direction that fails (default 30ms)' })
+        .option('nat-port', { type: 'number', describe: 'a second reflector UDP port: also tell how the NAT maps and filters (does media need a relay?)' })
+        .option('secret', { type: 'string', describe: 'the reflector’s shared secret (or env NETCHECK_REFLECTOR_SECRET)' })
+        .example('netcheck media --reflector reflector.example.net --udp-port 4201', 'ESChat audio port, 10 s of G.711-shaped traffic')
+        .example('netcheck media --reflector 10.0.0.9 --udp-port 4201 --nat-port 4202 --duration 30s --json', 'longer, with the NAT type')
+        .strictOptions(),
+      async (a) => {
+        const { mediaCommand } = await import('./commands/media.js');
+        await set(mediaCommand({ argv: a }));
       },
     )
     .command(

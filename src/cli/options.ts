@@ -7,6 +7,7 @@ import type { ExpandOptions } from '../catalog/expand.js';
 import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
+import { PATH_FLAGS } from './path-options.js';
 import { TIMER_FLAGS } from './timers.js';
 import { proxySettings, type ProxySettings } from '../util/proxy.js';
 
@@ -63,6 +64,8 @@ export function positiveInt(argv: Record<string, unknown>, name: string, example
 const KNOWN = new Set([
   // Idle timers against a reflector (issue 3).
   ...TIMER_FLAGS,
+  // Where lines fail: traces, captive portal, DNS interception (issue 17).
+  ...PATH_FLAGS,
   '_', '$0', 'catalog', 'json', 'format', 'output', 'o', 'timeout', 'concurrency', 'per-host', 'dns-server', 'control',
   'ipv4', 'ipv6', '4', '6', 'udp-recheck', 'verbose', 'v', 'quiet', 'q', 'color', 'param', 'sweep', 'sample',
   'max-targets', 'only', 'help', 'h', 'version', 'V', 'loopback', 'proxy', 'compare-direct', 'ip-ranges', 'fetch-ip-ranges', 'nft-table',

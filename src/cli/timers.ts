@@ -68,10 +68,12 @@ function port(v: unknown, flag: string): number | undefined {
 /** Validate the timer flags; undefined when --timers was not asked for. */
 export function timerPlanFromArgv(argv: Record<string, unknown>): (TimerPlanOptions & { secret?: string }) | undefined {
   // The reflector's secret and pin also serve catalog lines that check against a reflector
-  // (e.g. LivePerson's ws-hold), so they are fine without --timers.
-  const anyTimerFlag = TIMER_FLAGS.some((f) => f !== 'timers' && f !== 'reflector-secret' && f !== 'reflector-fingerprint' && argv[f] !== undefined);
+  // (e.g. LivePerson's ws-hold), and the reflector and its TCP/UDP ports the path-MTU and
+  // captive-portal checks (issue 17), so they are fine without --timers.
+  const notTimerOnly = new Set(['timers', 'reflector', 'reflector-secret', 'reflector-fingerprint', 'reflector-tcp-port', 'reflector-udp-port']);
+  const timerOnly = TIMER_FLAGS.filter((f) => !notTimerOnly.has(f) && argv[f] !== undefined);
   if (!argv.timers) {
-    if (anyTimerFlag) throw new UsageError('--reflector and the other timer options need --timers (e.g. netcheck eschat --signaling-port 7400 --timers --reflector reflector.example.net)');
+    if (timerOnly.length) throw new UsageError(`--${timerOnly[0]} is a timer option and needs --timers (e.g. netcheck eschat --signaling-port 7400 --timers --reflector reflector.example.net)`);
     return undefined;
   }
   if (typeof argv.reflector !== 'string' || !argv.reflector) {

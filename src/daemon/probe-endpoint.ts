@@ -21,7 +21,7 @@ import type { Plan, PlanLine } from '../catalog/expand.js';
 import { isHostname } from '../catalog/load.js';
 import { CATALOG_SCHEMA_ID, type CatalogDef } from '../catalog/schema.js';
 import { DEFAULTS } from '../constants.js';
-import { KIND_LIST, KINDS, kindOf, TIMER_KINDS } from '../probers/index.js';
+import { KIND_LIST, KINDS, kindOf, LONG_KINDS } from '../probers/index.js';
 import { runCheck as realRunCheck, type CheckOptions } from '../engine/check.js';
 import { redactReport } from '../report/redact.js';
 import { STATUSES, type ProbeResult, type ProbeSpec, type Report, type Verdict } from '../types.js';
@@ -29,7 +29,7 @@ import { hostPort } from '../util/ip.js';
 import type { DaemonTarget } from './daemon.js';
 
 /** Kinds a scrape can run: not the ones that hold a connection for minutes (idle timers, ws-hold). */
-const SCRAPE_KINDS: ReadonlySet<string> = new Set(KINDS.filter((k) => !TIMER_KINDS.has(k)));
+const SCRAPE_KINDS: ReadonlySet<string> = new Set(KINDS.filter((k) => !LONG_KINDS.has(k)));
 /** Kinds an ad-hoc `kind=` may name (the URL kinds need a catalog line; ip-list sends nothing). */
 const ADHOC_KINDS = KIND_LIST.filter((k) => SCRAPE_KINDS.has(k.name) && (k.target === 'host:port' || k.target === 'host')).map((k) => k.name);
 const VERDICTS: Verdict[] = ['pass', 'fail', 'partial', 'inconclusive'];

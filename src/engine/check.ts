@@ -4,13 +4,14 @@
  */
 import type { Plan } from '../catalog/expand.js';
 import { DEFAULTS } from '../constants.js';
+import { afterProbes, startFindings, type PathCheckOptions } from '../path/index.js';
 import { buildReport } from '../report/build.js';
 import { collectEnvironment, egressFromResults } from '../report/environment.js';
 import type { ProbeResult, ProbeSpec, Report } from '../types.js';
 import { version } from '../version.js';
 import { makeLookup, runOne, runProbes, type EngineOptions } from './run.js';
 
-export interface CheckOptions extends EngineOptions {
+export interface CheckOptions extends EngineOptions, PathCheckOptions {
   /** HOST:PORT that must never answer; false disables the control. */
   control?: string | false;
   controlTimeoutMs?: number;
@@ -51,7 +52,12 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
         return { ...o, id: spec.id, line: spec.line, kind: spec.kind, host: spec.host, port: spec.port, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0), attempts: 1 };
       })()
     : Promise.resolve(undefined);
-  const [{ results, interrupted }, controlResult] = await Promise.all([runProbes(plan.probes, plan.skipped, opts), controlPromise]);
+  // Captive portal and DNS interception (issue 17) are checked beside the probes, like the control.
+  const pathCtx = { lookup: makeLookup(opts.dnsServers), ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}), timeoutMs: opts.controlTimeoutMs ?? DEFAULTS.timeoutMs, ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}) };
+  const findingsPromise = startFindings(opts, pathCtx);
+  const [{ results, interrupted }, controlResult, findings] = await Promise.all([runProbes(plan.probes, plan.skipped, opts), controlPromise, findingsPromise]);
+  // Where failures happen: traces of failed lines, path-MTU test of stalls.
+  await afterProbes(plan, results, interrupted, findings, opts, pathCtx);
   const report = buildReport({
     plan,
     results,
@@ -62,6 +68,7 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
     ...(controlResult ? { control: controlResult } : {}),
     catalogFile: plan.file,
   });
+  if (findings) report.diagnoses.push(...findings.diagnoses);
   // Every report says where it was measured (issue 6); collected here so renderers stay pure.
   const egress = egressFromResults(results);
   report.environment = collectEnvironment({ ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}), ...(egress ? { egress } : {}) });

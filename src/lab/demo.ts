@@ -9,6 +9,10 @@
  *   (ICMP admin-prohibited), and the probes run from the client namespace.
  * - Otherwise: servers on loopback. A firewall's silence and ICMP cannot be staged there, so those
  *   lines are left out and the demo says so.
+ *
+ * Both show voice quality through a netcheck reflector (issue 17): a clean UDP port, and (with the
+ * firewall) one where a fifth of the datagrams towards the server are dropped, which the report
+ * must place on the way up. With the firewall, failed lines are also traced (where they stop).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +31,7 @@ import { DNSD_JS, startDnsd } from './dnsd.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from './netns.js';
 import { SERVE_JS, serve, waitReady } from './serve.js';
 import { LAB_DNSD_COMMAND, LAB_SERVE_COMMAND, bundleSelf } from '../platform/embedded.js';
+import { startReflector } from '../reflector/server.js';
 
 interface Ports {
   open: number[];
@@ -39,6 +44,9 @@ interface Ports {
   udpClosed: number[];
   udpDropped: number[];
   dns: number;
+  /** Reflector UDP ports: a clean one, and (firewall only) one that loses a fifth of what is sent up. */
+  voice: number;
+  voiceLossy?: number;
 }
 
 /** What each demo line was staged to show, for the self-check. */
@@ -55,7 +63,12 @@ const STAGED: Record<string, Status> = {
   'maps-dns': 'ok',
   'retired-dns': 'error',
   vanity: 'skipped',
+  voice: 'ok',
+  'voice-lossy': 'filtered',
 };
+
+/** Datagrams dropped on the way up on the lossy voice port (percent). */
+const LOSSY_PCT = 20;
 
 function q(s: string): string {
   return JSON.stringify(s);
@@ -91,6 +104,12 @@ ${extra}`;
   section('web', 'Web portal (HTTP)', [
     line('web-portal', 'Web portal answers HTTP', [server], [p.httpOk], '[{ kind: http, path: /, expectStatus: [200] }]'),
     line('web-api', 'Web API accepts, then never answers', [server], [p.httpHang], '[{ kind: http }]'),
+  ]);
+  // Short streams keep the demo quick; 100 datagrams make a 20 % loss unmistakable.
+  const media = '[{ kind: media, duration: 2s }]';
+  section('voice', 'Voice (UDP media through a netcheck reflector)', [
+    line('voice', 'Voice on a clean UDP port', [server], [p.voice], media),
+    ...(firewall && p.voiceLossy ? [line('voice-lossy', `Voice on a UDP port that loses ${LOSSY_PCT}% on the way up`, [server], [p.voiceLossy], media)] : []),
   ]);
   section('names', 'Names (DNS)', [
     line('maps-dns', 'Map tiles host resolves', ['maps.demo.test'], undefined, '[{ kind: dns, types: [A] }]'),
@@ -189,6 +208,7 @@ async function loopbackDemo(o: ReturnType<typeof checkRunOptions>): Promise<Repo
   await closedTcp.close();
   await closedUdp.close();
   const silent = await serve({ host, udpSilent: [0, 0] });
+  const reflector = await startReflector({ listen: host, udpPorts: [0] });
   try {
     const ports: Ports = {
       open: s.tcp,
@@ -199,6 +219,7 @@ async function loopbackDemo(o: ReturnType<typeof checkRunOptions>): Promise<Repo
       udpClosed: closedUdp.udp,
       udpDropped: silent.udpSilent,
       dns: dns.port,
+      voice: reflector.udp[0]!,
     };
     const cat = parseCatalog(demoCatalogYaml(host, ports, false), 'demo (loopback)');
     const plan = expandCatalog(cat, { params: {}, timeoutMs: o.timeoutMs ?? 1500 });
@@ -221,19 +242,23 @@ async function loopbackDemo(o: ReturnType<typeof checkRunOptions>): Promise<Repo
       signals.dispose();
     }
   } finally {
-    await Promise.all([s.close(), dns.close(), silent.close()]);
+    await Promise.all([s.close(), dns.close(), silent.close(), reflector.close()]);
   }
 }
 
 /** The full lab: probes run from the client namespace through a real firewall. */
 async function netnsDemo(timeout: string, quiet: boolean): Promise<Report | undefined> {
-  const P = { open: [80, 443], reset: 7400, drop: 5223, prohibited: 8443, httpOk: 8080, httpHang: 8081, udpEcho: [4201, 4202, 4203, 4204], udpClosed: [4205, 4206], udpDropped: [4207, 4208], dns: 53 };
-  const ruleset = statefulRuleset(`
+  const P = { open: [80, 443], reset: 7400, drop: 5223, prohibited: 8443, httpOk: 8080, httpHang: 8081, udpEcho: [4201, 4202, 4203, 4204], udpClosed: [4205, 4206], udpDropped: [4207, 4208], dns: 53, voice: 4210, voiceLossy: 4211 };
+  const ruleset = statefulRuleset(
+    `
     tcp dport ${P.reset} reject with tcp reset
     tcp dport ${P.drop} drop
     tcp dport ${P.prohibited} reject with icmpx type admin-prohibited
     udp dport { ${P.udpDropped.join(', ')} } drop
-  `);
+  `,
+    // Random loss on one direction of one port: before the established rule, so it hits every datagram.
+    { forwardFirst: `udp dport ${P.voiceLossy} numgen random mod 100 < ${LOSSY_PCT} drop` },
+  );
   const dir = mkdtempSync(join(tmpdir(), 'netcheck-demo-'));
   let lab: Lab | undefined;
   try {
@@ -242,7 +267,8 @@ async function netnsDemo(timeout: string, quiet: boolean): Promise<Report | unde
     const self = childArgv();
     const srv = lab.spawn('server', [...self.serve, JSON.stringify({ host: server, tcp: [...P.open, P.reset, P.drop, P.prohibited], tcpHang: [P.httpHang], udp: P.udpEcho, http: [P.httpOk] })]);
     const dnsd = lab.spawn('server', [...self.dnsd, JSON.stringify({ host: server, port: P.dns, records: { 'maps.demo.test': [server] } })]);
-    await Promise.all([waitReady(srv), waitReady(dnsd)]);
+    const refl = lab.spawn('server', [...self.cli, 'reflect', '--listen', server, '--udp', `${P.voice},${P.voiceLossy}`, '--json']);
+    await Promise.all([waitReady(srv), waitReady(dnsd), waitReady(refl)]);
     const file = join(dir, 'demo.yaml');
     writeFileSync(file, demoCatalogYaml(server, P, true));
     if (!quiet) process.stderr.write(`netcheck demo: lab up — client ${lab.addr.client} → nftables firewall → server ${server} (namespaces ${Object.values(lab.names).join(', ')})\n`);

@@ -6,13 +6,21 @@
  * ```
  *  client [c0 10.200.1.2] ──veth── [fc 10.200.1.1] firewall [fs 10.200.2.1] ──veth── [s0 10.200.2.2] server
  * ```
+ *
+ * With `router: true` a fourth namespace sits between the firewall and the server, so a path has
+ * several hops and the hops beyond the firewall carry public-looking addresses (documentation
+ * prefixes, which exist only inside these namespaces), as an internet path would:
+ *
+ * ```
+ *  client [c0 10.200.1.2] ── [fc 10.200.1.1] firewall [fs 192.0.2.2] ── [rf 192.0.2.1] router [rs 198.51.100.1] ── [s0 198.51.100.2] server
+ * ```
  */
 import { execFileSync, spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
-/** A namespace of the lab, by role. */
-export type LabRole = 'client' | 'firewall' | 'server';
+/** A namespace of the lab, by role (`router` only in a lab built with `router: true`). */
+export type LabRole = 'client' | 'firewall' | 'server' | 'router';
 
 /** Can this process build a lab? (root, `ip`, `nft`). Says why not, so tests can skip loudly. */
 export function labSupport(): { ok: true } | { ok: false; why: string } {
@@ -46,6 +54,11 @@ export interface LabOptions {
   ruleset?: string;
   /** Extra sysctls for the firewall namespace, e.g. short conntrack timers. */
   fwSysctls?: Record<string, string>;
+  /**
+   * Put a router namespace (`<prefix>-r`) between the firewall and the server: the path then has
+   * three hops, and the addresses beyond the firewall are {@link LAB_ROUTER_ADDR}'s.
+   */
+  router?: boolean;
 }
 
 export interface ExecResult {
@@ -55,16 +68,22 @@ export interface ExecResult {
 }
 
 export interface Lab {
-  /** Namespace names, for `ip netns exec`. */
-  names: { client: string; firewall: string; server: string };
-  /** Addresses: client 10.200.1.2, firewall's client side 10.200.1.1, firewall's server side 10.200.2.1, server 10.200.2.2. */
-  addr: { client: string; fwClient: string; fwServer: string; server: string };
+  /** Namespace names, for `ip netns exec` (`router` only with `router: true`). */
+  names: { client: string; firewall: string; server: string; router?: string };
+  /**
+   * Addresses: client 10.200.1.2, firewall's client side 10.200.1.1, firewall's server side 10.200.2.1, server 10.200.2.2
+   * ({@link LAB_ROUTER_ADDR} with `router: true`, which adds the router's two sides).
+   */
+  addr: { client: string; fwClient: string; fwServer: string; server: string; routerFw?: string; routerServer?: string };
   /** Run a command to completion in a namespace. Never throws for a non-zero exit. */
   exec(ns: LabRole, argv: string[], opts?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
   /** Start a long-running process in a namespace; it is killed on {@link Lab.destroy}. */
   spawn(ns: LabRole, argv: string[]): ChildProcess;
-  /** Replace the firewall's ruleset (`flush ruleset` + load). Throws with nft's message on error. */
-  nft(ruleset: string): Promise<void>;
+  /**
+   * Replace a namespace's ruleset (`flush ruleset` + load); the firewall's unless `ns` says
+   * otherwise (e.g. `router`, for a drop beyond the customer's firewall). Throws with nft's message.
+   */
+  nft(ruleset: string, ns?: LabRole): Promise<void>;
   /** Set a sysctl inside one namespace (e.g. `net.ipv4.icmp_ratelimit`). */
   sysctl(ns: LabRole, key: string, value: string): Promise<void>;
   /** Kill every process in the lab's namespaces, then delete them. Safe to call twice. */
@@ -73,6 +92,19 @@ export interface Lab {
 
 /** Fixed lab addresses (they exist only inside namespaces a lab creates). */
 export const LAB_ADDR = { client: '10.200.1.2', fwClient: '10.200.1.1', fwServer: '10.200.2.1', server: '10.200.2.2' } as const;
+
+/**
+ * Addresses of a lab with a router. Beyond the firewall they come from the documentation prefixes
+ * (RFC 5737): public-looking, as an internet path is, yet routed nowhere but inside the lab.
+ */
+export const LAB_ROUTER_ADDR = {
+  client: '10.200.1.2',
+  fwClient: '10.200.1.1',
+  fwServer: '192.0.2.2',
+  routerFw: '192.0.2.1',
+  routerServer: '198.51.100.1',
+  server: '198.51.100.2',
+} as const;
 
 let labSeq = 0;
 /** Labs not yet destroyed: removed synchronously if the process exits without cleaning up. */
@@ -166,12 +198,12 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   const support = labSupport();
   if (!support.ok) throw new Error(`lab unavailable: ${support.why}`);
   const prefix = opts.prefix ?? `nc${process.pid}x${(labSeq++).toString(36)}${randomBytes(2).toString('hex')}`;
-  const names = { client: `${prefix}-c`, firewall: `${prefix}-f`, server: `${prefix}-s` };
+  const names: Lab['names'] = { client: `${prefix}-c`, firewall: `${prefix}-f`, server: `${prefix}-s`, ...(opts.router ? { router: `${prefix}-r` } : {}) };
   const children = new Set<ChildProcess>();
-  const entry = { names: [names.client, names.firewall, names.server], children };
+  const entry = { names: [names.client, names.firewall, names.server, ...(names.router ? [names.router] : [])], children };
   live.add(entry);
   installExitHook();
-  const A = LAB_ADDR;
+  const A: Lab['addr'] = opts.router ? { ...LAB_ROUTER_ADDR } : { ...LAB_ADDR };
   let destroyed: Promise<void> | undefined;
 
   const nsName = (ns: LabRole): string => {
@@ -215,9 +247,9 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     const C = names.client;
     const F = names.firewall;
     const S = names.server;
+    const R = names.router;
     const steps: string[][] = [
       ['ip', '-n', C, 'link', 'add', 'c0', 'type', 'veth', 'peer', 'name', 'fc', 'netns', F],
-      ['ip', '-n', F, 'link', 'add', 'fs', 'type', 'veth', 'peer', 'name', 's0', 'netns', S],
       ['ip', '-n', C, 'addr', 'add', `${A.client}/24`, 'dev', 'c0'],
       ['ip', '-n', F, 'addr', 'add', `${A.fwClient}/24`, 'dev', 'fc'],
       ['ip', '-n', F, 'addr', 'add', `${A.fwServer}/24`, 'dev', 'fs'],
@@ -230,10 +262,26 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
       ['ip', '-n', F, 'link', 'set', 'fs', 'up'],
       ['ip', '-n', S, 'link', 'set', 's0', 'up'],
       ['ip', '-n', C, 'route', 'add', 'default', 'via', A.fwClient],
-      ['ip', '-n', S, 'route', 'add', 'default', 'via', A.fwServer],
     ];
+    if (R) {
+      // firewall [fs] ── [rf] router [rs] ── [s0] server; the firewall's default route is the router.
+      steps.splice(1, 0, ['ip', '-n', F, 'link', 'add', 'fs', 'type', 'veth', 'peer', 'name', 'rf', 'netns', R], ['ip', '-n', R, 'link', 'add', 'rs', 'type', 'veth', 'peer', 'name', 's0', 'netns', S]);
+      steps.push(
+        ['ip', '-n', R, 'addr', 'add', `${A.routerFw}/24`, 'dev', 'rf'],
+        ['ip', '-n', R, 'addr', 'add', `${A.routerServer}/24`, 'dev', 'rs'],
+        ['ip', '-n', R, 'link', 'set', 'lo', 'up'],
+        ['ip', '-n', R, 'link', 'set', 'rf', 'up'],
+        ['ip', '-n', R, 'link', 'set', 'rs', 'up'],
+        ['ip', '-n', F, 'route', 'add', 'default', 'via', A.routerFw!],
+        ['ip', '-n', S, 'route', 'add', 'default', 'via', A.routerServer!],
+      );
+    } else {
+      steps.splice(1, 0, ['ip', '-n', F, 'link', 'add', 'fs', 'type', 'veth', 'peer', 'name', 's0', 'netns', S]);
+      steps.push(['ip', '-n', S, 'route', 'add', 'default', 'via', A.fwServer]);
+    }
     for (const s of steps) await must(s);
     await sysctl('firewall', 'net.ipv4.ip_forward', '1');
+    if (R) await sysctl('router', 'net.ipv4.ip_forward', '1');
     for (const [k, v] of Object.entries(opts.fwSysctls ?? {})) await sysctl('firewall', k, v);
   } catch (err) {
     await destroy();
@@ -242,7 +290,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
 
   const lab: Lab = {
     names,
-    addr: { ...A },
+    addr: A,
     exec: (ns, argv, o) => run(['ip', 'netns', 'exec', nsName(ns), ...argv], o ?? {}),
     spawn: (ns, argv) => {
       const child = spawnChild('ip', ['netns', 'exec', nsName(ns), ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: labEnv() });
@@ -250,8 +298,8 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
       child.once('exit', () => children.delete(child));
       return child;
     },
-    nft: async (ruleset) => {
-      await must(['ip', 'netns', 'exec', names.firewall, 'nft', '-f', '-'], `flush ruleset\n${ruleset}\n`);
+    nft: async (ruleset, ns = 'firewall') => {
+      await must(['ip', 'netns', 'exec', nsName(ns), 'nft', '-f', '-'], `flush ruleset\n${ruleset}\n`);
     },
     sysctl,
     destroy,
@@ -273,6 +321,16 @@ export interface RulesetExtras {
   input?: string;
   /** Rules in a `nat prerouting` chain, e.g. `tcp dport 1-65535 redirect to :8443`. */
   prerouting?: string;
+  /**
+   * Forward rules before `ct state established,related accept`, so they also see packets of
+   * established flows and ICMP errors (e.g. `numgen random mod 100 < 5 drop`, or dropping ICMP
+   * "fragmentation needed").
+   */
+  forwardFirst?: string;
+  /** Rules in an `output` chain (policy accept) for what the firewall itself sends (its ICMP errors). */
+  output?: string;
+  /** The NAT statement towards the server (default `masquerade`; e.g. `masquerade random,fully-random`). */
+  masquerade?: string;
 }
 
 /**
@@ -292,6 +350,7 @@ export function statefulRuleset(extraForward = '', extras: RulesetExtras = {}): 
   return `table inet lab {
   chain forward {
     type filter hook forward priority filter; policy drop;
+${indent(extras.forwardFirst ?? '')}
     ct state established,related accept
 ${indent(extraForward)}
     iifname "fc" ct state new accept
@@ -302,7 +361,11 @@ ${indent(extraForward)}
     ct state established,related accept
 ${indent(extras.input ?? '')}
   }
-}
+${extras.output ? `  chain output {
+    type filter hook output priority filter; policy accept;
+${indent(extras.output)}
+  }
+` : ''}}
 table ip labnat {
   chain prerouting {
     type nat hook prerouting priority dstnat;
@@ -310,7 +373,7 @@ ${indent(extras.prerouting ?? '')}
   }
   chain postrouting {
     type nat hook postrouting priority srcnat;
-    oifname "fs" masquerade
+    oifname "fs" ${extras.masquerade ?? 'masquerade'}
   }
 }
 `;

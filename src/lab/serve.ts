@@ -5,13 +5,15 @@
  *
  * Input (every list is optional; port 0 means "any free port"):
  * ```json
- * {"host":"10.200.2.2","tcp":[0],"tcpHang":[0],"udp":[0],"udpSilent":[0],"http":[0]}
+ * {"host":"10.200.2.2","tcp":[0],"tcpHang":[0],"udp":[0],"udpSilent":[0],"http":[0],"portal":[0]}
  * ```
  * - `tcp`: accepts and echoes what it receives (an ordinary open TCP port).
  * - `tcpHang`: accepts and then never reads, writes nor closes (a hostile peer).
  * - `udp`: echoes every datagram back (a UDP service that answers).
  * - `udpSilent`: binds the port and never answers (open, but silent: `open|filtered` to a prober).
- * - `http`: answers every request `200 ok` (or `/status/NNN` with that status).
+ * - `http`: answers every request `200 ok` (or `/status/NNN` with that status, `/big/N` with an
+ *   N-byte body: replies that need full-size packets, for path-MTU tests).
+ * - `portal`: a captive portal: every request is redirected (302) to a login page.
  *
  * Output: `{"ready":true,"host":…,"tcp":[…],"tcpHang":[…],"udp":[…],"udpSilent":[…],"http":[…]}`
  * with the bound ports in the order given.
@@ -31,6 +33,7 @@ export interface ServeSpec {
   udp?: number[];
   udpSilent?: number[];
   http?: number[];
+  portal?: number[];
 }
 
 /** What the fixture started: the bound ports, in the order given. */
@@ -42,7 +45,11 @@ export interface ServeReady {
   udp: number[];
   udpSilent: number[];
   http: number[];
+  portal: number[];
 }
+
+/** Where the lab's captive portal sends every request. */
+export const PORTAL_LOGIN = 'http://login.portal.test/guest?continue=1';
 
 /** A running fixture inside this process. */
 export interface Served extends ServeReady {
@@ -89,8 +96,19 @@ export async function serve(spec: ServeSpec): Promise<Served> {
     return s.address().port;
   };
 
-  const httpListen = async (port: number): Promise<number> => {
+  const httpListen = async (port: number, portal = false): Promise<number> => {
     const srv = createHttpServer((req, res) => {
+      if (portal) {
+        res.writeHead(302, { location: PORTAL_LOGIN, 'content-type': 'text/html', connection: 'close' });
+        res.end('<html><head><title>Guest WiFi login</title></head><body>Sign in to continue</body></html>');
+        return;
+      }
+      const big = /^\/big\/(\d{1,7})$/.exec(req.url ?? '');
+      if (big) {
+        res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
+        res.end(req.method === 'HEAD' ? undefined : 'x'.repeat(Number(big[1])));
+        return;
+      }
       const m = /^\/status\/(\d{3})$/.exec(req.url ?? '');
       const code = m ? Number(m[1]) : 200;
       res.writeHead(code, { 'content-type': 'text/plain', connection: 'close' });
@@ -105,13 +123,14 @@ export async function serve(spec: ServeSpec): Promise<Served> {
     return (srv.address() as AddressInfo).port;
   };
 
-  const out: ServeReady = { ready: true, host, tcp: [], tcpHang: [], udp: [], udpSilent: [], http: [] };
+  const out: ServeReady = { ready: true, host, tcp: [], tcpHang: [], udp: [], udpSilent: [], http: [], portal: [] };
   try {
     for (const p of spec.tcp ?? []) out.tcp.push(await tcpListen(p, (s) => s.pipe(s)));
     for (const p of spec.tcpHang ?? []) out.tcpHang.push(await tcpListen(p, (s) => s.pause()));
     for (const p of spec.udp ?? []) out.udp.push(await udpBind(p, true));
     for (const p of spec.udpSilent ?? []) out.udpSilent.push(await udpBind(p, false));
     for (const p of spec.http ?? []) out.http.push(await httpListen(p));
+    for (const p of spec.portal ?? []) out.portal.push(await httpListen(p, true));
   } catch (err) {
     await Promise.all(closers.map((c) => c()));
     throw err;

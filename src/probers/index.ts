@@ -12,6 +12,8 @@ import { kind as crl } from './crl.js';
 import { kind as dns } from './dns.js';
 import { kind as http } from './http.js';
 import { kind as ipList } from './ipList.js';
+import { kind as media } from './media.js';
+import { kind as nat } from './nat.js';
 import type { JsonSchema, KindDescriptor, ProbeFlag, ProxyScheme } from './kind.js';
 import { kind as ocsp } from './ocsp.js';
 import { compareDirect, perAddress, withRoute } from './paths.js';
@@ -27,7 +29,7 @@ import { kind as wsIdle } from './ws-idle.js';
 export type { KindDescriptor, ProbeFlag } from './kind.js';
 
 /** Every probe kind, in the order help and errors list them. */
-export const KIND_LIST: readonly KindDescriptor[] = [tcp, udp, dns, http, tls, ocsp, crl, stun, ipList, tcpIdle, udpIdle, wsIdle, wsHold];
+export const KIND_LIST: readonly KindDescriptor[] = [tcp, udp, dns, http, tls, ocsp, crl, stun, ipList, tcpIdle, udpIdle, wsIdle, wsHold, media, nat];
 
 const BY_NAME: ReadonlyMap<string, KindDescriptor> = new Map(KIND_LIST.map((k) => [k.name, k]));
 
@@ -51,6 +53,8 @@ export const URL_KINDS = namesWhere((k) => k.target === 'url');
 export const UDP_KINDS = namesWhere((k) => k.transport === 'udp');
 /** Kinds that hold flows for minutes: their statuses speak of idle timers, not of reachability. */
 export const TIMER_KINDS = namesWhere((k) => !!k.timer);
+/** Kinds that run for seconds or minutes by design (timers, streams): never within a scrape. */
+export const LONG_KINDS = namesWhere((k) => !!k.timer || !!k.long);
 /** Kinds whose `ok` proves only a TCP handshake (which an intercepting middlebox can fake). */
 export const HANDSHAKE_ONLY_KINDS = namesWhere((k) => !!k.handshakeOnly);
 /**
@@ -67,6 +71,16 @@ export const PORT_RULE_KINDS = namesWhere((k) => k.transport !== 'none' && k.tar
  */
 export function protocolOf(kind: string): 'tcp' | 'udp' {
   return UDP_KINDS.has(kind) ? 'udp' : 'tcp';
+}
+
+/**
+ * The protocol a trace of a failed probe of this kind uses, or undefined for kinds whose failures
+ * are not traced: those without a port of their own (dns, URLs, lists) and idle-timer checks.
+ */
+export function traceProtocolOf(kind: string): 'tcp' | 'udp' | undefined {
+  const k = kindOf(kind);
+  if (!k || k.target !== 'host:port' || k.transport === 'none' || k.idle || k.trace === false) return undefined;
+  return k.transport;
 }
 
 /** The scheme a proxy would see for a probe: `https` (CONNECT) or `http` (absolute-form), or none. */

@@ -63,8 +63,12 @@ export interface KindDescriptor {
    * `--compare-direct` also runs the probe directly (otherwise the result only notes its route).
    */
   readonly proxy?: { readonly scheme: (spec: SchemeInput) => ProxyScheme; readonly compareDirect: boolean };
-  /** Holds a flow for minutes: its statuses speak of idle timers, not of reachability. */
+  /** Holds a flow for minutes: its statuses speak of idle timers, not of reachability. Implies `long`. */
   readonly timer?: boolean;
+  /** false: a failure of this kind is not traced (a NAT classification is no path to locate). */
+  readonly trace?: false;
+  /** Runs for seconds by design (a stream, several exchanges): not for a scrape, which must answer within Prometheus' timeout. */
+  readonly long?: boolean;
   /** Measures an idle timer of this protocol against a reflector (a catalog `timers` entry). */
   readonly idle?: { readonly protocol: 'tcp' | 'udp' | 'ws'; readonly defaultPort: number };
   /** The check options a catalog may give, as JSON Schema properties (unknown keys are errors). */

@@ -161,6 +161,22 @@ export const REASONS: Readonly<Record<string, string>> = {
   STUN_BAD_RESPONSE: 'a malformed STUN answer',
   STUN_ERROR_RESPONSE: 'the STUN server answered with an error',
   STUN_NO_MAPPED_ADDRESS: 'a STUN answer without a mapped address',
+  STUN_NO_RFC5780: 'the STUN server gives no second address (RFC 5780): it cannot tell the NAT type',
+  // Where a line breaks (issue 17)
+  PMTU_BLACKHOLE: 'small exchanges pass and large ones stall: a path-MTU black hole (ICMP "fragmentation needed" dropped)',
+  DNS_INTERCEPTED: 'the name resolved to the address a DNS interceptor answers every name with: it did not reach the vendor',
+  // Media quality through a reflector (media)
+  MEDIA_OK: 'every media threshold held: loss, round trip and jitter',
+  MEDIA_LOSS: 'more media datagrams were lost in a direction than the threshold allows',
+  MEDIA_RTT: 'the media round trip is longer than the threshold',
+  MEDIA_JITTER: 'the media jitter (RFC 3550) is above the threshold in a direction',
+  MEDIA_NO_ECHO: 'the media session opened, but no datagram came back and the reflector counted none: dropped',
+  REFLECTOR_MEDIA: 'the reflector does not allow a media stream of this rate, size or length',
+  // NAT behaviour (nat)
+  NAT_NONE: 'no NAT: the far end saw this host\'s own address and port',
+  NAT_ENDPOINT_INDEPENDENT: 'the NAT keeps one public address:port towards every destination (peer-to-peer media can work)',
+  NAT_SYMMETRIC: 'the NAT maps each destination to another public port (a "symmetric" NAT: media needs a relay)',
+  NAT_UNKNOWN: 'the NAT behaviour could not be told (answers missing)',
   // Address lists (ip-list)
   NO_OVERLAP: 'the entry overlaps none of the lists it must stay out of',
   LIST_OVERLAP: 'the entry overlaps a list it must stay out of',

@@ -10,6 +10,10 @@
  * BACKOK). Every reply reports the source address:port the reflector saw, so a NAT remapping
  * shows. The reflector never sends more bytes in answer to a message than the message had, so
  * clients pad their requests (`pad=`).
+ *
+ * Over UDP two more exchanges (issue 17): a media session (MEDIA → MEDIAOK; the client's paced
+ * datagrams are echoed at the declared rate; MSTAT → MSTATS says what arrived), and a NAT
+ * filtering test (NATF → NATFOK sent from another of the reflector's UDP ports).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -47,10 +51,20 @@ export const REFLECTOR_DEFAULTS = {
   helloPadBytes: 160,
   armPadBytes: 400,
   backPadBytes: 200,
+  /** Media sessions (`netcheck media`): highest packet rate, longest session, bytes/s per source. */
+  mediaMaxPps: 1000,
+  mediaMaxMs: 5 * 60 * 1000,
+  mediaBytesPerSecondPerSource: 256 * 1024,
+  mediaSessionsPerSource: 4,
+  mediaMaxSessions: 256,
+  /** How long a session's counters stay readable (MSTAT) after it ends. */
+  mediaRetainMs: 60_000,
+  /** What clients pad MEDIA, MSTAT and NATF to (MSTATS carries several counters and an address). */
+  mediaPadBytes: 256,
 } as const;
 
-export type Verb = 'HELLO' | 'TOKEN' | 'ARM' | 'ARMED' | 'WAKE' | 'BACK' | 'BACKOK' | 'ERR';
-const VERBS = new Set<Verb>(['HELLO', 'TOKEN', 'ARM', 'ARMED', 'WAKE', 'BACK', 'BACKOK', 'ERR']);
+export type Verb = 'HELLO' | 'TOKEN' | 'ARM' | 'ARMED' | 'WAKE' | 'BACK' | 'BACKOK' | 'ERR' | 'MEDIA' | 'MEDIAOK' | 'MSTAT' | 'MSTATS' | 'NATF' | 'NATFOK';
+const VERBS = new Set<Verb>(['HELLO', 'TOKEN', 'ARM', 'ARMED', 'WAKE', 'BACK', 'BACKOK', 'ERR', 'MEDIA', 'MEDIAOK', 'MSTAT', 'MSTATS', 'NATF', 'NATFOK']);
 
 /** Stable error codes a reflector sends in `ERR code=…` (and tests assert on). */
 export type ReflectorErrorCode =
@@ -61,7 +75,9 @@ export type ReflectorErrorCode =
   | 'gap' // gap missing, not a number, or above the reflector's maximum
   | 'flows' // too many armed flows (globally or for this source)
   | 'flow' // BACK for a flow the reflector does not know
-  | 'dup'; // ARM for a flow id already armed
+  | 'dup' // ARM for a flow id already armed (or MEDIA for a session already open)
+  | 'media' // MEDIA asking for more than the reflector allows (rate, size, duration), or MSTAT for an unknown session
+  | 'port'; // NATF naming a port the reflector does not serve
 
 export interface Message {
   verb: Verb;
@@ -154,6 +170,16 @@ export function verifyToken(key: Uint8Array, token: string | undefined, transpor
 /** The MAC a client adds to ARM when the reflector has a shared secret. */
 export function armMac(secret: string, token: string, id: string, gapMs: number): string {
   return mac(secret, `ARM|${token}|${id}|${gapMs}`, 32);
+}
+
+/** The MAC a client adds to MEDIA when the reflector has a shared secret (every parameter signed). */
+export function mediaMac(secret: string, token: string, id: string, pps: number, durMs: number, size: number): string {
+  return mac(secret, `MEDIA|${token}|${id}|${pps}|${durMs}|${size}`, 32);
+}
+
+/** A media session id: 16 hex digits (8 random bytes, also in every media datagram). */
+export function validSessionId(id: string | undefined): id is string {
+  return id !== undefined && /^[0-9a-f]{16}$/.test(id);
 }
 
 export function safeEqual(a: string, b: string): boolean {

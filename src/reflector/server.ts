@@ -23,7 +23,9 @@ import { createServer as createTcpServer, isIP, type AddressInfo, type Server as
 import { WebSocketServer, type WebSocket } from 'ws';
 import { atDeadline, nowMs } from '../util/deadline.js';
 import { formatPorts } from '../util/ip.js';
+import { decodeMediaPacket, isMediaPacket } from '../media/packet.js';
 import { selfSignedCert, fingerprintOf } from './cert.js';
+import { MediaSessions } from './media.js';
 import {
   MAX_MESSAGE_BYTES,
   REFLECTOR_DEFAULTS,
@@ -32,10 +34,12 @@ import {
   formatSeen,
   isControl,
   issueToken,
+  mediaMac,
   newTokenKey,
   parse,
   safeEqual,
   validFlowId,
+  validSessionId,
   verifyToken,
   type Message,
   type ReflectorErrorCode,
@@ -61,6 +65,11 @@ export interface ReflectorOptions {
   bytesPerSecond?: number;
   retainAfterWakeMs?: number;
   tokenMaxAgeMs?: number;
+  /** Media sessions (`netcheck media`): highest packet rate and longest session a client may ask for. */
+  mediaMaxPps?: number;
+  mediaMaxMs?: number;
+  mediaBytesPerSecondPerSource?: number;
+  mediaSessionsPerSource?: number;
   /** Called for notable events (refusals, rate limiting), one line each, for logs. */
   log?: (line: string) => void;
 }
@@ -80,6 +89,9 @@ export interface ReflectorStats {
   suppressed: number;
   /** Latest a send after a gap left, past its deadline (ms): the reflector's own timer accuracy. */
   wakeLateMaxMs: number;
+  /** Media sessions opened, and media datagrams echoed (also counted in `echoed`). */
+  mediaSessions: number;
+  mediaEchoed: number;
 }
 
 export interface Reflector {
@@ -110,6 +122,10 @@ interface Peer {
   send(buf: Buffer): void;
   /** Flows armed on this connection (TCP/WS), forgotten when it closes. Created lazily. */
   flows?: Flow[];
+  /** UDP only: send from another of the reflector's UDP ports (NATF); false when it serves no such port. */
+  sendFrom?(port: number, buf: Buffer): boolean;
+  /** UDP only: the reflector port this datagram arrived on. */
+  localPort?: number;
 }
 
 /**
@@ -340,12 +356,23 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
   const flows = new Map<string, Flow>();
   const flowsPerIp = new Map<string, number>();
   const connsPerIp = new Map<string, number>();
-  const stats: ReflectorStats = { flows: 0, connections: 0, armed: 0, wakesSent: 0, echoed: 0, rateLimited: 0, refused: {}, suppressed: 0, wakeLateMaxMs: 0 };
+  const stats: ReflectorStats = { flows: 0, connections: 0, armed: 0, wakesSent: 0, echoed: 0, rateLimited: 0, refused: {}, suppressed: 0, wakeLateMaxMs: 0, mediaSessions: 0, mediaEchoed: 0 };
+  const media = new MediaSessions({
+    maxPps: opts.mediaMaxPps ?? D.mediaMaxPps,
+    maxMs: opts.mediaMaxMs ?? D.mediaMaxMs,
+    bytesPerSecondPerSource: opts.mediaBytesPerSecondPerSource ?? D.mediaBytesPerSecondPerSource,
+    sessionsPerSource: opts.mediaSessionsPerSource ?? D.mediaSessionsPerSource,
+    maxSessions: D.mediaMaxSessions,
+    retainMs: D.mediaRetainMs,
+  });
+  /** UDP sockets by the port they serve (NATF answers from another one). */
+  const udpByPort = new Map<number, UdpSocket>();
   const closers: (() => Promise<void>)[] = [];
   const liveSockets = new Set<Socket>();
   const sweeper = setInterval(() => {
     messages.sweep();
     bytes.sweep();
+    media.sweep();
   }, 30_000);
   sweeper.unref();
 
@@ -392,6 +419,12 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
       }
       case 'ARM':
         return arm(peer, m, size);
+      case 'MEDIA':
+      case 'MSTAT':
+      case 'NATF':
+        // Datagram-only exchanges: a media stream and a NAT filtering test only mean something on UDP.
+        if (peer.transport !== 'udp') return refuse(peer, 'verb', size);
+        return m.verb === 'MEDIA' ? openMedia(peer, m, size) : m.verb === 'MSTAT' ? mediaStats(peer, m, size) : natFilter(peer, m, size);
       case 'BACK': {
         const flow = f.t && f.id ? flows.get(`${f.t}|${f.id}`) : undefined;
         if (!flow) return refuse(peer, 'flow', size);
@@ -424,6 +457,54 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
     stats.flows = flows.size;
     stats.armed++;
     queue.push(flow);
+  };
+
+  /** MEDIA t id pps dur size [mac]: open a media session bound to this source address:port. */
+  const openMedia = (peer: Peer, m: Message, size: number): void => {
+    const { t, id, mac } = m.fields;
+    if (!verifyToken(tokenKey, t, peer.transport, peer.seen, Date.now(), o.tokenMaxAgeMs)) return refuse(peer, 'token', size);
+    if (!validSessionId(id)) return refuse(peer, 'syntax', size);
+    const num = (v: string | undefined): number => (v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : NaN);
+    const pps = num(m.fields.pps);
+    const dur = num(m.fields.dur);
+    const bytes = num(m.fields.size);
+    if (media.problem(pps, bytes, dur)) return refuse(peer, 'media', size);
+    if (opts.secret !== undefined && !(mac && safeEqual(mac, mediaMac(opts.secret, t!, id, pps, dur, bytes)))) return refuse(peer, 'auth', size);
+    // A request too small for its answer opens nothing: the client could not learn it worked.
+    const ok = encode('MEDIAOK', { id, seen: peer.seen }, 0, peer.newline);
+    if (ok.length > size) {
+      stats.suppressed++;
+      return;
+    }
+    const r = media.open(peer.ip, peer.seen, id, pps, bytes, dur);
+    if (r !== 'ok') return refuse(peer, r, size);
+    stats.mediaSessions++;
+    answer(peer, ok, size);
+  };
+
+  /** MSTAT t id: what this session's datagrams looked like on arrival. */
+  const mediaStats = (peer: Peer, m: Message, size: number): void => {
+    const { t, id } = m.fields;
+    if (!verifyToken(tokenKey, t, peer.transport, peer.seen, Date.now(), o.tokenMaxAgeMs)) return refuse(peer, 'token', size);
+    const c = validSessionId(id) ? media.counters(peer.seen, id) : undefined;
+    if (!c) return refuse(peer, 'media', size);
+    answer(peer, encode('MSTATS', { id: id!, ...c, seen: peer.seen }, 0, peer.newline), size);
+  };
+
+  /**
+   * NATF t via: answer from another UDP port of this reflector, to the very source that asked
+   * (its token proves it receives there). Whether the answer arrives tells the NAT's filtering.
+   */
+  const natFilter = (peer: Peer, m: Message, size: number): void => {
+    const { t, via } = m.fields;
+    if (!verifyToken(tokenKey, t, peer.transport, peer.seen, Date.now(), o.tokenMaxAgeMs)) return refuse(peer, 'token', size);
+    const port = via !== undefined && /^\d{1,5}$/.test(via) ? Number(via) : NaN;
+    const reply = encode('NATFOK', { via: port, to: peer.localPort ?? 0, seen: peer.seen }, 0, peer.newline);
+    if (reply.length > size) {
+      stats.suppressed++;
+      return;
+    }
+    if (!peer.sendFrom?.(port, reply)) return refuse(peer, 'port', size);
   };
 
   const onDue = (flow: Flow): void => {
@@ -499,6 +580,21 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
   // --- UDP -------------------------------------------------------------------------------------
   const onUdp = (sock: UdpSocket, msg: Buffer, rinfo: RemoteInfo): void => {
     const ip = stripMapped(rinfo.address);
+    // A media session's datagrams have their own budget (its declared rate), not the general one.
+    if (isMediaPacket(msg)) {
+      const f = decodeMediaPacket(msg);
+      const r = media.packet(formatSeen(rinfo.address, rinfo.port), f.sid, f.seq, f.sentMs, msg);
+      if (r === 'limited') {
+        stats.rateLimited++;
+        return;
+      }
+      if (r !== 'unknown') {
+        stats.echoed++;
+        stats.mediaEchoed++;
+        sock.send(r, rinfo.port, rinfo.address);
+        return;
+      }
+    }
     if (!messages.take(ip)) {
       stats.rateLimited++;
       return;
@@ -507,7 +603,13 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
       sock.send(b, rinfo.port, rinfo.address);
     };
     if (isControl(msg)) {
-      control({ transport: 'udp', ip, seen: formatSeen(rinfo.address, rinfo.port), newline: false, send }, msg);
+      const sendFrom = (port: number, b: Buffer): boolean => {
+        const other = udpByPort.get(port);
+        if (!other) return false;
+        other.send(b, rinfo.port, rinfo.address);
+        return true;
+      };
+      control({ transport: 'udp', ip, seen: formatSeen(rinfo.address, rinfo.port), newline: false, send, sendFrom, localPort: sock.address().port }, msg);
       return;
     }
     if (!bytes.take(ip, msg.length)) {
@@ -569,6 +671,7 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
     stats: () => ({ ...stats, refused: { ...stats.refused } }),
     close: async () => {
       clearInterval(sweeper);
+      media.clear();
       for (const f of [...flows.values()]) forget(f);
       queue.clear();
       for (const s of liveSockets) s.destroy();
@@ -605,6 +708,7 @@ export async function startReflector(opts: ReflectorOptions = {}): Promise<Refle
         });
       });
       out.udp.push(sock.address().port);
+      udpByPort.set(sock.address().port, sock);
       closers.push(() => new Promise((r) => sock.close(() => r())));
     }
     const wsServe = async (port: number, tls?: { cert: string; key: string }): Promise<number> => {
@@ -658,7 +762,8 @@ function describe(r: Reflector, o: { maxFlows: number; maxFlowsPerSource: number
   if (r.fingerprint) lines.push(`  TLS certificate ${r.selfSigned ? '(self-signed, generated now) ' : ''}SHA-256 ${r.fingerprint}`);
   lines.push(
     `  control protocol NCR1; shared secret ${r.secret ? 'required' : 'not set (anyone who can reach this may arm flows, to themselves only)'}; ` +
-      `limits: ${opts.ratePerSecond ?? D.ratePerSecond} msg/s per source, ${o.maxFlows} flows (${o.maxFlowsPerSource} per source), gap ≤ ${Math.round(o.maxGapMs / 60000)}m`,
+      `limits: ${opts.ratePerSecond ?? D.ratePerSecond} msg/s per source, ${o.maxFlows} flows (${o.maxFlowsPerSource} per source), gap ≤ ${Math.round(o.maxGapMs / 60000)}m` +
+        (r.udp.length ? `; media sessions ≤ ${opts.mediaMaxPps ?? D.mediaMaxPps} packets/s, ${Math.round((opts.mediaMaxMs ?? D.mediaMaxMs) / 60000)}m` : ''),
   );
   if (r.listen === '0.0.0.0' || r.listen === '::') lines.push('  exposed on every interface: run it only where the idle checks need it, and prefer --secret');
   return lines.join('\n');

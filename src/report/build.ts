@@ -10,6 +10,8 @@ import { HANDSHAKE_ONLY_KINDS, protocolOf, TIMER_KINDS } from '../probers/index.
 import { isStableReason } from '../probers/reasons.js';
 import { formatPorts, hostPort } from '../util/ip.js';
 import { buildFixList } from './fixlist.js';
+import { mediaReason } from './media.js';
+import { pathReason, pathRemediation } from './path.js';
 import { timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
 
@@ -222,6 +224,9 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, b
     const names = [...byName].map(([h, reasons]) => `${h} (${[...reasons].join(', ')})`).join(', ');
     parts.push(`${names} ${byName.size === 1 ? 'does' : 'do'} not resolve with ${resolverText(unresolved[0]!)}: check the DNS servers in use and any DNS filtering.`);
   }
+  // Path-MTU black holes and where traces stop (issue 17): their own advice.
+  const path = pathRemediation(bad.filter((r) => !handled.has(r)), what);
+  for (const r of path.handled) handled.add(r);
   const stalled = bad.filter((r) => !handled.has(r) && r.status === 'timeout');
   if (stalled.length) {
     for (const r of stalled) handled.add(r);
@@ -229,7 +234,7 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, b
   }
   // Interception, proxy refusals, block pages, bad revocation answers: their own advice (issue 4).
   const trust = trustRemediation(bad.filter((r) => !handled.has(r)), what);
-  parts.push(...trust.parts);
+  parts.push(...trust.parts, ...path.parts);
   for (const r of trust.handled) handled.add(r);
   // Group the rest by how they failed, protocol and destination → ports, then by identical port sets.
   const groups = new Map<string, { how: FailClass; proto: string; ports: number[]; host: string; rs: ProbeResult[] }>();
@@ -273,6 +278,7 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, b
                 : `Check ${rule}: ${reasons}.`,
     );
   }
+  parts.push(...path.hints);
   return parts.join(' ');
 }
 
@@ -311,7 +317,10 @@ export function buildReport(input: BuildInput): Report {
     // DNS drift: the name resolves, but not (only) to what the document pairs it with; an
     // address-based firewall built from the document would not let that traffic through.
     const drift = rs.filter((r) => r.reason === 'DNS_DRIFT').map((r) => `${r.host} → ${((r.data?.drift as string[] | undefined) ?? []).join(', ')}`);
-    const reason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
+    const driftReason = drift.length ? `${baseReason}; DNS drift: ${drift.join('; ')} (outside the document's addresses)` : baseReason;
+    // Where it failed (traces), and how well voice flows (media figures): issue 17.
+    const extra = [verdict === 'pass' ? undefined : pathReason(rs), mediaReason(rs)].filter(Boolean);
+    const reason = extra.length ? `${driftReason}; ${extra.join('; ')}` : driftReason;
     return {
       id: pl.id,
       section: pl.section.id,
@@ -405,7 +414,8 @@ export const DEAD_PATH_MIN_DESTINATIONS = 3;
 export function deadPathEvidence(results: ProbeResult[]): { probes: ProbeResult[]; destinations: number } | undefined {
   // Idle-timer statuses speak of timers (a flow forgotten), not of reachability.
   const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !TIMER_KINDS.has(r.kind));
-  if (network.some((r) => r.status === 'ok' || r.status === 'refused')) return undefined;
+  // Media below its quality thresholds still got packets through (issue 17).
+  if (network.some((r) => r.status === 'ok' || r.status === 'refused' || (r.kind === 'media' && Number(r.data?.received) > 0))) return undefined;
   const tcp = network.filter((r) => r.kind !== 'dns' && r.port !== undefined && protocolOf(r.kind) === 'tcp' && !isResolveFailure(r) && !LOCAL_REASONS.has(r.reason));
   if (tcp.length === 0 || !tcp.every((r) => r.status === 'filtered' || r.status === 'unreachable')) return undefined;
   const destinations = new Set(tcp.map((r) => r.address ?? r.host)).size;

@@ -26,8 +26,13 @@ type Classified = { rule: true; protocol: 'tcp' | 'udp'; dest: string; port: num
 function classify(p: ProbeResult): Classified | undefined {
   if (p.reason === 'DNS_DRIFT') return { rule: false, code: 'DNS_DRIFT' };
   if (p.status === 'ok' || p.status === 'skipped') return undefined;
+  if (p.reason === 'DNS_INTERCEPTED') return { rule: false, code: 'DNS_INTERCEPTION' };
   if (p.kind === 'dns') return { rule: false, code: 'DNS_FAILURE' };
   if (p.reason === 'TLS_INTERCEPTED') return { rule: false, code: 'TLS_INSPECTION' };
+  // Issue 17: large packets lost without ICMP, and media that gets through below its quality
+  // thresholds, are not blocked ports: a port rule fixes neither.
+  if (p.reason === 'PMTU_BLACKHOLE') return { rule: false, code: 'PATH_MTU' };
+  if (p.kind === 'media' && Number(p.data?.received) > 0) return { rule: false, code: 'MEDIA_QUALITY' };
   if (PROXY_REASONS.has(p.reason)) return { rule: false, code: 'PROXY' };
   if (p.reason === 'HTTP_BLOCK_PAGE' || p.reason === 'HTTP_BLOCKED') return { rule: false, code: 'WEB_FILTER' };
   if (p.reason.startsWith('WS_DROPPED')) return { rule: false, code: 'STALLED' };
@@ -63,6 +68,12 @@ function instructionText(code: FixCode, ps: ProbeResult[], pl: PlanLine | undefi
     }
     case 'DNS_FAILURE':
       return `${targets} ${ps.length === 1 ? 'does' : 'do'} not resolve from this network (${reasons}): check the DNS servers in use and any DNS filtering; no port rule fixes this.`;
+    case 'DNS_INTERCEPTION':
+      return `The resolver in use answers for names that do not exist, and ${list(ps.map((p) => p.host))} resolved to its own address, not the vendor's: use a resolver that answers NXDOMAIN for unknown names (--dns-server) or have the vendor's names exempted from DNS filtering; no port rule fixes this.`;
+    case 'PATH_MTU':
+      return `Small exchanges with ${targets} pass but large ones are lost, and no ICMP "fragmentation needed" comes back (a path-MTU black hole): let ICMP type 3 code 4 (ICMPv6 packet too big) through the firewall, or clamp the TCP MSS on the egress; the port itself is open.`;
+    case 'MEDIA_QUALITY':
+      return `Media to ${targets} gets through, but ${list(ps.map((p) => p.detail ?? p.reason), 2)}: look at congestion, Wi-Fi and QoS (prioritise the vendor's UDP ports); no port rule fixes this.`;
     case 'TLS_INSPECTION': {
       const product = ps.map((p) => p.data?.inspectionProduct).find((x): x is string => typeof x === 'string');
       return `TLS to ${targets} is re-signed by ${product ?? 'a middlebox'} (TLS inspection): exempt these destinations from inspection; opening a port does not help.`;
@@ -82,7 +93,7 @@ function instructionText(code: FixCode, ps: ProbeResult[], pl: PlanLine | undefi
   }
 }
 
-const CODE_ORDER: FixCode[] = ['DNS_DRIFT', 'DNS_FAILURE', 'TLS_INSPECTION', 'PROXY', 'WEB_FILTER', 'STALLED', 'SERVICE', 'LOCAL'];
+const CODE_ORDER: FixCode[] = ['DNS_DRIFT', 'DNS_FAILURE', 'DNS_INTERCEPTION', 'TLS_INSPECTION', 'PROXY', 'WEB_FILTER', 'PATH_MTU', 'STALLED', 'MEDIA_QUALITY', 'SERVICE', 'LOCAL'];
 
 /**
  * The fix list of a finished run, or undefined when there is nothing to ask for. Rules only for

@@ -122,10 +122,13 @@ export const FIX_FORMATS_HINT = 'As nftables, iptables or CSV: netcheck allowlis
 export const FIX_LABEL: Record<FixCode, string> = {
   DNS_DRIFT: 'DNS drift',
   DNS_FAILURE: 'DNS failure',
+  DNS_INTERCEPTION: 'DNS interception',
   TLS_INSPECTION: 'TLS inspection',
   PROXY: 'Proxy',
   WEB_FILTER: 'Web filter',
+  PATH_MTU: 'Path-MTU black hole',
   STALLED: 'Stalled or dropped connections',
+  MEDIA_QUALITY: 'Media quality',
   SERVICE: 'Service answer',
   LOCAL: 'Not a network matter',
 };

@@ -12,9 +12,10 @@ import { Gauge, Registry } from 'prom-client';
 import type { Diagnosis, Report, Verdict } from '../types.js';
 import { STATUSES } from '../types.js';
 import { hostPort } from '../util/ip.js';
+import { MediaMetrics } from './media-metrics.js';
 
 const VERDICTS: Verdict[] = ['pass', 'fail', 'partial', 'inconclusive'];
-const DIAGNOSIS_CODES: Diagnosis['code'][] = ['NO_OUTBOUND_CONNECTIVITY', 'TCP_INTERCEPTION', 'INTERRUPTED', 'DNS_BROKEN'];
+const DIAGNOSIS_CODES: Diagnosis['code'][] = ['NO_OUTBOUND_CONNECTIVITY', 'TCP_INTERCEPTION', 'INTERRUPTED', 'DNS_BROKEN', 'CAPTIVE_PORTAL', 'DNS_INTERCEPTION'];
 
 type Labels = Record<string, string>;
 
@@ -23,8 +24,11 @@ export class ReportMetrics {
   private readonly g: Record<string, Gauge<string>>;
   /** Series set for each catalog by the last update, so series that vanished are removed. */
   private readonly seen = new Map<string, Map<Gauge<string>, Labels[]>>();
+  /** Media quality and NAT behaviour (issue 17). */
+  private readonly media: MediaMetrics;
 
   constructor(readonly registry: Registry) {
+    this.media = new MediaMetrics(registry);
     const gauge = (name: string, help: string, labelNames: string[]): Gauge<string> => new Gauge({ name, help, labelNames, registers: [registry] });
     this.g = {
       probeSuccess: gauge('netcheck_probe_success', 'Whether the probe saw the expected behaviour (1) or not (0), like blackbox_exporter probe_success.', ['catalog', 'line', 'kind', 'target']),
@@ -91,6 +95,8 @@ export class ReportMetrics {
       if (typeof r.bracket?.longestSurvivedMs === 'number') set(this.g.timerSurvived!, tl, r.bracket.longestSurvivedMs / 1000);
       if (typeof r.bracket?.shortestLostMs === 'number') set(this.g.timerLost!, tl, r.bracket.shortestLostMs / 1000);
     }
+
+    this.media.update(report, set);
 
     // Remove series the previous run of this catalog had and this one does not.
     const before = this.seen.get(catalog);

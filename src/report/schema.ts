@@ -226,7 +226,7 @@ function fixListSchema(): Record<string, unknown> {
           properties: {
             line: str,
             description: str,
-            code: { enum: ['DNS_DRIFT', 'DNS_FAILURE', 'TLS_INSPECTION', 'PROXY', 'WEB_FILTER', 'STALLED', 'SERVICE', 'LOCAL'] },
+            code: { enum: ['DNS_DRIFT', 'DNS_FAILURE', 'DNS_INTERCEPTION', 'TLS_INSPECTION', 'PROXY', 'WEB_FILTER', 'PATH_MTU', 'STALLED', 'MEDIA_QUALITY', 'SERVICE', 'LOCAL'] },
             targets: strs,
             text: str,
             quote: str,

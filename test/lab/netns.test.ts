@@ -88,6 +88,40 @@ describe.skipIf(!support.ok)('lab harness (netns + nftables)', () => {
     }
   });
 
+  it('with a router: four namespaces, the server beyond a second hop, nft in the router, all torn down', async () => {
+    const lab = await createLab({ router: true, ruleset: statefulRuleset() });
+    let destroyed = false;
+    try {
+      expect(lab.names.router).toBeDefined();
+      for (const n of Object.values(lab.names)) expect(namespaces()).toContain(n);
+      expect(lab.addr).toMatchObject({ fwServer: '192.0.2.2', routerFw: '192.0.2.1', routerServer: '198.51.100.1', server: '198.51.100.2' });
+      const server = lab.spawn('server', [process.execPath, SERVE, JSON.stringify({ host: lab.addr.server, tcp: [0] })]);
+      const port = (await waitReady(server)).tcp[0]!;
+      const open = await lab.exec('client', connectScript(lab.addr.server, port, 3000), { timeoutMs: 10_000 });
+      expect(open.stdout.trim()).toBe('ok');
+      // The router forwards, and its own ruleset is in the path (beyond the customer's firewall).
+      const fwd = await lab.exec('router', ['cat', '/proc/sys/net/ipv4/ip_forward']);
+      expect(fwd.stdout.trim()).toBe('1');
+      await lab.nft(`table inet r {\n chain forward {\n type filter hook forward priority filter;\n tcp dport ${port} drop\n }\n}`, 'router');
+      const dropped = await lab.exec('client', connectScript(lab.addr.server, port, 500), { timeoutMs: 10_000 });
+      expect(dropped.stdout.trim()).toBe('TIMEOUT');
+      await lab.destroy();
+      destroyed = true;
+      for (const n of Object.values(lab.names)) expect(namespaces()).not.toContain(n);
+    } finally {
+      if (!destroyed) await lab.destroy();
+    }
+  });
+
+  it('a lab without a router refuses router commands', async () => {
+    const lab = await createLab();
+    try {
+      await expect(lab.nft('table inet r {}', 'router')).rejects.toThrow(/unknown namespace role/);
+    } finally {
+      await lab.destroy();
+    }
+  });
+
   it('rejects a bad ruleset with nft\'s message and removes the half-built lab', async () => {
     await expect(createLab({ prefix: `ncbad${process.pid}`, ruleset: 'table inet x { chain y { nonsense } }' })).rejects.toThrow(/nft/);
     expect(namespaces().filter((n) => n.startsWith(`ncbad${process.pid}`))).toEqual([]);

@@ -11,6 +11,7 @@ import { parsePorts } from '../../util/ip.js';
 import { checkRunOptions, positiveInt } from '../options.js';
 import { reflectorCredentials } from '../timers.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
+import { pathOptionsFromArgv } from '../path-options.js';
 import { makeProgress, startInfo } from '../progress.js';
 
 /** Split `host:ports`, `[v6]:ports`, `cidr:ports`; a bare name or address has no ports. */
@@ -115,7 +116,9 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
   const signals = interruptControllers(o.quiet);
   progress.start(startInfo(plan));
   try {
-    const report = await runCheck(plan, { ...o, ...reflectorCredentials(argv), stopSignal: signals.stop.signal, hardSignal: signals.hard.signal, onResult: progress.onResult });
+    // A sweep is not traced unless asked (--trace): hundreds of failures would mean hundreds of traces.
+    const path = pathOptionsFromArgv(argv, { traceByDefault: false, quiet: o.quiet });
+    const report = await runCheck(plan, { ...o, ...reflectorCredentials(argv), ...path, stopSignal: signals.stop.signal, hardSignal: signals.hard.signal, onResult: progress.onResult });
     progress.end();
     await emitReport(report, { ...o, verbose: o.verbose || plan.probes.length <= 64 });
     return exitCodeFor(report);

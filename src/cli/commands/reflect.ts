@@ -100,7 +100,7 @@ export async function reflectCommand({ argv }: { argv: Record<string, unknown> }
   await r.close();
   if (!quiet) {
     const refused = Object.entries(s.refused).map(([k, v]) => `${v} ${k}`).join(', ');
-    process.stderr.write(`netcheck reflect: stopped; ${s.armed} flows armed, ${s.wakesSent} sends after a gap, ${s.echoed} echoes, ${s.rateLimited} rate-limited${refused ? `, refused: ${refused}` : ''}\n`);
+    process.stderr.write(`netcheck reflect: stopped; ${s.armed} flows armed, ${s.wakesSent} sends after a gap, ${s.echoed} echoes, ${s.mediaSessions} media sessions, ${s.rateLimited} rate-limited${refused ? `, refused: ${refused}` : ''}\n`);
   }
   return 0;
 }

@@ -5,6 +5,7 @@ import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { EXIT } from '../../errors.js';
+import { pathOptionsFromArgv } from '../path-options.js';
 import { askMissingParams, canPrompt } from '../prompt.js';
 import { makeProgress, startInfo } from '../progress.js';
 import { addTimerChecks, makeTimerProgress, reflectorCredentials, timerNotice, timerPlanFromArgv } from '../timers.js';
@@ -48,6 +49,8 @@ export async function runCommand({ catalog, argv }: RunCommandInput): Promise<nu
       // The reflector's secret and certificate pin serve timer checks and catalog reflector lines alike.
       ...reflectorCredentials(argv),
       ...(timerRun ? { onProgress: timerProgress.onProgress } : {}),
+      // Failed lines are traced by default; portal and DNS interception checks when asked or implied.
+      ...pathOptionsFromArgv(argv, { traceByDefault: true, plan, quiet: o.quiet }),
     });
     progress.end();
     timerProgress.end();
