@@ -107,7 +107,29 @@ export interface ProbeContext {
    * HTTP proxies (`--proxy`, HTTP_PROXY / HTTPS_PROXY / NO_PROXY) for the kinds that can use one
    * (http, tls, ws, ocsp, crl); absent means direct. Holds credentials: never print it whole.
    */
-  proxy?: import('./util/proxy.js').ProxySettings;
+  proxy?: ProxySettings;
+}
+
+/** One proxy server. */
+export interface ProxyEndpoint {
+  host: string;
+  port: number;
+  /** `Basic …` when the URL carried credentials. Never print or log it. */
+  authorization?: string;
+  /** `http://host:port`, with `***@` where credentials were: safe to print. */
+  display: string;
+}
+
+/** The proxy configuration of a run. */
+export interface ProxySettings {
+  http?: ProxyEndpoint;
+  https?: ProxyEndpoint;
+  /** NO_PROXY entries: names, `.suffix`, IPs, CIDR ranges, optional `:port`, or `*`. */
+  noProxy: string[];
+  /** Where the settings came from, for the report. */
+  source: 'flag' | 'env';
+  /** Also run each proxiable probe directly and attach that outcome as `data.direct`. */
+  compareDirect?: boolean;
 }
 
 /**
@@ -434,4 +456,42 @@ export interface TimerResult {
   mode?: 'reflector' | 'hold';
   bracket?: IdleBracket;
   flows?: IdleFlowResult[];
+}
+
+/** RFC 4787 terms; `address-dependent` needs a second far-end address (STUN RFC 5780 mode). */
+export type NatMapping = 'none' | 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
+/** One reflector address cannot tell endpoint-independent from address-dependent filtering. */
+export type NatFiltering = 'none' | 'endpoint-independent' | 'endpoint-independent-or-address-dependent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
+
+/** `ProbeOutcome.data` of a nat check. */
+export interface NatData {
+  /** Against a netcheck reflector's two ports, or a STUN server's two addresses (RFC 5780). */
+  method: 'reflector' | 'stun-rfc5780';
+  /** The two far-end ports used. */
+  ports: [number, number];
+  /** STUN mode: the server's other address (OTHER-ADDRESS). */
+  otherAddress?: string;
+  /** Public address:port the far end saw from one socket, per destination (`to`: port or address:port). */
+  seen: { port?: number; to?: string; seen: string }[];
+  /** This socket's own address:port (as bound), to recognise "no NAT". */
+  local?: string;
+  mapping: NatMapping;
+  filtering: NatFiltering;
+  /** Peer-to-peer media needs a relay (TURN) when the mapping depends on the destination. */
+  needsRelay: boolean | null;
+  /** One sentence per finding. */
+  notes: string[];
+}
+
+/** One entry of an address list file (a catalog `file` parameter), with its line for errors. */
+export interface IpListEntry {
+  value: string;
+  line: number;
+}
+
+/** An address list a catalog parameter names (`$office-ips`): read by the catalog, compared by ip-list and stun. */
+export interface IpList {
+  param: string;
+  file: string;
+  entries: IpListEntry[];
 }

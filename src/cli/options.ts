@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { PATH_FLAGS } from './path-options.js';
 import { TIMER_FLAGS } from './timers.js';
-import { proxySettings, type ProxySettings } from '../util/proxy.js';
+import { proxySettings, type ProxySettings } from '../net/proxy.js';
 
 /**
  * Repeatable, comma-separated list options. Not yargs `array: true`: a greedy array swallows the
@@ -122,7 +122,7 @@ export interface CommonRunOptions {
   redact?: boolean;
   /** node_exporter textfile to write the run's metrics to (`--prometheus-textfile`). */
   prometheusTextfile?: string;
-  /** `--proxy` or the proxy variables (src/util/proxy.ts); absent means direct. */
+  /** `--proxy` or the proxy variables (src/net/proxy.ts); absent means direct. */
   proxy?: ProxySettings;
 }
 

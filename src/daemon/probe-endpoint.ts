@@ -26,13 +26,18 @@ import { runCheck as realRunCheck, type CheckOptions } from '../engine/check.js'
 import { redactReport } from '../report/redact.js';
 import { STATUSES, type ProbeResult, type ProbeSpec, type Report, type Verdict } from '../types.js';
 import { hostPort } from '../util/ip.js';
-import type { DaemonTarget } from './daemon.js';
 
 /** Kinds a scrape can run: not the ones that hold a connection for minutes (idle timers, ws-hold). */
 const SCRAPE_KINDS: ReadonlySet<string> = new Set(KINDS.filter((k) => !LONG_KINDS.has(k)));
 /** Kinds an ad-hoc `kind=` may name (the URL kinds need a catalog line; ip-list sends nothing). */
 const ADHOC_KINDS = KIND_LIST.filter((k) => SCRAPE_KINDS.has(k.name) && (k.target === 'host:port' || k.target === 'host')).map((k) => k.name);
 const VERDICTS: Verdict[] = ['pass', 'fail', 'partial', 'inconclusive'];
+
+/** A catalog the daemon checks: its id and its plan. */
+export interface DaemonTarget {
+  id: string;
+  plan: Plan;
+}
 
 export interface ProbeEndpointOptions {
   targets: DaemonTarget[];

@@ -20,7 +20,7 @@ export interface EngineOptions {
   /** Explicit DNS servers (`host[:port]`); absent means the system resolver. */
   dnsServers?: string[];
   family?: 4 | 6;
-  /** HTTP proxies for the kinds that can use one (src/util/proxy.ts); absent means direct. */
+  /** HTTP proxies for the kinds that can use one (src/net/proxy.ts); absent means direct. */
   proxy?: ProbeContext['proxy'];
   /** Aborting stops scheduling; probes in flight finish within their own deadline. */
   stopSignal?: AbortSignal;

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import type { ProbeResult, ProbeSpec, ResolvedAddress, Status } from '../types.js';
 import { traceProtocolOf } from '../probers/index.js';
+import { isLoopbackAddress } from '../util/ip.js';
 import { diagnoseStall, STALL_REASONS, type ReflectorTarget } from './pmtu.js';
 import { traceRoute, type TraceOptions, type TraceResult } from './trace.js';
 
@@ -40,7 +41,7 @@ const TRACE_CONCURRENCY = 2;
 export async function pathPhase(results: ProbeResult[], o: PathPhaseOptions): Promise<void> {
   const jobs: (() => Promise<void>)[] = [];
   if (o.trace) jobs.push(...traceJobs(results, o));
-  const stalls = results.filter((r) => r.status === 'timeout' && STALL_REASONS.has(r.reason) && r.address && !isLoopback(r.address));
+  const stalls = results.filter((r) => r.status === 'timeout' && STALL_REASONS.has(r.reason) && r.address && !isLoopbackAddress(r.address));
   for (const r of stalls) jobs.push(() => diagnoseStall(r, o.specs?.get(r.id), o.reflector, o.lookup, o.signal));
   if (!jobs.length || o.signal?.aborted) return;
   o.onNotice?.(`netcheck: looking for where ${jobs.length === 1 ? 'a failure happens' : `${jobs.length} failures happen`} (path trace${stalls.length ? ', path-MTU test' : ''})…\n`);
@@ -50,10 +51,6 @@ export async function pathPhase(results: ProbeResult[], o: PathPhaseOptions): Pr
       while (next < jobs.length && !o.signal?.aborted) await jobs[next++]!();
     }),
   );
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
 }
 
 /** One trace per line, protocol and port: the first failed address stands for the rest. */
@@ -106,6 +103,6 @@ const RETRY_AFTER_MS = 1000;
 /** The address to trace: the one probed; never loopback (no path to find there). */
 function targetAddress(r: ProbeResult): string | undefined {
   const a = r.address ?? (isIP(r.host) ? r.host : undefined);
-  if (!a || isLoopback(a)) return undefined;
+  if (!a || isLoopbackAddress(a)) return undefined;
   return a;
 }

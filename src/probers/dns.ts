@@ -7,8 +7,8 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { parseCidr, cidrContains } from '../util/ip.js';
-import { classify, errorCode } from './classify.js';
-import { ms, resolverInUse } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { ms, resolverInUse } from '../net/target.js';
 import type { KindDescriptor } from './kind.js';
 
 type RecordType = 'A' | 'AAAA';

@@ -13,9 +13,9 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { DEFAULTS } from '../constants.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { hostPort } from '../util/ip.js';
-import { openTunnel, proxyFor, proxyMarks, proxyRefusal, routeData } from '../util/proxy.js';
-import { classify, classifyTlsFailure, errorCode } from './classify.js';
-import { ms, resolveTarget } from './common.js';
+import { openTunnel, proxyFor, proxyMarks, proxyRefusal, routeData } from '../net/proxy.js';
+import { classify, classifyTlsFailure, errorCode } from '../net/classify.js';
+import { ms, resolveTarget } from '../net/target.js';
 import type { KindDescriptor, ProxyScheme, SchemeInput } from './kind.js';
 
 /** Every result says how it travelled: `route: direct`, or `route: proxy` with the (redacted) proxy. */

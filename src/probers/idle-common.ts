@@ -12,7 +12,7 @@ import { REFLECTOR_DEFAULTS, armMac, encode, isControl, parse, type Message } fr
 import type { IdleBracket, IdleCheckData, IdleFlowResult, IdleLoss, ProbeContext, ProbeOutcome, ProbeSpec, Status, Verdict } from '../types.js';
 import { atDeadline, nowMs } from '../util/deadline.js';
 import { formatDuration } from '../util/duration.js';
-import { classify } from './classify.js';
+import { classify } from '../net/classify.js';
 import { idleOptions, type IdleOptions, type Protocol } from './idle-options.js';
 
 export type { IdleOptions, Protocol } from './idle-options.js';

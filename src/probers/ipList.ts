@@ -4,8 +4,7 @@
  * `disjointFrom`. Commversion's case: a banned customer's IP must never be one of the platform's
  * or the office's own addresses, or the ban would block the company itself.
  */
-import type { IpList } from '../catalog/ipList.js';
-import type { Prober } from '../types.js';
+import type { IpList, Prober } from '../types.js';
 import { parseCidr, type Cidr } from '../util/ip.js';
 import type { KindDescriptor } from './kind.js';
 

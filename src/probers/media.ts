@@ -19,8 +19,8 @@ import { estimateMos, mosWords, percentile, type Thresholds } from '../media/qua
 import { REFLECTOR_DEFAULTS, encode, isControl, mediaMac, parse, type Message } from '../reflector/protocol.js';
 import type { Prober, ProbeOutcome, Status } from '../types.js';
 import { DURATION_PATTERN, formatDuration } from '../util/duration.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
 import type { KindDescriptor } from './kind.js';
 
 /** `ProbeOutcome.data` of a media check. */

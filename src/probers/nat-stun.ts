@@ -18,7 +18,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ProbeOutcome } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { classify, errorCode } from './classify.js';
+import { classify, errorCode } from '../net/classify.js';
 import { STUN_MAGIC_COOKIE } from './stun.js';
 
 const BINDING_REQUEST = 0x0001;
@@ -30,7 +30,7 @@ const ATTR_XOR_MAPPED_ADDRESS = 0x0020;
 const ATTR_RESPONSE_ORIGIN = 0x802b;
 const ATTR_OTHER_ADDRESS = 0x802c;
 
-import type { NatData, NatFiltering as Filtering, NatMapping as Mapping } from './nat.js';
+import type { NatData, NatFiltering as Filtering, NatMapping as Mapping } from '../types.js';
 
 interface Endpoint {
   address: string;

@@ -19,38 +19,15 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { REFLECTOR_DEFAULTS, encode, isControl, parse, type Message } from '../reflector/protocol.js';
-import type { Prober, ProbeOutcome } from '../types.js';
+import type { NatData, NatFiltering, NatMapping, Prober, ProbeOutcome } from '../types.js';
 import { NAT_WAIT_MS, natDeadlineMs } from '../media/options.js';
 import { formatDuration } from '../util/duration.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
 import { stunNat } from './nat-stun.js';
 import type { KindDescriptor } from './kind.js';
 
-/** RFC 4787 terms; `address-dependent` needs a second far-end address (STUN RFC 5780 mode). */
-export type NatMapping = 'none' | 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
-/** One reflector address cannot tell endpoint-independent from address-dependent filtering. */
-export type NatFiltering = 'none' | 'endpoint-independent' | 'endpoint-independent-or-address-dependent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
-
-/** `ProbeOutcome.data` of a nat check. */
-export interface NatData {
-  /** Against a netcheck reflector's two ports, or a STUN server's two addresses (RFC 5780). */
-  method: 'reflector' | 'stun-rfc5780';
-  /** The two far-end ports used. */
-  ports: [number, number];
-  /** STUN mode: the server's other address (OTHER-ADDRESS). */
-  otherAddress?: string;
-  /** Public address:port the far end saw from one socket, per destination (`to`: port or address:port). */
-  seen: { port?: number; to?: string; seen: string }[];
-  /** This socket's own address:port (as bound), to recognise "no NAT". */
-  local?: string;
-  mapping: NatMapping;
-  filtering: NatFiltering;
-  /** Peer-to-peer media needs a relay (TURN) when the mapping depends on the destination. */
-  needsRelay: boolean | null;
-  /** One sentence per finding. */
-  notes: string[];
-}
+export type { NatData, NatFiltering, NatMapping } from '../types.js';
 
 interface Reply {
   msg: Message;

@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ProbeContext, ProbeOutcome, Prober, ResolvedAddress, Status } from '../types.js';
 import { ipToBigInt } from '../util/ip.js';
-import { proxyFor, routeData } from '../util/proxy.js';
-import { ms } from './common.js';
+import { proxyFor, routeData } from '../net/proxy.js';
+import { ms } from '../net/target.js';
 import type { ProxyScheme, SchemeInput } from './kind.js';
 
 /** The scheme a proxy would see for a kind's probe (its descriptor's); none for kinds no proxy carries. */

@@ -7,11 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import type { Prober, ProbeOutcome } from '../types.js';
-import type { IpList } from '../catalog/ipList.js';
+import type { IpList, Prober, ProbeOutcome } from '../types.js';
 import { bigIntToIp, cidrContains, parseCidr } from '../util/ip.js';
-import { classify, errorCode } from './classify.js';
-import { ms, resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { ms, resolveTarget } from '../net/target.js';
 import type { KindDescriptor } from './kind.js';
 
 /** RFC 5389 §6: the fixed magic cookie in every message. */

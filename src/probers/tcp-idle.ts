@@ -6,8 +6,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Prober } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
 import { idleOptions } from './idle-options.js';
 import { IDLE_OPTIONS, idleCheckDeadlineMs } from './idle-options.js';

@@ -7,8 +7,8 @@
  */
 import { connect, isIP, type Socket } from 'node:net';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec, Prober } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { ms, resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { ms, resolveTarget } from '../net/target.js';
 import type { KindDescriptor } from './kind.js';
 
 export const tcp: Prober = (spec, ctx) => {

@@ -15,10 +15,11 @@ import { analyseChain, MAX_CHAIN_CERTS, walkPeerChain } from '../trust/chain.js'
 import { customStore, mozillaStore, osStore, parsePemBundle, type RootStore } from '../trust/roots.js';
 import { UsageError } from '../errors.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
-import { dial } from '../util/dial.js';
-import { proxyFor, routeData } from '../util/proxy.js';
-import { classifyTlsFailure } from './classify.js';
-import { ms, resolveTarget } from './common.js';
+import { dial } from '../net/dial.js';
+import { proxyFor, routeData } from '../net/proxy.js';
+import { sniName } from '../util/ip.js';
+import { classifyTlsFailure } from '../net/classify.js';
+import { ms, resolveTarget } from '../net/target.js';
 import type { KindDescriptor } from './kind.js';
 
 /** Days before expiry at which an otherwise good certificate is reported as expiring. */
@@ -42,7 +43,7 @@ function loadCa(path: string): { pem: string; store: RootStore } | { error: stri
 }
 
 export const tls: Prober = async (spec, ctx) => {
-  const servername = typeof spec.options.servername === 'string' ? spec.options.servername : isIP(spec.host) === 0 ? spec.host : undefined;
+  const servername = typeof spec.options.servername === 'string' ? spec.options.servername : sniName(spec.host);
   const expectIssuers = Array.isArray(spec.options.expectIssuers) ? (spec.options.expectIssuers as string[]) : undefined;
   const warnDays = typeof spec.options.expiryWarnDays === 'number' ? spec.options.expiryWarnDays : DEFAULT_EXPIRY_WARN_DAYS;
   const interceptionOnly = spec.options.interceptionOnly === true;

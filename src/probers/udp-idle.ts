@@ -6,8 +6,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Prober } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
 import { IDLE_OPTIONS, idleCheckDeadlineMs } from './idle-options.js';
 import type { KindDescriptor } from './kind.js';

@@ -7,8 +7,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { DEFAULTS } from '../constants.js';
 import type { Prober, ProbeOutcome } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { decodePayload, ms, resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { decodePayload, ms, resolveTarget } from '../net/target.js';
 import type { KindDescriptor } from './kind.js';
 
 const DEFAULT_PAYLOAD = 'netcheck udp probe\n';

@@ -9,10 +9,11 @@ import type { WebSocket } from 'ws';
 import { normaliseFingerprint } from '../reflector/cert.js';
 import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
-import { proxyFor } from '../util/proxy.js';
-import { tunnelAgent } from '../util/proxy-agent.js';
+import { classify, errorCode } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
+import { proxyFor } from '../net/proxy.js';
+import { tunnelAgent } from '../net/proxy-agent.js';
+import { sniName } from '../util/ip.js';
 
 /** Catalog options of the WebSocket kinds (ws-hold, ws-idle). */
 export const WS_OPTIONS = {
@@ -59,7 +60,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
         proxy,
         host: spec.host,
         port: spec.port!,
-        ...(tls ? { tls: { ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}), rejectUnauthorized: !want && !extra } } : {}),
+        ...(tls ? { tls: { ...(sniName(spec.host) ? { servername: spec.host } : {}), rejectUnauthorized: !want && !extra } } : {}),
         signal: ctx.signal,
         timeoutMs,
         onProxyFailure: (o) => (proxyFailure = o),
@@ -75,7 +76,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       perMessageDeflate: false,
       handshakeTimeout: timeoutMs,
       headers: { Host: `${hostHeader}:${spec.port}` },
-      ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}),
+      ...(sniName(spec.host) ? { servername: spec.host } : {}),
       // With a pin, the pin is the trust decision (a self-signed reflector); otherwise CA validation.
       ...(want || extra ? { rejectUnauthorized: false } : {}),
     });

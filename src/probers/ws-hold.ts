@@ -7,8 +7,8 @@
 import type { ProbeOutcome, Prober } from '../types.js';
 import { atDeadline, nowMs } from '../util/deadline.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../util/duration.js';
-import { errorCode } from './classify.js';
-import { ms } from './common.js';
+import { errorCode } from '../net/classify.js';
+import { ms } from '../net/target.js';
 import { openWebSocket, WS_OPTIONS } from './ws-common.js';
 import type { KindDescriptor, ProbeFlag } from './kind.js';
 import { UsageError } from '../errors.js';

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Prober } from '../types.js';
-import { errorCode } from './classify.js';
+import { errorCode } from '../net/classify.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
 import { idleOptions } from './idle-options.js';
 import { openWebSocket, WS_OPTIONS } from './ws-common.js';

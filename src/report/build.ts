@@ -5,7 +5,7 @@
 import type { Plan, PlanLine } from '../catalog/expand.js';
 import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
-import type { ResolverInfo } from '../probers/common.js';
+import type { ResolverInfo } from '../net/target.js';
 import { HANDSHAKE_ONLY_KINDS, protocolOf, TIMER_KINDS } from '../probers/index.js';
 import { isStableReason } from '../probers/reasons.js';
 import { formatPorts, hostPort } from '../util/ip.js';

@@ -6,11 +6,11 @@
  */
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { classify, errorCode } from '../probers/classify.js';
-import { ms, resolveTarget } from '../probers/common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { ms, resolveTarget } from '../net/target.js';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
-import { dial } from '../util/dial.js';
-import { looksLikeHtml, proxyFor, proxyMarks, proxyRefusal, routeData, type ProxyEndpoint } from '../util/proxy.js';
+import { dial } from '../net/dial.js';
+import { looksLikeHtml, proxyFor, proxyMarks, proxyRefusal, routeData, type ProxyEndpoint } from '../net/proxy.js';
 import type { UrlTarget } from './url.js';
 
 export interface FetchRequest {

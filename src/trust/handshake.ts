@@ -2,12 +2,12 @@
  * Fetch the certificate chain a TLS server presents (directly or through the run's proxy), for
  * probes that need a real certificate to ask about: `ocsp` with `certFrom`.
  */
-import { isIP } from 'node:net';
 import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
-import { resolveTarget } from '../probers/common.js';
+import { resolveTarget } from '../net/target.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
-import { dial } from '../util/dial.js';
-import { proxyFor } from '../util/proxy.js';
+import { dial } from '../net/dial.js';
+import { proxyFor } from '../net/proxy.js';
+import { sniName } from '../util/ip.js';
 import { walkPeerChain } from './chain.js';
 
 export { parseHostPort } from './url.js';
@@ -29,7 +29,7 @@ export async function fetchPeerChain(host: string, port: number, spec: ProbeSpec
       const onAbort = (): void => resolve({ ok: false, outcome: { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `the TLS handshake with ${host}:${port} did not finish in time` } });
       if (ctx.signal.aborted) return onAbort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
-      s = tlsConnect({ socket: d.socket, ...(isIP(host) === 0 ? { servername: host } : {}), rejectUnauthorized: false });
+      s = tlsConnect({ socket: d.socket, ...(sniName(host) ? { servername: host } : {}), rejectUnauthorized: false });
       s.once('secureConnect', () => {
         ctx.signal.removeEventListener('abort', onAbort);
         const peer = s!.getPeerCertificate(true) as DetailedPeerCertificate;

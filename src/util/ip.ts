@@ -156,3 +156,22 @@ export function hostPort(host: string, port?: number): string {
   const h = isIP(host) === 6 ? `[${host}]` : host;
   return port === undefined ? h : `${h}:${port}`;
 }
+
+/** Is this IP literal a loopback address (127.0.0.0/8, ::1, or IPv4-mapped 127.x)? False for names and garbage. */
+export function isLoopbackAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let a = ipaddr.parse(address);
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
+  return a.range() === 'loopback';
+}
+
+/** Is this host (a name, an address, `[v6]`, a trailing dot) this machine's loopback? `localhost` and `*.localhost` are (RFC 6761). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || isLoopbackAddress(h);
+}
+
+/** The SNI name to send for a host: the name itself; none for an IP literal (RFC 6066 allows names only). */
+export function sniName(host: string): string | undefined {
+  return isIP(host) === 0 ? host : undefined;
+}

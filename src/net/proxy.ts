@@ -7,37 +7,11 @@
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { UsageError } from '../errors.js';
-import { classify, errorCode } from '../probers/classify.js';
-import type { ProbeOutcome, ProbeSpec } from '../types.js';
-import { cidrContains, parseCidr } from './ip.js';
+import { classify, errorCode } from './classify.js';
+import type { ProbeOutcome, ProbeSpec, ProxyEndpoint, ProxySettings } from '../types.js';
+import { cidrContains, isLoopbackHost, parseCidr } from '../util/ip.js';
 
-/** One proxy server. */
-export interface ProxyEndpoint {
-  host: string;
-  port: number;
-  /** `Basic …` when the URL carried credentials. Never print or log it. */
-  authorization?: string;
-  /** `http://host:port`, with `***@` where credentials were: safe to print. */
-  display: string;
-}
-
-/** The proxy configuration of a run. */
-export interface ProxySettings {
-  http?: ProxyEndpoint;
-  https?: ProxyEndpoint;
-  /** NO_PROXY entries: names, `.suffix`, IPs, CIDR ranges, optional `:port`, or `*`. */
-  noProxy: string[];
-  /** Where the settings came from, for the report. */
-  source: 'flag' | 'env';
-  /** Also run each proxiable probe directly and attach that outcome as `data.direct`. */
-  compareDirect?: boolean;
-}
-
-/** Loopback destinations: a proxy cannot reach this machine's loopback, so variables never apply to them. */
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
-  return h === 'localhost' || h.endsWith('.localhost') || /^127\./.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
-}
+export type { ProxyEndpoint, ProxySettings } from '../types.js';
 
 /** Parse a proxy URL (`http://[user:pass@]host[:port]`). `what` names the flag or variable in errors. */
 export function parseProxyUrl(text: string, what: string): ProxyEndpoint {
@@ -153,7 +127,8 @@ export function proxyFor(settings: ProxySettings | undefined, scheme: 'http' | '
   if (!ep) return undefined;
   if (noProxyMatches(settings.noProxy, host, port)) return undefined;
   // As Go's net/http does: proxy variables are not for loopback (an explicit --proxy still is).
-  if (settings.source === 'env' && isLoopback(host)) return undefined;
+  // A proxy cannot reach this machine's loopback.
+  if (settings.source === 'env' && isLoopbackHost(host)) return undefined;
   return ep;
 }
 

@@ -3,7 +3,7 @@
  * an AbortSignal. Shared by the probers that can go through a proxy (tls, http over TLS, ws).
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { classify, errorCode } from '../probers/classify.js';
+import { classify, errorCode } from './classify.js';
 import type { ProbeOutcome } from '../types.js';
 import { openTunnel, type ProxyEndpoint } from './proxy.js';
 
