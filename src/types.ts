@@ -4,7 +4,7 @@
  */
 
 /**
- * What one probe saw. Each state has exactly one meaning (see ../shared/STYLE.md):
+ * What one probe saw. Each state has exactly one meaning (README, "What the results mean"):
  * - `ok`            the expected behaviour was seen (handshake completed, reply received, valid answer)
  * - `refused`       an active refusal: TCP RST, ICMP port unreachable
  * - `unreachable`   ICMP host/net/admin unreachable, or no route

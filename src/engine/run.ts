@@ -417,7 +417,7 @@ function toResult(spec: ProbeSpec, o: ProbeOutcome & { internal?: boolean }, sta
 
 /**
  * Linux (and most firewalls) rate-limit ICMP: a burst of about 6, then one per second per
- * destination (../shared/LAB.md). A sweep that sees some ports refused and others silent on the
+ * destination (the kernel's icmp_ratelimit). A sweep that sees some ports refused and others silent on the
  * same destination has probably lost ICMP errors, not found open ports. Re-probe those silent
  * ports one at a time, paced, so a refusal is not mistaken for silence. Ports still silent stay
  * `open|filtered`; ports not rechecked within the budget say the rate limit was suspected.

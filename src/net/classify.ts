@@ -144,3 +144,12 @@ export function classifyTlsFailure(err: unknown): Pick<ProbeOutcome, 'status' | 
   }
   return { status: 'error', reason: 'TLS_HANDSHAKE_FAILED', detail: `TLS handshake failed (${code}): ${msg}`, data: { tlsError: code } };
 }
+
+/**
+ * The one SYN_TIMEOUT outcome: a connection request got no answer before the deadline (`filtered`:
+ * silence where an answer was due). `within` is the deadline in ms, or a sentence of its own.
+ */
+export function synTimeout(within: number | string, extra: Omit<ProbeOutcome, 'status' | 'reason' | 'detail'> = {}): ProbeOutcome {
+  const detail = typeof within === 'number' ? `no answer to the connection request within ${within}ms (SYN dropped by a firewall, or no host)` : within;
+  return { status: 'filtered', reason: 'SYN_TIMEOUT', detail, ...extra };
+}

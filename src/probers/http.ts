@@ -14,7 +14,7 @@ import { DEFAULTS } from '../constants.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { hostPort } from '../util/ip.js';
 import { openTunnel, proxyFor, proxyMarks, proxyRefusal, routeData } from '../net/proxy.js';
-import { classify, classifyTlsFailure, errorCode } from '../net/classify.js';
+import { classify, classifyTlsFailure, errorCode, synTimeout } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
 import type { KindDescriptor, ProxyScheme, SchemeInput } from './kind.js';
 
@@ -204,7 +204,7 @@ function failure(
   const base = { address, phases, ...(tls ? { data: { tls } } : {}) };
   if (aborted || errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {
     if (stage === 'connect') {
-      return { status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${timeoutMs}ms`, ...base };
+      return synTimeout(`no answer to the connection request within ${timeoutMs}ms`, base);
     }
     if (stage === 'tls') {
       return { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected, but the TLS handshake did not finish within ${timeoutMs}ms`, ...base };

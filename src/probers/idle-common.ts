@@ -1,7 +1,7 @@
 /**
  * What the idle-timer kinds (`tcp-idle`, `udp-idle`, `ws-idle`) share: several flows opened in
  * parallel at t0 with staggered silent gaps; after its gap each flow waits for the reflector to
- * speak first (a firewall that forgot the flow shows only then, ../shared/LAB.md), then answers
+ * speak first (a stateful firewall that forgot the flow drops nothing until then: the lab tests show it), then answers
  * (the reverse direction). The per-kind files only say how to open a channel.
  *
  * All waits are against absolute deadlines (util/deadline.ts), never counted ticks.

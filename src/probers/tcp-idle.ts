@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Prober } from '../types.js';
-import { classify, errorCode } from '../net/classify.js';
+import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
 import { idleOptions } from './idle-options.js';
@@ -58,7 +58,7 @@ export const tcpIdle: Prober = async (spec, ctx) => {
     new Promise((resolve) => {
       const s = connect({ host: address, port: spec.port!, noDelay: true, keepAlive: false });
       s.setKeepAlive(false);
-      const timer = setTimeout(() => finish({ ok: false, outcome: { status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${setupMs}ms` } }), setupMs);
+      const timer = setTimeout(() => finish({ ok: false, outcome: synTimeout(`no answer to the connection request within ${setupMs}ms`) }), setupMs);
       const onAbort = (): void => finish({ ok: false, outcome: { status: 'skipped', reason: 'INTERRUPTED', detail: 'stopped before the connection was made' } });
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       let done = false;

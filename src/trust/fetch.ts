@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { classify, errorCode } from '../net/classify.js';
+import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
 import { dial } from '../net/dial.js';
@@ -147,7 +147,7 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
   } catch (err) {
     if (connectFailure) return { ok: false, level: 0, outcome: { ...connectFailure, ...at, phases: { ...phases, ...(connectFailure.phases?.connectMs !== undefined ? { connectMs: ms(connectFailure.phases.connectMs) } : {}) }, data: { ...route, ...connectFailure.data, level: 0 } } };
     if (!connected) {
-      if (ctx.signal.aborted) return { ok: false, level: 0, outcome: { status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 0 } } };
+      if (ctx.signal.aborted) return { ok: false, level: 0, outcome: synTimeout(`no answer to the connection request within ${spec.timeoutMs}ms`, { ...at, phases, data: { ...route, level: 0 } }) };
       return { ok: false, level: 0, outcome: { ...classify(errorCode(err), 'connect'), ...at, phases, data: { ...route, level: 0 } } };
     }
     if (ctx.signal.aborted || errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {

@@ -11,16 +11,6 @@ export interface Cidr {
   text: string;
 }
 
-/** Why a string is not a valid address/CIDR; `undefined` when it is. */
-export function cidrProblem(text: string): string | undefined {
-  try {
-    parseCidr(text);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
 export function ipToBigInt(addr: string): { family: 4 | 6; value: bigint } {
   const parsed = ipaddr.parse(addr);
   const bytes = parsed.toByteArray();
@@ -65,10 +55,6 @@ export function parseCidr(text: string): Cidr {
     throw new Error(`'${text}' has host bits set; did you mean ${base}/${prefix}?`);
   }
   return { family, base: value, prefix, size: 1n << hostBits, text: slash < 0 ? addr : `${addr}/${prefix}` };
-}
-
-export function isSingleAddress(c: Cidr): boolean {
-  return c.size === 1n;
 }
 
 export function cidrContains(c: Cidr, addr: string): boolean {

@@ -324,7 +324,7 @@ describe('reason codes are stable and documented', () => {
     const missing = Object.keys(REASONS).filter((code) => !readme.includes(`\`${code}\``));
     expect(missing).toEqual([]);
     // Literal reasons in the probers, the trust stack and the engine (reason: 'X' / reason = 'X').
-    const src = execFileSync('grep', ['-rhoE', "reason(:|\\s*=)\\s*'[A-Z][A-Z0-9_]+'", 'src/probers', 'src/trust', 'src/util', 'src/engine', 'src/path', 'src/media'], { cwd: ROOT, encoding: 'utf8' });
+    const src = execFileSync('grep', ['-rhoE', "reason(:|\\s*=)\\s*'[A-Z][A-Z0-9_]+'", 'src/probers', 'src/net', 'src/trust', 'src/util', 'src/engine', 'src/path', 'src/media'], { cwd: ROOT, encoding: 'utf8' });
     const named = [...new Set(src.split('\n').map((l) => /'([A-Z0-9_]+)'/.exec(l)?.[1]).filter((x): x is string => !!x))];
     expect(named.length).toBeGreaterThan(50);
     expect(named.filter((c) => !(c in REASONS))).toEqual([]);
