@@ -102,7 +102,9 @@ describe.skipIf(!support.ok || !DNSMASQ)('lab: the ESChat catalog through a fire
     // Before issue 10: pass, "4 of 8 sampled probes answered", no remediation.
     expect(apns.verdict).toBe('partial');
     expect(apns.reason).toContain('TCP 5223: 4 filtered');
-    expect(apns.remediation).toBe('Allow outbound TCP 5223 to 17.0.0.0/8 (Apple APNS push notifications, third party): connection attempts are silently dropped.');
+    expect(apns.remediation).toContain('Allow outbound TCP 5223 to 17.0.0.0/8 (Apple APNS push notifications, third party): connection attempts are silently dropped.');
+    // And where (issue 17): the trace of TCP 5223 stops at the lab firewall, the first hop.
+    expect(apns.remediation).toMatch(/The path of TCP 5223 to 17\.\S+ stops inside your network, after hop 1 \(10\.200\.1\.1\)/);
     for (const id of ['provisioning-primary', 'provisioning-dr', 'signaling', 'data-primary', 'data-dr', 'web-portal', 'google-maps', 'google-fonts']) {
       expect([id, line(report, id).verdict, line(report, id).reason]).toEqual([id, 'pass', expect.any(String)]);
     }
