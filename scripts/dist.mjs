@@ -101,7 +101,8 @@ function writeEntry(work) {
     entry,
     `import { bundleMain } from ${rel('dist/cli/bundle.js')};\n` +
       `import catalogValidator from ${rel('dist/catalog/catalog-validator.cjs')};\n` +
-      `void bundleMain({ version: ${JSON.stringify(pkg.version)}, catalogs: ${JSON.stringify(catalogs)}, catalogValidator });\n`,
+      `import catalogValidatorAll from ${rel('dist/catalog/catalog-validator-all.cjs')};\n` +
+      `void bundleMain({ version: ${JSON.stringify(pkg.version)}, catalogs: ${JSON.stringify(catalogs)}, catalogValidator, catalogValidatorAll });\n`,
   );
   return { entry, version: pkg.version, catalogs: Object.keys(catalogs) };
 }

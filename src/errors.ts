@@ -9,6 +9,10 @@ export const EXIT = {
   FAILED: 1,
   USAGE: 2,
   INCONCLUSIVE: 3,
+  /** A file the user asked for (--output, --prometheus-textfile) could not be written (sysexits EX_IOERR). */
+  IO_ERROR: 74,
+  /** stdout was closed early (`| head`): what was cut off is the reader's choice, not a failure (128 + SIGPIPE). */
+  CLOSED_PIPE: 141,
   INTERRUPTED: 130,
 } as const;
 
@@ -30,6 +34,16 @@ export class UsageError extends NetcheckError {
   }
 }
 
+/**
+ * A file the user asked for could not be written at the end of a run (a disk that filled up, a
+ * folder that went away). The report itself was not lost: it went to stdout. Exit 74.
+ */
+export class OutputError extends NetcheckError {
+  constructor(message: string) {
+    super('NC_OUTPUT', message, EXIT.IO_ERROR);
+  }
+}
+
 /** A location in a catalog file, for error messages. */
 export interface SourcePos {
   file: string;
@@ -39,13 +53,24 @@ export interface SourcePos {
   key?: string;
 }
 
+/** Longest run of an offending value quoted in a message: a 10 MB string stays out of the terminal. */
+export const MAX_QUOTED_CHARS = 80;
+
+/** Cut every word of `text` longer than {@link MAX_QUOTED_CHARS} (keeping its closing quote). */
+export function clipValues(text: string): string {
+  return text.replace(new RegExp(`\\S{${MAX_QUOTED_CHARS + 1},}`, 'g'), (w) => {
+    const q = w[0] === "'" || w[0] === '"' ? w[0] : '';
+    return `${w.slice(0, MAX_QUOTED_CHARS - 3)}…${q}`;
+  });
+}
+
 /** A catalog that does not validate. The message always names file, line and key. Exit 2. */
 export class CatalogError extends NetcheckError {
   readonly pos: SourcePos;
   readonly rule: string;
   constructor(rule: string, pos: SourcePos, message: string) {
     const where = `${pos.file}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.col !== undefined ? `:${pos.col}` : ''}`;
-    super('NC_CATALOG', `${where}: ${pos.key ? `${pos.key}: ` : ''}${message}`, EXIT.USAGE);
+    super('NC_CATALOG', `${where}: ${clipValues(`${pos.key ? `${pos.key}: ` : ''}${message}`)}`, EXIT.USAGE);
     this.pos = pos;
     this.rule = rule;
   }

@@ -71,6 +71,11 @@ export interface ProbeSpec {
   /** Kind-specific options (payload, expected reply, HTTP method and path, record types, …). */
   options: Record<string, unknown>;
   timeoutMs: number;
+  /**
+   * Deadline of the connection set-up (connect, TLS, upgrade) for kinds whose `timeoutMs` covers a
+   * long hold (`ws-hold`): the run's `--timeout`, so a silent peer is not waited on for minutes.
+   */
+  setupTimeoutMs?: number;
   /** Set when `host` was drawn from a sampled range. */
   sampledFrom?: string;
 }
@@ -187,6 +192,11 @@ export interface ProbeResult extends ProbeOutcome {
   attempts: number;
   /** True when the outcome came from a bug in netcheck rather than the network. */
   internal?: boolean;
+  /**
+   * True when the probe could not be sent because of this host (it ran out of file descriptors):
+   * the outcome says nothing about the network.
+   */
+  local?: boolean;
 }
 
 /** A documented line in the report, with its verdict. */
@@ -220,7 +230,7 @@ export interface SectionResult {
 
 /** A finding that must be read before any per-line result. */
 export interface Diagnosis {
-  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN' | 'CAPTIVE_PORTAL' | 'DNS_INTERCEPTION';
+  code: 'NO_OUTBOUND_CONNECTIVITY' | 'TCP_INTERCEPTION' | 'INTERRUPTED' | 'DNS_BROKEN' | 'CAPTIVE_PORTAL' | 'DNS_INTERCEPTION' | 'FD_EXHAUSTED';
   severity: 'critical' | 'warning';
   message: string;
 }
@@ -494,4 +504,19 @@ export interface IpList {
   param: string;
   file: string;
   entries: IpListEntry[];
+}
+
+/**
+ * The run met EMFILE/ENFILE (too many open files): the engine lowered the number of probes in
+ * flight and re-sent the probes that got it. `gaveUp` probes could not be sent even one at a
+ * time; they are `local` results, not network verdicts.
+ */
+export interface FdShortage {
+  /** Probes in flight when the first shortage was seen. */
+  inFlight: number;
+  /** The most probes in flight allowed afterwards. */
+  loweredTo: number;
+  /** Probes re-sent after a shortage. */
+  retried: number;
+  gaveUp: number;
 }

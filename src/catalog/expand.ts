@@ -7,7 +7,7 @@ import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import type { ProbeSpec, SamplingInfo } from '../types.js';
 import { parseDuration } from '../util/duration.js';
-import { kindDeadlineMs, PORTED_KINDS, protocolOf } from '../probers/index.js';
+import { kindDeadlineMs, kindOf, PORTED_KINDS, protocolOf } from '../probers/index.js';
 import { expandCidr, formatPorts, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
 import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
 import { readIpList, type IpList } from './ipList.js';
@@ -296,6 +296,8 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
         }
         // Idle-timer kinds last minutes: their deadline comes from their gaps, not the 3 s default.
         const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (kindDeadlineMs(kind, options) ?? timeoutDefault);
+        // A kind whose deadline covers a hold (ws-hold) opens its flow within the run's --timeout.
+        const setup = kindOf(kind)?.setupTimeout ? { setupTimeoutMs: Math.min(timeoutDefault, timeoutMs) } : {};
         const portsValue = checkPorts ?? line.ports;
         const ported = PORTED_KINDS.has(kind);
         const ports = ported && portsValue !== undefined ? resolvePorts(portsValue, params) : undefined;
@@ -333,6 +335,7 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
               port,
               options,
               timeoutMs,
+              ...setup,
               ...(t.sampledFrom ? { sampledFrom: t.sampledFrom } : {}),
             });
           }

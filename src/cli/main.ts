@@ -4,28 +4,108 @@
  */
 import { EXIT, NetcheckError, UsageError } from '../errors.js';
 import { version } from '../version.js';
+import { adoptSignals, guardPipes, interrupts, stdoutError } from './signals.js';
+import { describeIoError } from '../util/atomic.js';
 
 const EPILOGUE = `Exit codes:
   0    every required line passes
   1    at least one required line fails (or partially fails)
-  2    usage error, or a catalog that does not validate
+  2    usage error, a catalog that does not validate, or an --output that cannot be written
   3    nothing failed, but a required line is inconclusive (e.g. UDP silence)
-  130  interrupted (Ctrl-C); the partial report is still written
+  70   a bug in netcheck (please report it)
+  74   a file could not be written at the end; the report went to stdout instead
+  130  interrupted (Ctrl-C, SIGTERM); the report as it stood is still written
+  141  stdout was closed early (| head); the --output file is still written
 
 Durations take a unit: 500ms, 3s, 12m.`;
 
+/** Commands with nothing to save: a signal ends them at once (exit 130). */
+const NOTHING_TO_SAVE = new Set(['plan', 'list', 'validate', 'schema', 'allowlist', 'match']);
+/** Servers: a signal is how they are stopped, and a clean stop exits 0. */
+const SERVERS = new Set(['daemon', 'reflect']);
+
 /** Run the CLI with the given arguments (no `node` / script). Sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
+  const word = argv.find((a) => !a.startsWith('-'));
+  const help = argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V');
+  adoptSignals(help || (word !== undefined && NOTHING_TO_SAVE.has(word)) ? 'exit' : 'defer');
+  guardPipes();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`${version()}\n`);
     return;
   }
+  let code: number;
   try {
-    const code = await dispatch(argv);
-    process.exitCode = code;
+    code = await dispatch(joinNegativeValues(argv));
   } catch (err) {
-    process.exitCode = reportError(err);
+    code = reportError(err);
   }
+  await flushed(process.stdout);
+  process.exitCode = finalCode(code, word !== undefined && SERVERS.has(word));
+}
+
+/**
+ * Commands whose unknown flags are catalog parameters cannot be strict with yargs; a stray word
+ * (`netcheck plan eschat 7400`) is still refused rather than ignored. `words`: the command's own.
+ */
+function noExtraWords(a: { _: (string | number)[] }, words: number): void {
+  const extra = a._.slice(words).map(String);
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'; catalog parameters take a flag (e.g. --signaling-port 7400)`);
+}
+
+/** Flags whose value may look like a flag of its own: a negative number or duration (`--timeout -5s`). */
+const VALUE_FLAGS = new Set([
+  'timeout', 'udp-recheck', 'hold', 'ping-every', 'pong-timeout', 'every', 'jitter', 'webhook-timeout',
+  'require-tcp', 'require-udp', 'require-ws', 'gaps', 'tcp-gaps', 'udp-gaps', 'ws-gaps', 'timer-scale',
+  'reflector-tcp-port', 'reflector-udp-port', 'reflector-ws-port',
+  'sample', 'max-targets', 'concurrency', 'per-host', 'keep', 'max-bytes', 'tcp-port', 'udp-port', 'ws-port',
+  'max-flows', 'max-flows-per-source', 'max-connections-per-source', 'rate',
+]);
+
+/**
+ * `--timeout -5s` → `--timeout=-5s`: yargs would read `-5s` as the short flags -5 and -s, and say
+ * "Unknown arguments: 5, s" instead of what is wrong (the value is negative).
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = /^--([a-z0-9-]+)$/.exec(argv[i]!);
+    const next = argv[i + 1];
+    if (flag && VALUE_FLAGS.has(flag[1]!) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
+/**
+ * Resolves once what was written to `stream` is out, or failed. A write that failed (EPIPE: the
+ * reader was gone before the first byte) reports its error on a later tick, after the promise
+ * callbacks of this one: resolve on the next turn of the loop, once that 'error' has been seen.
+ */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return void setImmediate(resolve);
+    stream.write('', () => setImmediate(resolve));
+  });
+}
+
+/**
+ * The exit code, all things considered: a bug (70) first; then an interruption (130: the report
+ * as it stood was written); then a file that could not be written (74); then a stdout whose
+ * reader left (141, as `yes | head -1`): never 1, which means "a required line failed".
+ */
+function finalCode(code: number, server: boolean): number {
+  if (code === 70) return code;
+  if (interrupts.count > 0 && !server) return EXIT.INTERRUPTED;
+  if (code === EXIT.IO_ERROR) return code;
+  if (stdoutError === 'EPIPE') return EXIT.CLOSED_PIPE;
+  if (stdoutError) {
+    process.stderr.write(`netcheck: could not write to stdout (${describeIoError(stdoutError)})\n`);
+    return EXIT.IO_ERROR;
+  }
+  return code;
 }
 
 /** Thrown before any command handler while answering a completion request. */
@@ -81,6 +161,7 @@ async function dispatch(argv: string[]): Promise<number> {
           exitCode = EXIT.USAGE;
           return;
         }
+        noExtraWords(a, 0);
         const { runCommand } = await import('./commands/run.js');
         await set(runCommand({ catalog: String(a.catalog), argv: a }));
       },
@@ -88,9 +169,14 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'run',
       'check every line of a catalog file',
-      (b) => pathOptions(timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', demandOption: true, describe: 'catalog file (YAML) or built-in name' })))))
+      (b) => pathOptions(timerOptions(catalogOptions(runOptions(b.option('catalog', { type: 'string', describe: 'catalog file (YAML) or built-in name (required)' })))))
         .example('netcheck run --catalog ./my-vendor.yaml', 'check your own catalog'),
       async (a) => {
+        const extra = a._.slice(1).map(String);
+        if (typeof a.catalog !== 'string' || a.catalog === '') {
+          throw new UsageError(extra.length ? `run takes the catalog with --catalog: netcheck run --catalog ${extra[0]}` : 'run needs a catalog: netcheck run --catalog FILE (e.g. netcheck run --catalog ./my-vendor.yaml)');
+        }
+        if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'; run takes its catalog with --catalog (e.g. netcheck run --catalog ${a.catalog})`);
         const { runCommand } = await import('./commands/run.js');
         await set(runCommand({ catalog: String(a.catalog), argv: a }));
       },
@@ -107,6 +193,7 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('control', { type: 'string', describe: 'the interception control a run sends too (default 203.0.113.1:443); --no-control to leave it out' })
         .example('netcheck plan eschat --signaling-port 7400 --json', 'the exact probe list as JSON'),
       async (a) => {
+        noExtraWords(a, 1);
         const { planCommand } = await import('./commands/plan.js');
         await set(planCommand({ catalog: String(a.catalog), argv: a }));
       },
@@ -117,7 +204,8 @@ async function dispatch(argv: string[]): Promise<number> {
       (b) => b
         .positional('catalog', { type: 'string', describe: 'built-in name or file: show its parameters' })
         .option('json', { type: 'boolean', describe: 'JSON: catalogs with their parameters (type, required, default, description, help, example)' })
-        .example('netcheck list eschat', "ESChat's parameters and where to find their values"),
+        .example('netcheck list eschat', "ESChat's parameters and where to find their values")
+        .strict(),
       async (a) => {
         const { listCommand } = await import('./commands/list.js');
         await set(listCommand({ json: !!a.json, ...(a.catalog ? { catalog: String(a.catalog) } : {}) }));
@@ -126,7 +214,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'validate <files..>',
       'check catalog files strictly; errors name file, line and key',
-      (b) => b.positional('files', { type: 'string', array: true }).example('netcheck validate probes/*.yaml', ''),
+      (b) => b.positional('files', { type: 'string', array: true }).example('netcheck validate probes/*.yaml', '').strict(),
       async (a) => {
         const { validateCommand } = await import('./commands/validate.js');
         await set(validateCommand({ files: (a.files as string[]) ?? [] }));
@@ -177,7 +265,8 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('json', { type: 'boolean', describe: 'print the startup line as JSON (bound ports, fingerprint)' })
         .option('verbose', { alias: 'v', type: 'boolean', describe: 'log refused requests on stderr' })
         .option('quiet', { alias: 'q', type: 'boolean' })
-        .example('netcheck reflect --listen 0.0.0.0 --tcp 7400 --udp 4201-4264 --wss 443 --secret "$S"', 'outside the customer network, on the vendor’s ports'),
+        .example('netcheck reflect --listen 0.0.0.0 --tcp 7400 --udp 4201-4264 --wss 443 --secret "$S"', 'outside the customer network, on the vendor’s ports')
+        .strict(),
       async (a) => {
         const { reflectCommand } = await import('./commands/reflect.js');
         await set(reflectCommand({ argv: a }));
@@ -203,7 +292,8 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('tcp', { type: 'boolean', describe: 'measure TCP (default on; --no-tcp to skip)' })
         .option('udp', { type: 'boolean', describe: 'measure UDP (default on; --no-udp to skip)' })
         .example('netcheck idle --reflector reflector.example.net --secret "$S"', 'ESChat-style 12m TCP / 1m UDP (takes ~15 min)')
-        .example('netcheck idle --reflector 10.0.0.9 --tcp-gaps 3s,6s,9s --udp-gaps 2s,4s --require-tcp 8s --require-udp 3s --json', 'a quick lab run'),
+        .example('netcheck idle --reflector 10.0.0.9 --tcp-gaps 3s,6s,9s --udp-gaps 2s,4s --require-tcp 8s --require-udp 3s --json', 'a quick lab run')
+        .strict(),
       async (a) => {
         const { idleCommand } = await import('./commands/idle.js');
         await set(idleCommand({ argv: a }));
@@ -234,7 +324,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'demo',
       'run the full check against a built-in lab (loopback, or a real nftables firewall in network namespaces when root)',
-      (b) => runOptions(b).option('loopback', { type: 'boolean', describe: 'use the loopback lab even when a namespace lab is possible' }),
+      (b) => runOptions(b).option('loopback', { type: 'boolean', describe: 'use the loopback lab even when a namespace lab is possible' }).strict(),
       async (a) => {
         const { demoCommand } = await import('./commands/demo.js');
         await set(demoCommand({ argv: a }));
@@ -256,6 +346,7 @@ async function dispatch(argv: string[]): Promise<number> {
         .example('netcheck daemon --catalog eschat --param signaling-port=7400 --every 15m --reports-dir /var/lib/netcheck', 'check ESChat every 15 minutes; scrape http://127.0.0.1:9469/metrics')
         .example('netcheck daemon --catalog eschat --param signaling-port=7400 --every 0s --listen 0.0.0.0:9469 --web.config.file web.yml', 'Prometheus scrapes /probe?catalog=eschat&line=… over TLS with basic auth'),
       async (a) => {
+        noExtraWords(a, 1);
         const { daemonCommand } = await import('./commands/daemon.js');
         await set(daemonCommand({ argv: a }));
       },
@@ -272,6 +363,7 @@ async function dispatch(argv: string[]): Promise<number> {
         .example('netcheck allowlist conversation-builder --hosting aws --ip-ranges ip-ranges.json --aws-region us-east-1 --format csv', 'AWS ranges in both directions, as CSV')
         .example('netcheck allowlist --from-report report.json --format nft', 'what the failing lines of a run need, as nftables'),
       async (a) => {
+        noExtraWords(a, 1);
         const { allowlistCommand } = await import('./commands/allowlist.js');
         await set(allowlistCommand({ ...(a.catalog !== undefined ? { catalog: String(a.catalog) } : {}), argv: a }));
       },
@@ -301,7 +393,8 @@ async function dispatch(argv: string[]): Promise<number> {
         .option('param', { type: 'string', describe: 'catalog parameter NAME=VALUE that holds addresses, repeatable (e.g. office-ips=office.txt, aws-region=us-east-1)' })
         .option('json', { type: 'boolean', describe: 'JSON on stdout' })
         .example('netcheck match 52.6.58.86 178.249.101.7', 'which vendor lines cover these addresses')
-        .example('netcheck match 198.51.100.7 --catalog commversion --param office-ips=office.txt', 'is this one of our office addresses?'),
+        .example('netcheck match 198.51.100.7 --catalog commversion --param office-ips=office.txt', 'is this one of our office addresses?')
+        .strict(),
       async (a) => {
         const { matchCommand } = await import('./commands/match.js');
         await set(matchCommand({ addresses: ((a.addresses as unknown[]) ?? []).map(String), argv: a }));
@@ -322,7 +415,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .command(
       'schema [which]',
       'print the JSON Schema of catalogs (for editors) or of the JSON report',
-      (b) => b.positional('which', { choices: ['catalog', 'report'] as const, default: 'catalog' }),
+      (b) => b.positional('which', { choices: ['catalog', 'report'] as const, default: 'catalog' }).strict(),
       async (a) => {
         const { schemaCommand } = await import('./commands/schema.js');
         await set(schemaCommand({ which: String(a.which) }));

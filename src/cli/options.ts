@@ -10,6 +10,7 @@ import { parseDuration } from '../util/duration.js';
 import { PATH_FLAGS } from './path-options.js';
 import { TIMER_FLAGS } from './timers.js';
 import { proxySettings, type ProxySettings } from '../net/proxy.js';
+import { checkOutputs, type OutputOptions } from './output.js';
 
 /**
  * Repeatable, comma-separated list options. Not yargs `array: true`: a greedy array swallows the
@@ -80,10 +81,13 @@ const KNOWN = new Set([
  * expansion options, shared by every command that expands a catalog.
  */
 export function expandOptionsFromArgv(argv: Record<string, unknown>): Omit<ExpandOptions, 'params'> {
+  // The same checks as `probe`'s: --sample 0 or -3 is refused, not expanded into nothing.
+  const sample = positiveInt(argv, 'sample', 8);
+  const maxTargets = positiveInt(argv, 'max-targets', 65536);
   return {
     sweep: !!argv.sweep,
-    ...(typeof argv.sample === 'number' ? { sampleCount: argv.sample } : {}),
-    ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
+    ...(sample !== undefined ? { sampleCount: sample } : {}),
+    ...(maxTargets !== undefined ? { maxSweepTargets: maxTargets } : {}),
     ...(argv.timeout !== undefined ? { timeoutMs: parseDuration(String(argv.timeout), '--timeout') } : {}),
     ...(Array.isArray(argv.only) ? { kinds: (argv.only as string[]).map(String) } : {}),
   };
@@ -105,7 +109,7 @@ export function paramsFromArgv(argv: Record<string, unknown>): Record<string, st
   return out;
 }
 
-export interface CommonRunOptions {
+export interface CommonRunOptions extends OutputOptions {
   timeoutMs?: number;
   concurrency?: number;
   perHostConcurrency?: number;
@@ -113,15 +117,6 @@ export interface CommonRunOptions {
   family?: 4 | 6;
   control?: string | false;
   udpRecheckIntervalMs?: number;
-  format: string;
-  output?: string;
-  verbose: boolean;
-  quiet: boolean;
-  color: boolean;
-  /** Mask internal addresses, host names and credentials in every output (`--redact`). */
-  redact?: boolean;
-  /** node_exporter textfile to write the run's metrics to (`--prometheus-textfile`). */
-  prometheusTextfile?: string;
   /** `--proxy` or the proxy variables (src/net/proxy.ts); absent means direct. */
   proxy?: ProxySettings;
 }
@@ -162,11 +157,14 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     if (!/^(\[[0-9a-fA-F:.]+\](:\d+)?|[0-9a-fA-F:]+|[0-9.]+(:\d+)?)$/.test(d)) {
       throw new UsageError(`--dns-server '${d}': use an IP address with an optional port (e.g. --dns-server 10.0.0.53 or 127.0.0.1:5353); put flags such as -4 before --dns-server`);
     }
+    // c-ares aborts the whole process (a failed assertion, no report) on a port it cannot use.
+    const port = /(?:^\[.*\]|^[0-9.]+):(\d+)$/.exec(d)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw new UsageError(`--dns-server '${d}': port ${port} is out of range 1-65535 (e.g. --dns-server 127.0.0.1:5353)`);
   }
   const udpRecheck = a['udp-recheck'] !== undefined ? parseDuration(String(a['udp-recheck']), '--udp-recheck') : undefined;
   if (a.proxy !== undefined && (typeof a.proxy !== 'string' || a.proxy === '')) throw new UsageError('--proxy needs a URL (e.g. --proxy http://proxy.example:3128)');
   const proxy = proxySettings(a.proxy as string | undefined, process.env, !!a['compare-direct']);
-  return {
+  const out: CommonRunOptions = {
     ...(proxy ? { proxy } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(posInt('concurrency') !== undefined ? { concurrency: posInt('concurrency') } : {}),
@@ -183,4 +181,7 @@ export function checkRunOptions(a: Record<string, unknown>): CommonRunOptions {
     ...(typeof a['prometheus-textfile'] === 'string' ? { prometheusTextfile: a['prometheus-textfile'] } : {}),
     color: typeof a.color === 'boolean' ? a.color : defaultColor(process.stdout, process.env),
   };
+  // Last, once the flags are known good: it touches the file system (issue 11).
+  checkOutputs(out, a.format !== undefined || !!a.json);
+  return out;
 }

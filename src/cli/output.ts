@@ -1,21 +1,66 @@
 /** Writing a finished report where the user asked for it, and the exit code it implies. */
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, OutputError, UsageError } from '../errors.js';
 import { RENDERERS, formatForFile } from '../report/index.js';
 import { isInternalAddress, redactReport } from '../report/redact.js';
 import type { Report } from '../types.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import type { CommonRunOptions } from './options.js';
+import { describeIoError, unwritableReason, writeFileAtomic } from '../util/atomic.js';
+import { interrupts } from './signals.js';
+
+/** Where and how a run's report is written: the output part of every run command's options. */
+export interface OutputOptions {
+  format: string;
+  output?: string;
+  verbose: boolean;
+  quiet: boolean;
+  color: boolean;
+  /** Mask internal addresses, host names and credentials in every output (`--redact`). */
+  redact?: boolean;
+  /** node_exporter textfile to write the run's metrics to (`--prometheus-textfile`). */
+  prometheusTextfile?: string;
+}
+
+/** The format the `--output` file gets: `--format` when given, else its extension, else text. */
+export function outputFormat(o: Pick<OutputOptions, 'format' | 'output'>): string {
+  return o.format !== 'text' ? o.format : (o.output ? formatForFile(o.output) : undefined) ?? 'text';
+}
+
+/**
+ * Checked before anything is sent: the files a run will write can be written (`--output`,
+ * `--prometheus-textfile`), and `--format` does not contradict the extension of `--output`. A
+ * run of minutes must not end by throwing its results away.
+ */
+export function checkOutputs(o: Pick<OutputOptions, 'format' | 'output' | 'prometheusTextfile'>, formatGiven: boolean): void {
+  if (o.output !== undefined) {
+    const byExt = formatForFile(o.output);
+    if (formatGiven && byExt && byExt !== o.format) {
+      throw new UsageError(`--format ${o.format} and --output ${o.output} disagree: the file would hold ${o.format} under a .${o.output.split('.').pop()} name; use one (e.g. --output report.${o.format === 'junit' ? 'xml' : o.format === 'markdown' ? 'md' : o.format === 'text' ? 'txt' : o.format})`);
+    }
+    const fmt = outputFormat(o);
+    if (!RENDERERS[fmt]) throw new UsageError(`format '${fmt}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
+  } else if (!RENDERERS[o.format]) {
+    throw new UsageError(`format '${o.format}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
+  }
+  for (const [flag, path] of [['--output', o.output], ['--prometheus-textfile', o.prometheusTextfile]] as const) {
+    if (path === undefined) continue;
+    const why = unwritableReason(path);
+    if (why) throw new UsageError(`${flag} ${path}: ${why}; nothing was sent`, 'NC_OUTPUT');
+  }
+}
 
 /**
  * Write the report where asked: stdout and/or `--output`, then the `--prometheus-textfile`.
  * With `--redact` every output is rendered from the redacted report. Await it: the textfile is
- * written after the rest.
+ * written after the rest. When a file cannot be written (checked before the run, so the disk
+ * filled up or the folder went away since), the old file stays as it was, the report goes to
+ * stdout instead, and an {@link OutputError} (exit 74) is thrown at the end.
  */
-export async function emitReport(full: Report, o: CommonRunOptions): Promise<void> {
+export async function emitReport(full: Report, o: OutputOptions): Promise<void> {
   const report = o.redact ? redactReport(full) : full;
-  writeReport(report, o);
+  const failures: string[] = [];
+  const failed = writeReport(report, o);
+  if (failed) failures.push(failed);
   if (!o.redact && !o.quiet) {
-    const notice = sharingNotice(full, [o.format, ...(o.output ? [o.format !== 'text' ? o.format : formatForFile(o.output) ?? 'text'] : [])]);
+    const notice = sharingNotice(full, [o.format, ...(o.output ? [outputFormat(o)] : [])]);
     if (notice) process.stderr.write(notice);
   }
   if (o.prometheusTextfile) {
@@ -24,27 +69,33 @@ export async function emitReport(full: Report, o: CommonRunOptions): Promise<voi
     const text = await reportsToPrometheusText([report]);
     try {
       writeFileAtomic(o.prometheusTextfile, text);
+      if (!o.quiet) process.stderr.write(`netcheck: metrics written to ${o.prometheusTextfile}\n`);
     } catch (err) {
-      throw new UsageError(`--prometheus-textfile ${o.prometheusTextfile}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'NC_IO');
+      failures.push(`could not write the metrics to ${o.prometheusTextfile} (${describeIoError((err as NodeJS.ErrnoException).code)}); the previous file, if any, is untouched`);
     }
-    if (!o.quiet) process.stderr.write(`netcheck: metrics written to ${o.prometheusTextfile}\n`);
   }
+  if (failures.length) throw new OutputError(failures.join('; '));
 }
 
-function writeReport(report: Report, o: CommonRunOptions): void {
+/** Render and write; returns why the `--output` file could not be written, if it could not. */
+function writeReport(report: Report, o: OutputOptions): string | undefined {
   if (o.output) {
-    const fmt = o.format !== 'text' ? o.format : formatForFile(o.output) ?? 'text';
-    const r = RENDERERS[fmt];
-    if (!r) throw new UsageError(`format '${fmt}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
-    writeFileAtomic(o.output, r(report, { color: false, verbose: o.verbose }));
+    const fmt = outputFormat(o);
+    const r = RENDERERS[fmt]!;
+    try {
+      writeFileAtomic(o.output, r(report, { color: false, verbose: o.verbose }));
+    } catch (err) {
+      // The measured results are not lost: they go to stdout, in the format the file was to have.
+      process.stdout.write(r(report, { color: fmt === 'text' && o.color, verbose: o.verbose }));
+      return `could not write the report to ${o.output} (${describeIoError((err as NodeJS.ErrnoException).code)}); the previous file, if any, is untouched, and the report (${fmt}) went to stdout instead`;
+    }
     if (!o.quiet) process.stderr.write(`netcheck: report written to ${o.output} (${fmt})\n`);
     // The terminal still gets the readable report unless stdout was asked to carry a format.
     if (o.format === 'text' || o.format === fmt) process.stdout.write(RENDERERS.text!(report, { color: o.color, verbose: o.verbose }));
-    return;
+    return undefined;
   }
-  const r = RENDERERS[o.format];
-  if (!r) throw new UsageError(`format '${o.format}' is not available in this build; available: ${Object.keys(RENDERERS).join(', ')}`);
-  process.stdout.write(r(report, { color: o.format === 'text' && o.color, verbose: o.verbose }));
+  process.stdout.write(RENDERERS[o.format]!(report, { color: o.format === 'text' && o.color, verbose: o.verbose }));
+  return undefined;
 }
 
 /**
@@ -76,26 +127,23 @@ export function exitCodeFor(report: Report): number {
 }
 
 /**
- * Ctrl-C once: stop scheduling, let probes in flight finish, write what was measured.
- * Ctrl-C twice: cancel probes in flight too. SIGTERM behaves like the first Ctrl-C.
+ * The run's stop and cancel signals (src/cli/signals.ts): Ctrl-C once stops scheduling, lets
+ * probes in flight finish and writes what was measured; twice cancels the probes in flight too;
+ * SIGTERM counts as Ctrl-C. A signal that came before the run started stops it before it sends
+ * anything (its report then has no probes). `dispose` ends the notices on stderr.
  */
 export function interruptControllers(quiet: boolean): { stop: AbortController; hard: AbortController; dispose: () => void } {
-  const stop = new AbortController();
-  const hard = new AbortController();
-  const onSignal = (): void => {
-    if (!stop.signal.aborted) {
-      stop.abort();
-      if (!quiet) process.stderr.write('\nnetcheck: interrupted — finishing probes in flight, then writing the partial report (Ctrl-C again to cancel them)\n');
-    } else hard.abort();
+  const say = (text: string): void => {
+    if (!quiet) process.stderr.write(text);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (interrupts.count > 0) say('netcheck: interrupted before the run started: nothing is sent; writing the report as it stands\n');
+  interrupts.notice = (count) =>
+    say(count === 1 ? '\nnetcheck: interrupted — finishing probes in flight, then writing the partial report (Ctrl-C again to cancel them)\n' : '\nnetcheck: cancelling the probes in flight (a third Ctrl-C exits without a report)\n');
   return {
-    stop,
-    hard,
+    stop: interrupts.stop,
+    hard: interrupts.hard,
     dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupts.notice = undefined;
     },
   };
 }

@@ -48,16 +48,21 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
   const controlPromise: Promise<ProbeResult | undefined> = spec
     ? (async () => {
         const t0 = performance.now();
-        const o = await runOne(spec, { lookup: makeLookup(opts.dnsServers) }, opts.hardSignal);
+        const lookup = makeLookup(opts.dnsServers);
+        const o = await runOne(spec, { lookup }, opts.hardSignal);
+        lookup.cancel();
         return { ...o, id: spec.id, line: spec.line, kind: spec.kind, host: spec.host, port: spec.port, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0), attempts: 1 };
       })()
     : Promise.resolve(undefined);
   // Captive portal and DNS interception (issue 17) are checked beside the probes, like the control.
-  const pathCtx = { lookup: makeLookup(opts.dnsServers), ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}), timeoutMs: opts.controlTimeoutMs ?? DEFAULTS.timeoutMs, ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}) };
+  const pathLookup = makeLookup(opts.dnsServers);
+  const pathCtx = { lookup: pathLookup, ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}), timeoutMs: opts.controlTimeoutMs ?? DEFAULTS.timeoutMs, ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}) };
   const findingsPromise = startFindings(opts, pathCtx);
-  const [{ results, interrupted }, controlResult, findings] = await Promise.all([runProbes(plan.probes, plan.skipped, opts), controlPromise, findingsPromise]);
+  const [{ results, interrupted, fdShortage }, controlResult, findings] = await Promise.all([runProbes(plan.probes, plan.skipped, opts), controlPromise, findingsPromise]);
   // Where failures happen: traces of failed lines, path-MTU test of stalls.
   await afterProbes(plan, results, interrupted, findings, opts, pathCtx);
+  // Queries still pending (a resolver that never answers) must not hold the process open (issue 11).
+  pathLookup.cancel();
   const report = buildReport({
     plan,
     results,
@@ -67,6 +72,7 @@ export async function runCheck(plan: Plan, opts: CheckOptions): Promise<Report> 
     version: version(),
     ...(controlResult ? { control: controlResult } : {}),
     catalogFile: plan.file,
+    ...(fdShortage ? { fdShortage } : {}),
   });
   if (findings) report.diagnoses.push(...findings.diagnoses);
   // Every report says where it was measured (issue 6); collected here so renderers stay pure.

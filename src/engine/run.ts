@@ -9,7 +9,9 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { DEFAULTS, RETRYABLE_REASONS } from '../constants.js';
 import { PROBERS } from '../probers/index.js';
 import { AdaptiveDeadlines, describeAdaptive, type AdaptiveInfo } from './rtt.js';
-import type { ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
+import type { FdShortage, ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
+
+export type { FdShortage } from '../types.js';
 
 export interface EngineOptions {
   /** Most probes in flight at once. */
@@ -54,24 +56,38 @@ export interface EngineOptions {
 export interface EngineResult {
   results: ProbeResult[];
   interrupted: boolean;
+  /** Set when this host ran out of file descriptors during the run (see {@link FdShortage}). */
+  fdShortage?: FdShortage;
 }
 
-/** A resolver shared by a run: each name is resolved once, whatever the number of probes. */
-export function makeLookup(dnsServers?: string[]): (host: string) => Promise<ResolvedAddress[]> {
+/** Errors that mean this host, not the network, ran out of something: too many open files. */
+export const FD_REASONS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
+
+/**
+ * A resolver shared by a run: each name is resolved once, whatever the number of probes.
+ * `cancel()` ends the queries still pending (probes give up on them at their deadline), so a DNS
+ * server that never answers does not keep the process alive for its retries after the report.
+ */
+export function makeLookup(dnsServers?: string[]): ((host: string) => Promise<ResolvedAddress[]>) & { cancel(): void } {
   const cache = new Map<string, Promise<ResolvedAddress[]>>();
   let resolver: Resolver | undefined;
   if (dnsServers?.length) {
     resolver = new Resolver({ timeout: 2000, tries: 2 });
     resolver.setServers(dnsServers);
   }
-  return (host) => {
+  const lookup = (host: string): Promise<ResolvedAddress[]> => {
     let p = cache.get(host);
     if (!p) {
       p = resolver ? resolveWith(resolver, host) : dnsLookup(host, { all: true, verbatim: true }).then((all) => all.map((a) => ({ address: a.address, family: a.family as 4 | 6 })));
       cache.set(host, p);
+      // Out of file descriptors is this host's state, not the name's: a later attempt resolves again.
+      p.catch((err: NodeJS.ErrnoException) => {
+        if (FD_REASONS.has(String(err?.code))) cache.delete(host);
+      });
     }
     return p;
   };
+  return Object.assign(lookup, { cancel: () => resolver?.cancel() });
 }
 
 async function resolveWith(resolver: Resolver, host: string): Promise<ResolvedAddress[]> {
@@ -98,18 +114,54 @@ export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' 
   // (nodejs/node#57736). In a 4,096-target sweep through a dropping firewall that left probes
   // waiting ~130 s for the kernel's own SYN timeout instead of their 3 s deadline.
   const ac = new AbortController();
-  const timer = setTimeout(abortAfterPoll, spec.timeoutMs, ac);
+  let watchdog: NodeJS.Timeout | undefined;
+  let bail: ((o: ProbeOutcome & { internal?: boolean }) => void) | undefined;
+  let settled = false;
+  const expire = (): void => {
+    if (settled) return;
+    ac.abort();
+    watchdog ??= setTimeout(() => bail?.(overran(spec)), graceMs(spec));
+  };
+  // The deadline expires after the next poll phase ({@link afterPoll}): an answer that reached
+  // this host while it was busy counts first.
+  const timer = setTimeout(afterPoll, spec.timeoutMs, expire);
   let onHard: (() => void) | undefined;
-  if (hardSignal?.aborted) ac.abort();
-  else if (hardSignal) hardSignal.addEventListener('abort', (onHard = () => ac.abort()), { once: true });
+  if (hardSignal?.aborted) expire();
+  else if (hardSignal) hardSignal.addEventListener('abort', (onHard = expire), { once: true });
   try {
-    return await prober(spec, probeContext(base, ac.signal, spec.timeoutMs));
-  } catch (err) {
-    return internalError(spec, err);
+    return await new Promise<ProbeOutcome & { internal?: boolean }>((resolve) => {
+      bail = resolve;
+      try {
+        prober(spec, probeContext(base, ac.signal, spec.timeoutMs)).then(resolve, (err: unknown) => resolve(internalError(spec, err)));
+      } catch (err) {
+        // A prober that throws before returning its promise has a bug too.
+        resolve(internalError(spec, err));
+      }
+    });
   } finally {
+    settled = true;
     clearTimeout(timer);
+    clearTimeout(watchdog);
     if (onHard) hardSignal?.removeEventListener('abort', onHard);
   }
+}
+
+/**
+ * How long a prober may take past its deadline (or a second Ctrl-C) before the engine stops
+ * waiting for it. Probers end within milliseconds of an abort; one that does not has a bug, and
+ * must not keep a run (and its measured results) from ending.
+ */
+function graceMs(spec: ProbeSpec): number {
+  return Math.min(60_000, 2000 + spec.timeoutMs);
+}
+
+function overran(spec: ProbeSpec): ProbeOutcome & { internal: true } {
+  return {
+    status: 'error',
+    reason: 'PROBE_OVERRAN',
+    detail: `netcheck bug: the ${spec.kind} prober did not end within ${graceMs(spec)}ms after its ${spec.timeoutMs}ms deadline`,
+    internal: true,
+  };
 }
 
 function unknownKind(spec: ProbeSpec): ProbeOutcome & { internal: true } {
@@ -122,19 +174,15 @@ function internalError(spec: ProbeSpec, err: unknown): ProbeOutcome & { internal
 }
 
 /**
- * A probe's deadline fell due: abort it, but only after the event loop's next poll phase. When
+ * A probe's deadline fell due: expire it, but only after the event loop's next poll phase. When
  * this process was busy or starved of CPU past the deadline, the timer and the network's answer
  * (a completed handshake, a reply) are due in the same loop iteration, and timers run first; the
  * answer is already here and must count, or a late timer on this host reads as silence on the
  * network (seen under load: connects to a listening loopback port judged SYN_TIMEOUT). Waiting one
  * poll costs nothing when the network really was silent.
  */
-function abortAfterPoll(ac: AbortController): void {
-  setImmediate(abortNow, ac);
-}
-
-function abortNow(ac: AbortController): void {
-  ac.abort();
+function afterPoll(expire: () => void): void {
+  setImmediate(expire);
 }
 
 /**
@@ -168,6 +216,11 @@ class Slot {
   private armed: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerMs = -1;
+  /** Ends the current attempt with an outcome of the engine's own (see {@link graceMs}). */
+  private bail: ((o: ProbeOutcome & { internal?: boolean }) => void) | undefined;
+  private spec: ProbeSpec | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private watchdogMs = -1;
 
   /**
    * The controller for the next attempt. Replaced once it has been aborted, or if a prober left a
@@ -183,7 +236,7 @@ class Slot {
 
   /**
    * Abort the current controller after `ms`, re-arming the slot's one timer (no allocation). The
-   * abort waits for the next poll phase, so answers already received count first ({@link abortAfterPoll}).
+   * abort waits for the next poll phase, so answers already received count first ({@link afterPoll}).
    */
   arm(ms: number): void {
     this.armed = this.ac;
@@ -197,23 +250,58 @@ class Slot {
     this.timerMs = ms;
   }
 
+  /** The deadline timer fired: expire after the next poll phase ({@link afterPoll}), unless re-armed since. */
   private due(): void {
     const generation = this.generation;
     setImmediate(() => {
-      if (generation === this.generation) this.armed?.abort();
+      if (generation === this.generation) this.expire();
     });
   }
 
-  /** The attempt settled: a later firing of the timer aborts nothing. */
-  disarm(): void {
-    this.armed = undefined;
+  /**
+   * Await one attempt of `spec`. A prober that has not returned {@link graceMs} after its deadline
+   * (or a second Ctrl-C) is left behind with an internal outcome: a bug must not hang the run.
+   */
+  run(spec: ProbeSpec, attempt: Promise<ProbeOutcome>): Promise<ProbeOutcome & { internal?: boolean }> {
+    this.spec = spec;
+    return new Promise((resolve) => {
+      this.bail = resolve;
+      attempt.then(resolve, (err: unknown) => resolve(internalError(spec, err)));
+    });
   }
 
-  /** The worker is done: the timer must not hold the process open. */
-  close(): void {
+  /** The deadline passed, or the user cancelled probes in flight: abort, and start the watchdog. */
+  expire(): void {
+    const ac = this.armed;
+    if (!ac) return;
+    ac.abort();
+    const spec = this.spec;
+    if (!spec || !this.bail) return;
+    const ms = graceMs(spec);
+    if (this.watchdog && this.watchdogMs === ms) this.watchdog.refresh();
+    else {
+      if (this.watchdog) clearTimeout(this.watchdog);
+      this.watchdog = setTimeout(() => {
+        if (this.armed === ac && this.spec) this.bail?.(overran(this.spec));
+      }, ms);
+      this.watchdogMs = ms;
+    }
+  }
+
+  /** The attempt settled: a later firing of the timers aborts nothing. */
+  disarm(): void {
     this.armed = undefined;
+    this.bail = undefined;
+    this.spec = undefined;
+  }
+
+  /** The worker is done: the timers must not hold the process open. */
+  close(): void {
+    this.disarm();
     if (this.timer) clearTimeout(this.timer);
+    if (this.watchdog) clearTimeout(this.watchdog);
     this.timer = undefined;
+    this.watchdog = undefined;
   }
 }
 
@@ -228,8 +316,9 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   const perHostCount = new Map<string, number>();
   for (const p of probes) perHostCount.set(p.host, (perHostCount.get(p.host) ?? 0) + 1);
   for (const [h, n] of perHostCount) if (n > perHostMax) perHost.set(h, pLimit(perHostMax));
+  const lookup = makeLookup(opts.dnsServers);
   const base: Omit<ProbeContext, 'signal' | 'timeoutMs'> = {
-    lookup: makeLookup(opts.dnsServers),
+    lookup,
     ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     ...(opts.family ? { family: opts.family } : {}),
     ...(opts.proxy ? { proxy: opts.proxy } : {}),
@@ -245,7 +334,7 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   // worker's current controller.
   const slots: Slot[] = [];
   const onHard = (): void => {
-    for (const slot of slots) slot.ac.abort();
+    for (const slot of slots) slot.expire();
   };
   opts.hardSignal?.addEventListener('abort', onHard, { once: true });
   const results = new Map<string, ProbeResult>();
@@ -267,6 +356,10 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     return iso;
   };
 
+  const fd = new FdThrottle(concurrency);
+  /** Probes being sent right now (between the start and the end of execute). */
+  let inFlight = 0;
+
   const record = (r: ProbeResult): void => {
     results.set(r.id, r);
     done++;
@@ -281,8 +374,10 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
       return;
     }
     let attempts = 0;
-    let outcome: ProbeOutcome & { internal?: boolean };
+    let outcome: ProbeOutcome & { internal?: boolean; local?: boolean };
     let cuts: AdaptiveInfo[] | undefined;
+    let fdRetries = 0;
+    inFlight++;
     for (;;) {
       attempts++;
       // The worker's controller, aborted at the deadline, by the run's single hardSignal listener
@@ -291,15 +386,29 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
       const ac = slot.controller();
       if (opts.hardSignal?.aborted) ac.abort();
       const attempt = adaptive.begin(spec, ac);
+      const generation = fd.generation;
       slot.arm(spec.timeoutMs);
       try {
-        outcome = await prober(spec, probeContext(base, ac.signal, spec.timeoutMs));
+        outcome = await slot.run(spec, prober(spec, probeContext(base, ac.signal, spec.timeoutMs)));
       } catch (err) {
         outcome = internalError(spec, err);
       } finally {
         slot.disarm();
       }
       const cut = attempt.end(outcome);
+      if (FD_REASONS.has(outcome.reason)) {
+        // This host ran out of file descriptors: fewer probes in flight, then the same probe again.
+        if (fdRetries < fd.retryLimit() && !opts.stopSignal?.aborted) {
+          fdRetries++;
+          fd.lower(inFlight, generation);
+          inFlight--;
+          await fd.wait(fdRetries, () => inFlight);
+          inFlight++;
+          continue;
+        }
+        outcome = fd.gaveUp(outcome);
+        break;
+      }
       if (cut) {
         (cuts ??= []).push(cut);
         // Silence after an adaptive deadline is ambiguous (a lost SYN): send one more before judging.
@@ -313,6 +422,7 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
       // Cut short by the user, not by the network: say so rather than guess.
       outcome = { status: 'skipped', reason: 'INTERRUPTED', detail: 'interrupted before the probe finished' };
     }
+    inFlight--;
     record(toResult(spec, outcome, startedAtOf(t0), performance.now() - t0, attempts));
   };
 
@@ -335,17 +445,22 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     opts.onStart?.(spec);
     await execute(spec, slot);
   };
+  let live = 0;
   const worker = async (): Promise<void> => {
     const slot = new Slot();
     slots.push(slot);
+    live++;
     try {
       while (next < runnable.length && !opts.stopSignal?.aborted) {
+        // Out of file descriptors: workers above the lowered limit stop taking probes.
+        if (live > fd.cap) break;
         const spec = runnable[next++]!;
         const limit = perHost.get(spec.host);
         await (limit ? limit(() => start(spec, slot)) : start(spec, slot));
       }
-      if (next < runnable.length) interrupted = true;
+      if (next < runnable.length && opts.stopSignal?.aborted) interrupted = true;
     } finally {
+      live--;
       slot.close();
     }
   };
@@ -354,7 +469,13 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   // loopback sweep that keeps this host's CPU busy stays narrow, where it is fastest.
   const workers: Promise<void>[] = [];
   const widen = (to: number): void => {
-    while (workers.length < Math.min(to, concurrency, runnable.length)) workers.push(worker());
+    const limit = Math.min(to, concurrency, fd.cap, runnable.length);
+    while (live < limit && next < runnable.length && !opts.stopSignal?.aborted) {
+      const taken = next;
+      workers.push(worker());
+      // A worker that took nothing ended at once (stopped): adding more would loop forever.
+      if (next === taken) break;
+    }
   };
   widen(opts.initialConcurrency ?? DEFAULTS.initialConcurrency);
   let widener: NodeJS.Timeout | undefined;
@@ -364,11 +485,11 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, elu).utilization;
       elu = now;
-      if (next >= runnable.length || workers.length >= concurrency) {
+      if (next >= runnable.length || live >= concurrency) {
         clearInterval(widener);
         return;
       }
-      if (busy < DEFAULTS.widenBelowUtilisation) widen(workers.length * 2);
+      if (busy < DEFAULTS.widenBelowUtilisation) widen(live * 2);
     }, DEFAULTS.widenIntervalMs);
   }
   try {
@@ -385,13 +506,78 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   opts.hardSignal?.removeEventListener('abort', onHard);
   if (!opts.stopSignal?.aborted) await udpRecheck(probes, results, base, opts);
   if (opts.stopSignal?.aborted) interrupted = true;
+  lookup.cancel();
 
   // Keep plan order; probes never started (interrupted) are absent, not invented.
   const ordered = probes.map((p) => results.get(p.id)).filter((r): r is ProbeResult => r !== undefined);
-  return { results: ordered, interrupted };
+  return { results: ordered, interrupted, ...(fd.shortage ? { fdShortage: fd.shortage } : {}) };
 }
 
-function toResult(spec: ProbeSpec, o: ProbeOutcome & { internal?: boolean }, startedAt: string, durationMs: number, attempts: number): ProbeResult {
+/**
+ * What the engine does when this host runs out of file descriptors (EMFILE, ENFILE): a sweep at
+ * `--concurrency 512` under `ulimit -n 256` would otherwise report most of its probes as errors,
+ * and a network that works as "no outbound connectivity". Each shortage halves the probes allowed
+ * in flight (from those in flight when it was seen) and the probe is re-sent once others have
+ * ended; a probe that still gets it with nothing else in flight is given up as a `local` result.
+ */
+class FdThrottle {
+  /** Most probes allowed in flight; workers above it stop. Never raised again within a run. */
+  cap: number;
+  shortage: FdShortage | undefined;
+  /** A probe already failed alone: later ones get one retry, not a full back-off each. */
+  private hopeless = false;
+
+  constructor(concurrency: number) {
+    this.cap = concurrency;
+  }
+
+  retryLimit(): number {
+    return this.hopeless ? 1 : 8;
+  }
+
+  /** Bumped at each lowering: attempts started before it were sent under the old limit. */
+  generation = 0;
+
+  /**
+   * An attempt started at `generation` got EMFILE with `inFlight` probes in flight. Only attempts
+   * started under the current limit lower it again (once per wave, as TCP halves its window once
+   * per round trip): the hundred probes of one burst must not halve it a hundred times.
+   */
+  lower(inFlight: number, generation: number): void {
+    this.shortage ??= { inFlight, loweredTo: this.cap, retried: 0, gaveUp: 0 };
+    this.shortage.retried++;
+    if (generation !== this.generation) return;
+    const to = Math.max(1, Math.floor(Math.min(inFlight, this.cap) / 2));
+    if (to < this.cap) {
+      this.cap = to;
+      this.generation++;
+    }
+    this.shortage.loweredTo = this.cap;
+  }
+
+  /** Back off (10 ms, doubling, at most 1 s) until the others in flight are within the limit. */
+  async wait(retry: number, inFlight: () => number): Promise<void> {
+    const until = performance.now() + Math.min(1000, 10 * 2 ** retry);
+    do await new Promise((r) => setTimeout(r, 10));
+    while (inFlight() >= this.cap && performance.now() < until);
+    if (inFlight() >= this.cap) return;
+    // Give the descriptors of the probes that just ended a moment to be closed by the kernel.
+    await new Promise((r) => setTimeout(r, Math.min(200, 5 * retry)));
+  }
+
+  gaveUp(o: ProbeOutcome): ProbeOutcome & { local: true } {
+    this.hopeless = true;
+    if (this.shortage) this.shortage.gaveUp++;
+    return {
+      ...o,
+      status: 'error',
+      detail: `this host ran out of file descriptors (${o.reason}), still after netcheck lowered the probes in flight to ${this.cap}, so the probe could not be sent; raise the limit (ulimit -n) and run again`,
+      local: true,
+    };
+  }
+}
+
+function toResult(spec: ProbeSpec, o: ProbeOutcome & { internal?: boolean; local?: boolean }, startedAt: string, durationMs: number, attempts: number): ProbeResult {
   // One literal of one shape, no spreads: this runs once per probe, thousands of times in a sweep.
   // Absent optional fields are undefined (JSON leaves them out).
   const r: ProbeResult = {
@@ -412,6 +598,7 @@ function toResult(spec: ProbeSpec, o: ProbeOutcome & { internal?: boolean }, sta
     data: o.data,
   };
   if (o.internal) r.internal = true;
+  if (o.local) r.local = true;
   return r;
 }
 

@@ -78,6 +78,9 @@ const DNS_REASON: Record<string, string> = {
  */
 const FALLBACK_REASON: Record<Phase, string> = { connect: 'CONNECT_FAILED', udp: 'UDP_FAILED', dns: 'DNS_FAILED', app: 'EXCHANGE_FAILED' };
 
+/** Codes of this host running out of something, in any phase. */
+const HOST_LIMITS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOBUFS']);
+
 /** An HTTP parser's error (llhttp's `HPE_*`, undici's "not HTTP" info error): the peer does not speak HTTP. */
 function notHttp(code: string): boolean {
   return code.startsWith('HPE_') || code === 'UND_ERR_INFO';
@@ -90,7 +93,10 @@ function notHttp(code: string): boolean {
 export function classify(code: string | undefined, phase: Phase, fallback?: string): ProbeOutcome {
   if (code && notHttp(code)) return { status: 'error', reason: 'HTTP_NOT_HTTP', detail: `the peer did not answer in HTTP (${code})` };
   const table = phase === 'udp' ? UDP : phase === 'dns' ? DNS : phase === 'connect' ? CONNECT : APP;
-  const row = code === undefined ? undefined : table[code];
+  // Out of descriptors or buffers is this host's state in whatever phase it shows: a library that
+  // opens a file mid-exchange (undici loads its HTTP parser on first use) gets EMFILE there too,
+  // and the engine must see the same code to lower its concurrency and send again (issue 11).
+  const row = code === undefined ? undefined : (table[code] ?? (HOST_LIMITS.has(code) ? CONNECT[code] : undefined));
   if (row) return { status: row.status, reason: phase === 'dns' ? (DNS_REASON[code!] ?? code!) : (APP_REASON[code!] ?? code!), detail: row.detail };
   const what = code ? `unexpected error ${code}` : 'an error without a code';
   return { status: 'error', reason: FALLBACK_REASON[phase], detail: fallback ? `${fallback} (${code ?? 'no code'})` : what };

@@ -6,6 +6,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { classify, errorCode, synTimeout } from './classify.js';
 import type { ProbeOutcome } from '../types.js';
 import { openTunnel, type ProxyEndpoint } from './proxy.js';
+import { absorbErrors } from '../util/sockets.js';
 
 export type DialResult =
   | { ok: true; socket: Socket; connectMs: number; tunnelMs?: number; via?: string }
@@ -27,7 +28,8 @@ export function dial(o: DialOptions): Promise<DialResult> {
   if (o.proxy) return openTunnel(o.proxy, o.host, o.port, o.signal, o.timeoutMs);
   return new Promise<DialResult>((resolve) => {
     const t0 = performance.now();
-    const s = netConnect({ host: o.address, port: o.port, noDelay: true });
+    // The caller gets the socket without our one-shot listener: the permanent one keeps a late error harmless.
+    const s = absorbErrors(netConnect({ host: o.address, port: o.port, noDelay: true }));
     let done = false;
     const finish = (r: DialResult): void => {
       if (done) return;

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { ProbeOutcome } from '../types.js';
 import { openTunnel, type ProxyEndpoint } from './proxy.js';
+import { absorbErrors } from '../util/sockets.js';
 
 export interface TunnelAgentOptions {
   proxy: ProxyEndpoint;
@@ -34,7 +35,7 @@ export function tunnelAgent(o: TunnelAgentOptions): Agent {
           return;
         }
         if (!o.tls) return cb(null, t.socket);
-        const s = tlsConnect({ socket: t.socket, ...(o.tls.servername ? { servername: o.tls.servername } : {}), rejectUnauthorized: o.tls.rejectUnauthorized, ALPNProtocols: ['http/1.1'] });
+        const s = absorbErrors(tlsConnect({ socket: t.socket, ...(o.tls.servername ? { servername: o.tls.servername } : {}), rejectUnauthorized: o.tls.rejectUnauthorized, ALPNProtocols: ['http/1.1'] }));
         cb(null, s);
       },
       (err: Error) => cb(err),

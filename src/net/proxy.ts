@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { classify, errorCode } from './classify.js';
 import type { ProbeOutcome, ProbeSpec, ProxyEndpoint, ProxySettings } from '../types.js';
 import { cidrContains, isLoopbackHost, parseCidr } from '../util/ip.js';
+import { absorbErrors } from '../util/sockets.js';
 
 export type { ProxyEndpoint, ProxySettings } from '../types.js';
 
@@ -163,7 +164,7 @@ export function openTunnel(ep: ProxyEndpoint, host: string, port: number, signal
     const t0 = performance.now();
     let connectMs: number | undefined;
     let settled = false;
-    const sock = netConnect({ host: ep.host, port: ep.port, noDelay: true });
+    const sock = absorbErrors(netConnect({ host: ep.host, port: ep.port, noDelay: true }));
     const base = { data: routeData(ep) };
     const finish = (r: TunnelResult): void => {
       if (settled) return;

@@ -1,6 +1,6 @@
 import { getServers } from 'node:dns';
 import { isIP } from 'node:net';
-import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
+import type { ProbeContext, ProbeOutcome, ProbeSpec, ResolvedAddress } from '../types.js';
 import { classify, errorCode } from './classify.js';
 
 /** The address a probe should use, or the outcome that explains why there is none. */
@@ -30,13 +30,36 @@ export function resolverInUse(ctx: Pick<ProbeContext, 'dnsServers'>): ResolverIn
   return { source: 'system', servers };
 }
 
+/**
+ * `ctx.lookup(host)`, given up at the probe's deadline (as ETIMEOUT). The system resolver cannot
+ * be cancelled, and a slow one would keep the probe (and the run) waiting past its deadline.
+ */
+export function lookupWithin(ctx: ProbeContext, host: string): Promise<ResolvedAddress[]> {
+  const late = (): Error => Object.assign(new Error(`no answer from the resolver within ${ctx.timeoutMs}ms`), { code: 'ETIMEOUT' });
+  if (ctx.signal.aborted) return Promise.reject(late());
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(late());
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    ctx.lookup(host).then(
+      (all) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve(all);
+      },
+      (err: unknown) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** Resolve the spec's host through the run's shared resolver (IP literals pass straight through). */
 export async function resolveTarget(spec: ProbeSpec, ctx: ProbeContext): Promise<Target> {
   const fam = isIP(spec.host);
   if (fam !== 0) return { ok: true, address: spec.host, family: fam as 4 | 6 };
   const t0 = performance.now();
   try {
-    const all = await ctx.lookup(spec.host);
+    const all = await lookupWithin(ctx, spec.host);
     const usable = ctx.family ? all.filter((a) => a.family === ctx.family) : all;
     const resolveMs = performance.now() - t0;
     if (usable.length === 0) {

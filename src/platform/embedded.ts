@@ -13,6 +13,8 @@ export interface EmbeddedData {
   catalogs: Record<string, string>;
   /** The build's standalone catalog validator (dist/catalog/catalog-validator.cjs). */
   catalogValidator?: unknown;
+  /** Its twin that reports every error (`netcheck validate`; dist/catalog/catalog-validator-all.cjs). */
+  catalogValidatorAll?: unknown;
 }
 
 // esbuild's `define` replaces this name with `true` in the bundle; tsc output never has it set.

@@ -10,9 +10,15 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+// A static import: this module is itself loaded only when a run has http probes (the registry
+// loads a kind's prober before any deadline starts); importing undici inside the prober spent a
+// loaded machine's first probes' deadlines on module loading and reported SYN_TIMEOUT for a
+// connect never attempted.
+import { Agent } from 'undici';
 import { DEFAULTS } from '../constants.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { hostPort } from '../util/ip.js';
+import { absorbErrors, failSocketsOnAbort } from '../util/sockets.js';
 import { openTunnel, proxyFor, proxyMarks, proxyRefusal, routeData } from '../net/proxy.js';
 import { classify, classifyTlsFailure, errorCode, synTimeout } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
@@ -46,17 +52,16 @@ const httpVia: Prober = async (spec, ctx) => {
   const tResolved = performance.now();
   const phases: Phases = target?.resolveMs === undefined ? {} : { resolveMs: at(tResolved) };
   let stage: 'connect' | 'tls' | 'app' = 'connect';
-  let sockets: Socket[] = [];
+  const sockets: Socket[] = [];
   let tls: { authorized: boolean; error?: string; protocol?: string | null } | undefined;
   let tReady = 0;
   let tHeadersAt: number | undefined;
 
-  // undici loads when an HTTP probe runs, not when the kind is registered (start-up).
-  const { Agent } = await import('undici');
   const agent = new Agent({
     connections: 1,
     pipelining: 0,
     connect: (opts, cb) => {
+      const onRawError = (err: Error): void => cb(err, null);
       const onConnected = (raw: Socket): void => {
         const tConnected = performance.now();
         // From the end of resolution (or the start): the request's own set-up belongs to connecting.
@@ -64,16 +69,17 @@ const httpVia: Prober = async (spec, ctx) => {
         tReady = tConnected;
         if (scheme === 'http') {
           stage = 'app';
-          raw.removeAllListeners('error');
+          raw.off('error', onRawError);
           cb(null, raw);
           return;
         }
         stage = 'tls';
         const servername = opts.servername || (/^[\d.:]+$/.test(spec.host) ? undefined : spec.host);
         // Reachability only: certificate trust is the tls prober's question, so record it, don't fail on it.
-        const s: TLSSocket = tlsConnect({ socket: raw, ...(servername ? { servername } : {}), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+        const s: TLSSocket = absorbErrors(tlsConnect({ socket: raw, ...(servername ? { servername } : {}), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }));
         sockets.push(s);
-        s.once('error', (err) => cb(err, null));
+        const onTlsError = (err: Error): void => cb(err, null);
+        s.once('error', onTlsError);
         s.once('secureConnect', () => {
           const tTls = performance.now();
           phases.tlsMs = between(tReady, tTls);
@@ -81,7 +87,7 @@ const httpVia: Prober = async (spec, ctx) => {
           tls = { authorized: s.authorized, protocol: s.getProtocol() };
           if (!s.authorized && s.authorizationError) tls.error = String(s.authorizationError);
           stage = 'app';
-          s.removeAllListeners('error');
+          s.off('error', onTlsError);
           cb(null, s);
         });
       };
@@ -92,14 +98,14 @@ const httpVia: Prober = async (spec, ctx) => {
             cb(Object.assign(new Error(t.outcome.reason), { code: 'NC_PROXY' }), null);
             return;
           }
-          sockets.push(t.socket);
+          sockets.push(absorbErrors(t.socket));
           onConnected(t.socket);
         }, (err: Error) => cb(err, null));
         return;
       }
-      const raw = forward ? netConnect({ host: forward.host, port: forward.port, noDelay: true }) : netConnect({ host: address, port: spec.port!, noDelay: true });
+      const raw = absorbErrors(forward ? netConnect({ host: forward.host, port: forward.port, noDelay: true }) : netConnect({ host: address, port: spec.port!, noDelay: true }));
       sockets.push(raw);
-      raw.once('error', (err) => cb(err, null));
+      raw.once('error', onRawError);
       raw.once('connect', () => onConnected(raw));
     },
   });
@@ -108,10 +114,7 @@ const httpVia: Prober = async (spec, ctx) => {
   // undici waits for our connector's callback even after the request is aborted, and a connect to a
   // firewall that drops SYNs only gives up after the kernel's ~2 min of retries: at the deadline,
   // fail the sockets so the callback fires and the probe ends on time (seen in the issue-5 lab test).
-  const failSockets = (): void => {
-    for (const s of sockets) s.destroy(Object.assign(new Error('probe deadline'), { code: 'ETIMEDOUT' }));
-  };
-  ctx.signal.addEventListener('abort', failSockets, { once: true });
+  const stopFailing = failSocketsOnAbort(ctx.signal, sockets);
   try {
     const res = await agent.request({
       origin: new URL(url).origin,
@@ -183,9 +186,9 @@ const httpVia: Prober = async (spec, ctx) => {
     }
     return failure(err, stage, ctx.signal.aborted, spec.timeoutMs, address, phases, tls);
   } finally {
-    ctx.signal.removeEventListener('abort', failSockets);
+    stopFailing();
     for (const s of sockets) s.destroy();
-    sockets = [];
+    sockets.length = 0;
     agent.destroy().catch(() => undefined);
     // Closing the connection is part of the transfer: the returned outcome shares this object.
     if (phases.transferMs !== undefined && tHeadersAt !== undefined) phases.transferMs = between(tHeadersAt, performance.now());

@@ -77,6 +77,11 @@ export interface KindDescriptor {
   readonly flags?: readonly ProbeFlag[];
   /** Checks between flags of `probe` (after each was parsed); throws a UsageError. */
   readonly checkFlags?: (argv: Record<string, unknown>) => void;
+  /**
+   * The deadline covers a hold of minutes: opening the flow gets the run's `--timeout` instead
+   * (`ProbeSpec.setupTimeoutMs`), so a dropped SYN is not waited on for the whole hold.
+   */
+  readonly setupTimeout?: boolean;
   /** The deadline a check's options imply, instead of `--timeout` (the kinds that hold flows). */
   readonly deadlineMs?: (options: Record<string, unknown>) => number;
   readonly probe: Prober;

@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import type { ProbeContext, ProbeOutcome, Prober, ResolvedAddress, Status } from '../types.js';
 import { ipToBigInt } from '../util/ip.js';
 import { proxyFor, routeData } from '../net/proxy.js';
-import { ms } from '../net/target.js';
+import { lookupWithin, ms } from '../net/target.js';
 import type { ProxyScheme, SchemeInput } from './kind.js';
 
 /** The scheme a proxy would see for a kind's probe (its descriptor's); none for kinds no proxy carries. */
@@ -97,7 +97,7 @@ function perName(inner: Prober): Prober {
     const t0 = performance.now();
     let all: ResolvedAddress[];
     try {
-      all = await ctx.lookup(spec.host);
+      all = await lookupWithin(ctx, spec.host);
     } catch {
       // The prober reports resolution failures in its usual way.
       return inner(spec, ctx);

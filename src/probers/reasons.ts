@@ -186,6 +186,7 @@ export const REASONS: Readonly<Record<string, string>> = {
   NOT_APPLICABLE: 'not sent: a parameter was not given, or the line is inbound',
   INTERRUPTED: 'the run was interrupted before the probe finished',
   INTERNAL: 'a bug in netcheck (please report it)',
+  PROBE_OVERRAN: 'a bug in netcheck: the prober did not end after its deadline, and was left behind (please report it)',
   UNKNOWN_KIND: 'no prober for this kind (a bug in netcheck)',
   UNCLASSIFIED: 'an outcome without a stable code (the original is in data.rawReason; please report it)',
 };

@@ -178,7 +178,11 @@ export const stun: Prober = async (spec, ctx) => {
     });
   } finally {
     for (const t of timers) clearTimeout(t);
-    sock.close();
+    try {
+      sock.close();
+    } catch {
+      /* already closed */
+    }
   }
 };
 

@@ -18,7 +18,8 @@ import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { dial } from '../net/dial.js';
 import { proxyFor, routeData } from '../net/proxy.js';
 import { sniName } from '../util/ip.js';
-import { classifyTlsFailure } from '../net/classify.js';
+import { absorbErrors } from '../util/sockets.js';
+import { classifyTlsFailure, errorCode } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
 import type { KindDescriptor } from './kind.js';
 
@@ -79,14 +80,14 @@ export const tls: Prober = async (spec, ctx) => {
       const onAbort = (): void => resolve({ ok: false, aborted: true });
       if (ctx.signal.aborted) return onAbort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
-      const s = tlsConnect({
+      const s = absorbErrors(tlsConnect({
         socket: raw,
         ...(servername ? { servername } : {}),
         // Never reject here: the chain is the finding, and a rejected handshake would hide it.
         rejectUnauthorized: false,
         ...(custom ? { ca: custom.pem } : {}),
         ALPNProtocols: ['h2', 'http/1.1'],
-      });
+      }));
       sock = s;
       s.once('secureConnect', () => {
         ctx.signal.removeEventListener('abort', onAbort);

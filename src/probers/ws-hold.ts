@@ -28,7 +28,7 @@ export const wsHold: Prober = async (spec, ctx) => {
   const pingEveryMs = dur(o.pingEveryMs ?? o.pingEvery, 30_000, 'pingEvery');
   const pongTimeoutMs = dur(o.pongTimeoutMs ?? o.pongTimeout, PONG_TIMEOUT_MS, 'pongTimeout');
   const t0 = nowMs();
-  const opened = await openWebSocket(spec, ctx, Math.min(10_000, spec.timeoutMs));
+  const opened = await openWebSocket(spec, ctx, spec.setupTimeoutMs ?? Math.min(10_000, spec.timeoutMs));
   if (!opened.ok) return opened.outcome;
   const { ws, socket, address } = opened;
   const connectMs = ms(nowMs() - t0);
@@ -139,6 +139,7 @@ export const kind: KindDescriptor = {
   transport: 'tcp',
   target: 'host:port',
   timer: true,
+  setupTimeout: true,
   proxy: { scheme: () => 'https', compareDirect: false },
   options: {
     ...WS_OPTIONS,

@@ -3,7 +3,7 @@
  * remediation, run-level diagnoses first. Pure: no network, no clock reads beyond what is passed.
  */
 import type { Plan, PlanLine } from '../catalog/expand.js';
-import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
+import type { Diagnosis, FdShortage, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import type { ResolverInfo } from '../net/target.js';
 import { HANDSHAKE_ONLY_KINDS, protocolOf, TIMER_KINDS } from '../probers/index.js';
@@ -24,6 +24,8 @@ export interface BuildInput {
   version: string;
   control?: ProbeResult;
   catalogFile?: string;
+  /** This host ran out of file descriptors during the run (the engine's account of it). */
+  fdShortage?: FdShortage;
 }
 
 const HARD: ReadonlySet<Status> = new Set(['refused', 'unreachable', 'filtered', 'timeout', 'error']);
@@ -185,6 +187,22 @@ function anyVerdict(considered: ProbeResult[]): LineJudgement {
   };
 }
 
+/**
+ * The verdict of a line, leaving out probes this host could not send (`local`: out of file
+ * descriptors). Those say nothing about the network: a line that would pass only because they
+ * were left out is inconclusive, and one with nothing else is not checked.
+ */
+function withLocalFailures(rs: ProbeResult[], policy: 'all' | 'any', intercepted: boolean): ReturnType<typeof lineVerdict> {
+  const local = rs.filter((r) => r.local);
+  if (local.length === 0) return lineVerdict(rs, policy, intercepted);
+  const why = `${local.length} probe(s) could not be sent: this host ran out of file descriptors`;
+  const measured = rs.filter((r) => !r.local);
+  if (measured.length === 0) return { verdict: 'inconclusive', reason: `not checked: ${why}`, blame: [] };
+  const v = lineVerdict(measured, policy, intercepted);
+  if (v.verdict === 'pass' && policy === 'all') return { verdict: 'inconclusive', reason: `${v.reason}, but ${why}`, blame: local };
+  return { ...v, reason: `${v.reason}; ${why}` };
+}
+
 type FailClass = 'silent-udp' | 'dropped' | 'refused' | 'unreachable' | 'other';
 
 function failClass(s: Status): FailClass {
@@ -312,7 +330,7 @@ export function buildReport(input: BuildInput): Report {
     const { verdict, reason: baseReason, blame } =
       rs.length === 0 && input.interrupted
         ? { verdict: 'inconclusive' as Verdict, reason: 'not checked: the run was interrupted first', blame: [] }
-        : lineVerdict(rs, policy, controlConnected);
+        : withLocalFailures(rs, policy, controlConnected);
     const rem = remediation(pl, rs, verdict, blame);
     // DNS drift: the name resolves, but not (only) to what the document pairs it with; an
     // address-based firewall built from the document would not let that traffic through.
@@ -359,7 +377,7 @@ export function buildReport(input: BuildInput): Report {
     if (l.required && l.verdict === 'inconclusive') summary.requiredInconclusive++;
   }
 
-  const diagnoses = diagnose(results, { ...input, ...(control ? { control } : {}) });
+  const diagnoses = [...diagnose(results, { ...input, ...(control ? { control } : {}) }), ...fdDiagnoses(input.fdShortage)];
   // "Ask your network team to allow" (issue 16): from the finished verdicts, so it follows them.
   const fixList = buildFixList(plan, lines, results, timers);
   const sectionIds = new Set(ran.map((l) => l.section.id));
@@ -413,7 +431,7 @@ export const DEAD_PATH_MIN_DESTINATIONS = 3;
  */
 export function deadPathEvidence(results: ProbeResult[]): { probes: ProbeResult[]; destinations: number } | undefined {
   // Idle-timer statuses speak of timers (a flow forgotten), not of reachability.
-  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !TIMER_KINDS.has(r.kind));
+  const network = results.filter((r) => r.status !== 'skipped' && !r.internal && !r.local && !TIMER_KINDS.has(r.kind));
   // Media below its quality thresholds still got packets through (issue 17).
   if (network.some((r) => r.status === 'ok' || r.status === 'refused' || (r.kind === 'media' && Number(r.data?.received) > 0))) return undefined;
   const tcp = network.filter((r) => r.kind !== 'dns' && r.port !== undefined && protocolOf(r.kind) === 'tcp' && !isResolveFailure(r) && !LOCAL_REASONS.has(r.reason));
@@ -447,4 +465,24 @@ function diagnose(results: ProbeResult[], input: BuildInput): Diagnosis[] {
     });
   }
   return out;
+}
+
+/**
+ * This host ran out of file descriptors: one finding, never a network verdict. Critical when
+ * probes could not be sent at all, a warning when lowering the concurrency was enough.
+ */
+export function fdDiagnoses(fd: FdShortage | undefined): Diagnosis[] {
+  if (!fd) return [];
+  if (fd.gaveUp > 0) {
+    return [{
+      code: 'FD_EXHAUSTED',
+      severity: 'critical',
+      message: `this host ran out of file descriptors; raise ulimit -n: ${fd.gaveUp} probe(s) could not be sent, still after netcheck lowered the probes in flight from ${fd.inFlight} to ${fd.loweredTo}, so they are not checked (this says nothing about the network)`,
+    }];
+  }
+  return [{
+    code: 'FD_EXHAUSTED',
+    severity: 'warning',
+    message: `this host ran out of file descriptors with ${fd.inFlight} probes in flight; netcheck lowered that to ${fd.loweredTo} and re-sent ${fd.retried} probe(s), so every result stands, but raise ulimit -n for a faster run`,
+  }];
 }

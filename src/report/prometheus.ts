@@ -15,7 +15,7 @@ import { hostPort } from '../util/ip.js';
 import { MediaMetrics } from './media-metrics.js';
 
 const VERDICTS: Verdict[] = ['pass', 'fail', 'partial', 'inconclusive'];
-const DIAGNOSIS_CODES: Diagnosis['code'][] = ['NO_OUTBOUND_CONNECTIVITY', 'TCP_INTERCEPTION', 'INTERRUPTED', 'DNS_BROKEN', 'CAPTIVE_PORTAL', 'DNS_INTERCEPTION'];
+const DIAGNOSIS_CODES: Diagnosis['code'][] = ['NO_OUTBOUND_CONNECTIVITY', 'TCP_INTERCEPTION', 'INTERRUPTED', 'DNS_BROKEN', 'CAPTIVE_PORTAL', 'DNS_INTERCEPTION', 'FD_EXHAUSTED'];
 
 type Labels = Record<string, string>;
 

@@ -123,6 +123,7 @@ export function reportJsonSchema(): Record<string, unknown> {
             durationMs: { type: 'number', minimum: 0 },
             attempts: { type: 'integer', minimum: 0 },
             internal: { type: 'boolean' },
+            local: { type: 'boolean', description: 'the probe could not be sent because this host ran out of file descriptors' },
           },
         },
       },

@@ -6,10 +6,14 @@
  */
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+// Static: loaded with the ocsp/crl probers, before any deadline starts (see probers/http.ts).
+import { Client } from 'undici';
 import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
 import { dial } from '../net/dial.js';
+import { sniName } from '../util/ip.js';
+import { absorbErrors, failSocketsOnAbort } from '../util/sockets.js';
 import { looksLikeHtml, proxyFor, proxyMarks, proxyRefusal, routeData, type ProxyEndpoint } from '../net/proxy.js';
 import type { UrlTarget } from './url.js';
 
@@ -36,7 +40,6 @@ export type FetchResult =
 
 /** Fetch `u` for a probe. Network conditions become outcomes with the level reached. */
 export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarget, req: FetchRequest): Promise<FetchResult> {
-  const { Client } = await import('undici');
   const proxy = proxyFor(ctx.proxy, u.scheme, u.host, u.port);
   const route = routeData(proxy);
   const phases: Phases = {};
@@ -52,6 +55,7 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
   const forward = proxy && u.scheme === 'http' ? proxy : undefined;
   let connectFailure: ProbeOutcome | undefined;
   let connected = false;
+  let tlsDone = false;
   let via: string | undefined;
   const sockets: Socket[] = [];
   const tReady = { t: 0 };
@@ -69,7 +73,7 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
             cb(Object.assign(new Error(d.outcome.reason), { code: 'NC_CONNECT_FAILED' }), null);
             return;
           }
-          sockets.push(d.socket);
+          sockets.push(absorbErrors(d.socket));
           if (d.via) via = d.via;
           phases.connectMs = ms(d.connectMs + (d.tunnelMs ?? 0));
           connected = true;
@@ -80,13 +84,15 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
           }
           const t1 = performance.now();
           // Revocation data is signed in itself; the transport's certificate is not what is checked.
-          const s = tlsConnect({ socket: d.socket, servername: u.host, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+          const s = absorbErrors(tlsConnect({ socket: d.socket, ...(sniName(u.host) ? { servername: u.host } : {}), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }));
           sockets.push(s);
-          s.once('error', (err) => cb(err, null));
+          const onTlsError = (err: Error): void => cb(err, null);
+          s.once('error', onTlsError);
           s.once('secureConnect', () => {
             phases.tlsMs = ms(performance.now() - t1);
             tReady.t = performance.now();
-            s.removeAllListeners('error');
+            tlsDone = true;
+            s.off('error', onTlsError);
             cb(null, s);
           });
         },
@@ -99,6 +105,8 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
   if (req.contentType) headers['content-type'] = req.contentType;
   if (forward?.authorization) headers['proxy-authorization'] = forward.authorization;
   const path = forward ? u.url : `${new URL(u.url).pathname}${new URL(u.url).search}`;
+  // A stalled TLS handshake would otherwise keep undici waiting for the connector past the deadline.
+  const stopFailing = failSocketsOnAbort(ctx.signal, sockets);
   try {
     const res = await client.request({
       path,
@@ -150,12 +158,16 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
       if (ctx.signal.aborted) return { ok: false, level: 0, outcome: synTimeout(`no answer to the connection request within ${spec.timeoutMs}ms`, { ...at, phases, data: { ...route, level: 0 } }) };
       return { ok: false, level: 0, outcome: { ...classify(errorCode(err), 'connect'), ...at, phases, data: { ...route, level: 0 } } };
     }
+    if (u.scheme === 'https' && !tlsDone && ctx.signal.aborted) {
+      return { ok: false, level: 1, outcome: { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected${proxy ? ` through ${proxy.display}` : ''}, but the TLS handshake did not finish within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 1 } } };
+    }
     if (ctx.signal.aborted || errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {
       return { ok: false, level: 1, outcome: { status: 'timeout', reason: 'HTTP_HEADERS_TIMEOUT', detail: `connected${proxy ? ` through ${proxy.display}` : ''}, but no HTTP answer within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 1 } } };
     }
     const o = classify(errorCode(err), 'app', `the HTTP exchange failed: ${(err as Error).message}`);
     return { ok: false, level: 1, outcome: { ...o, ...at, phases, data: { ...route, level: 1 } } };
   } finally {
+    stopFailing();
     for (const s of sockets) s.destroy();
     client.destroy().catch(() => undefined);
   }

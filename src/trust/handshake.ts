@@ -8,6 +8,7 @@ import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
 import { dial } from '../net/dial.js';
 import { proxyFor } from '../net/proxy.js';
 import { sniName } from '../util/ip.js';
+import { absorbErrors } from '../util/sockets.js';
 import { walkPeerChain } from './chain.js';
 
 export { parseHostPort } from './url.js';
@@ -29,7 +30,7 @@ export async function fetchPeerChain(host: string, port: number, spec: ProbeSpec
       const onAbort = (): void => resolve({ ok: false, outcome: { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `the TLS handshake with ${host}:${port} did not finish in time` } });
       if (ctx.signal.aborted) return onAbort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
-      s = tlsConnect({ socket: d.socket, ...(sniName(host) ? { servername: host } : {}), rejectUnauthorized: false });
+      s = absorbErrors(tlsConnect({ socket: d.socket, ...(sniName(host) ? { servername: host } : {}), rejectUnauthorized: false }));
       s.once('secureConnect', () => {
         ctx.signal.removeEventListener('abort', onAbort);
         const peer = s!.getPeerCertificate(true) as DetailedPeerCertificate;

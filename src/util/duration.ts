@@ -11,6 +11,7 @@ export const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h))+$';
  */
 export function parseDuration(text: string, what = 'duration'): number {
   const s = String(text).trim();
+  if (/^-\d/.test(s)) throw new UsageError(`${what}: '${text}' is negative; a duration is a length of time, e.g. 500ms, 3s, 12m`);
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;

@@ -234,6 +234,33 @@ describe('daemon resilience', () => {
     }
   }, 60_000);
 
+  it.skipIf(!canMount)('its Prometheus textfile on a disk that fills mid-write: never half a file (issue 11)', async (ctx) => {
+    const mnt = mkdtempSync(join(tmpdir(), 'netcheck-fulltextfile-'));
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (m.status !== 0) {
+      console.warn(`SKIPPED textfile full-disk test: mount tmpfs failed: ${m.stderr}`);
+      ctx.skip();
+    }
+    try {
+      const textfile = join(mnt, 'netcheck.prom');
+      writeFileSync(textfile, '# the previous metrics\n');
+      // Fill to the last block, then free one page: the metrics' first write comes up short.
+      spawnSync('dd', ['if=/dev/zero', `of=${join(mnt, 'filler')}`, 'bs=4k'], { encoding: 'utf8' });
+      spawnSync('truncate', ['-s', '-4K', join(mnt, 'filler')]);
+      const { d, base } = await startDaemon({ textfile });
+      await until('2 runs', () => d.runsCompleted >= 2, 30_000);
+      await until('a textfile write error', async () => ((await metric(base, /^netcheck_report_write_errors_total (\d+)/m)) ?? 0) >= 1);
+      expect((await (await fetch(`${base}/metrics`)).text()).length).toBeGreaterThan(4096);
+      // node_exporter reads the old file whole, never a truncated new one; no temporary file is left.
+      expect(readFileSync(textfile, 'utf8')).toBe('# the previous metrics\n');
+      expect(readdirSync(mnt).sort()).toEqual(['filler', 'netcheck.prom']);
+      expect(logs.some((l) => /metrics textfile not saved .*ENOSPC/.test(l))).toBe(true);
+      await d.shutdown();
+    } finally {
+      spawnSync('umount', ['-l', mnt]);
+    }
+  }, 60_000);
+
   it('a webhook that hangs never blocks runs or metrics; it times out, retries with back-off, and gives up', async () => {
     const hits: number[] = [];
     const hang = createServer((req: IncomingMessage) => {

@@ -38,9 +38,11 @@ beforeAll(() => {
     }
     return { status: 'ok', reason: 'DONE' };
   };
+  // A prober with the bug issue 11 found in several: it ignores its deadline and never returns.
+  PROBERS['test-hang'] = () => new Promise(() => undefined);
 });
 afterAll(() => {
-  for (const k of ['test-wait', 'test-leaky', 'test-throw', 'test-block']) delete PROBERS[k];
+  for (const k of ['test-wait', 'test-leaky', 'test-throw', 'test-block', 'test-hang']) delete PROBERS[k];
 });
 
 const spec = (id: string, kind: string, timeoutMs: number, host = '127.0.0.1'): ProbeSpec => ({ id, line: 'l', kind, host, port: 1, options: {}, timeoutMs });
@@ -80,6 +82,17 @@ describe('engine: reused controllers and timers', () => {
       ['filtered', 'WAITED', undefined],
     ]);
     expect(results[0]!.detail).toContain('boom');
+  });
+
+  it('a prober that never returns is left behind after its deadline and a grace, as an internal error (issue 11)', async () => {
+    const t0 = performance.now();
+    const { results } = await runProbes([spec('h', 'test-hang', 100), spec('w', 'test-wait', 50)], new Map(), { concurrency: 1 });
+    expect(results.map((r) => [r.status, r.reason, r.internal])).toEqual([
+      ['error', 'PROBE_OVERRAN', true],
+      ['filtered', 'WAITED', undefined],
+    ]);
+    // Deadline 100 ms + grace 2.1 s, then the next probe: not forever.
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 
   it('reuses one worker across many real TCP probes without crossing outcomes', async () => {

@@ -313,10 +313,11 @@ describe('CLI formats on a real loopback run', () => {
     expect(check.status, check.stdout + check.stderr).toBe(0);
   }, 90_000);
 
-  it('a --prometheus-textfile that cannot be written is a clear error, exit 2', async () => {
+  it('a --prometheus-textfile that cannot be written is a clear error, exit 2, before the run (issue 11)', async () => {
     const r = await runCli(['run', '--catalog', lab.catalog, ...lab.args, '--no-control', '--timeout', '1s', '--prometheus-textfile', join(dir, 'no/such/dir/x.prom'), '-q', '--format', 'json']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^netcheck: --prometheus-textfile .*ENOENT/);
+    expect(r.stderr).toMatch(/^netcheck: --prometheus-textfile .*x\.prom: the folder .*dir does not exist; nothing was sent\n$/);
+    expect(r.stdout).toBe('');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -11,7 +11,8 @@ describe('durations', () => {
     ['1m30s', 90_000],
     ['1h', 3_600_000],
   ])('%s = %d ms', (t, v) => expect(parseDuration(t)).toBe(v));
-  it.each(['3', '', 's', '3 s', '-1s', '3sec'])('refuses %j', (t) => expect(() => parseDuration(t)).toThrow(/not a duration/));
+  it.each(['3', '', 's', '3 s', '3sec'])('refuses %j', (t) => expect(() => parseDuration(t)).toThrow(/not a duration/));
+  it('says a negative duration is negative (issue 11)', () => expect(() => parseDuration('-1s', '--timeout')).toThrow(/^--timeout: '-1s' is negative/));
   it('formats', () => {
     expect(formatDuration(850)).toBe('850ms');
     expect(formatDuration(720_000)).toBe('12m');

@@ -4,9 +4,9 @@ import { buildAllowlist, type Allowlist } from '../../allowlist/rules.js';
 import { ALLOWLIST_FORMATS, renderAllowlist, type AllowlistFormat } from '../../allowlist/render.js';
 import { loadCatalog } from '../../catalog/builtin.js';
 import { expandCatalog } from '../../catalog/expand.js';
-import { EXIT, UsageError } from '../../errors.js';
+import { EXIT, OutputError, UsageError } from '../../errors.js';
 import type { Report } from '../../types.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { describeIoError, unwritableReason, writeFileAtomic } from '../../util/atomic.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { paramsFromArgv } from '../options.js';
 
@@ -45,6 +45,10 @@ export async function allowlistCommand({ catalog, argv }: { catalog?: string; ar
   if (table !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(table))) {
     throw new UsageError(`--nft-table '${String(table)}': use a plain nftables table name (letters, digits, _), e.g. --nft-table filter`);
   }
+  if (typeof argv.output === 'string') {
+    const why = unwritableReason(argv.output);
+    if (why) throw new UsageError(`--output ${argv.output}: ${why}`, 'NC_OUTPUT');
+  }
   const fromReport = argv['from-report'];
   let list: Allowlist;
   if (fromReport !== undefined) {
@@ -60,7 +64,12 @@ export async function allowlistCommand({ catalog, argv }: { catalog?: string; ar
   }
   const text = renderAllowlist(list, format as AllowlistFormat, table !== undefined ? { nftTable: String(table) } : {});
   if (typeof argv.output === 'string') {
-    writeFileAtomic(argv.output, text);
+    try {
+      writeFileAtomic(argv.output, text);
+    } catch (err) {
+      process.stdout.write(text);
+      throw new OutputError(`could not write the allowlist to ${argv.output} (${describeIoError((err as NodeJS.ErrnoException).code)}); the previous file, if any, is untouched, and the rules went to stdout instead`);
+    }
     process.stderr.write(`netcheck: allowlist written to ${argv.output} (${format})\n`);
   } else process.stdout.write(text);
   return EXIT.OK;

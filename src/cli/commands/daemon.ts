@@ -2,16 +2,20 @@
  * `netcheck daemon`: validate everything up front (catalogs, parameters, durations, addresses),
  * then run the scheduler until SIGTERM/SIGINT.
  */
+import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { loadCatalog } from '../../catalog/builtin.js';
 import { expandCatalog } from '../../catalog/expand.js';
 import { DEFAULTS } from '../../constants.js';
 import { Daemon, type DaemonTarget } from '../../daemon/daemon.js';
 import { loadWebConfig, type WebConfig } from '../../daemon/webconfig.js';
 import { EXIT, UsageError } from '../../errors.js';
+import { describeIoError, unwritableReason } from '../../util/atomic.js';
 import { parseDuration } from '../../util/duration.js';
 import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
+import { interrupts } from '../signals.js';
 import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
 import { isLoopbackHost } from '../../util/ip.js';
 
@@ -117,6 +121,24 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
     };
   }
 
+  // The reports folder is made and checked at start-up, not found unwritable after the first run.
+  if (typeof argv['reports-dir'] === 'string') {
+    const dir = argv['reports-dir'];
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      // A recursive mkdir says ENOENT for a read-only parent; a plain one gives the real reason.
+      let code = (err as NodeJS.ErrnoException).code;
+      try {
+        mkdirSync(dir);
+      } catch (again) {
+        code = (again as NodeJS.ErrnoException).code ?? code;
+      }
+      throw new UsageError(`--reports-dir ${dir}: cannot create it (${describeIoError(code)})`, 'NC_OUTPUT');
+    }
+    const why = unwritableReason(join(dir, 'netcheck-check.json'));
+    if (why) throw new UsageError(`--reports-dir ${dir}: ${why}`, 'NC_OUTPUT');
+  }
   const loaded = names.map((n) => loadCatalog(n));
   const ids = loaded.map((c) => c.def.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -179,17 +201,18 @@ export async function daemonCommand({ argv }: { argv: Record<string, unknown> })
   const warning = exposureWarning(bound.host, shown, web);
   if (warning) process.stderr.write(warning);
 
-  let signals = 0;
+  // SIGTERM/SIGINT (src/cli/signals.ts; also one that came while starting): the first stops,
+  // letting probes in flight finish; the second cancels them.
   await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals++;
-      if (signals === 1) {
-        log(`${sig}: stopping (probes in flight finish first; send it again to cancel them)`);
-        daemon.shutdown().then(resolve, resolve);
-      } else void daemon.shutdown(true);
+    const onStop = (): void => {
+      log('stopping (probes in flight finish first; send the signal again to cancel them)');
+      daemon.shutdown().then(resolve, resolve);
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    const onHard = (): void => void daemon.shutdown(true);
+    if (interrupts.stop.signal.aborted) onStop();
+    else interrupts.stop.signal.addEventListener('abort', onStop, { once: true });
+    if (interrupts.hard.signal.aborted) onHard();
+    else interrupts.hard.signal.addEventListener('abort', onHard, { once: true });
   });
   log('stopped');
   return EXIT.OK;

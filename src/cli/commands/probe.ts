@@ -103,7 +103,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
       params: {},
       sweep: sample === undefined,
       ...(typeof sample === 'number' ? { sampleCount: sample } : {}),
-      ...(typeof argv['max-targets'] === 'number' ? { maxSweepTargets: argv['max-targets'] } : {}),
+      ...(positiveInt(argv, 'max-targets', 65536) !== undefined ? { maxSweepTargets: positiveInt(argv, 'max-targets', 65536) } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
       sampleHint: '--sample N',
     });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UsageError } from '../../errors.js';
 import { REFLECTOR_DEFAULTS } from '../../reflector/protocol.js';
+import { interrupts } from '../signals.js';
 import { startReflector, type ReflectorOptions } from '../../reflector/server.js';
 
 /** Ports for a listener: `7070`, `4201-4264`, `80,443`, or `0` (any free port). */
@@ -87,15 +88,9 @@ export async function reflectCommand({ argv }: { argv: Record<string, unknown> }
       JSON.stringify({ ready: true, listen: r.listen, tcp: r.tcp, udp: r.udp, ws: r.ws, wss: r.wss, ...(r.fingerprint ? { fingerprint: r.fingerprint } : {}), secret: r.secret }) + '\n',
     );
   } else process.stdout.write(`${r.describe()}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // Until SIGINT/SIGTERM (also one that came while starting: src/cli/signals.ts).
+  const stop = interrupts.stop.signal;
+  if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
   const s = r.stats();
   await r.close();
   if (!quiet) {
