@@ -15,8 +15,10 @@ const LAYERS = [
   ['net', ['src/net/']],
   // What probes speak: X.509 and revocation, the reflector protocol, media packets and quality.
   ['services', ['src/trust/', 'src/reflector/', 'src/media/']],
-  // One file per probe kind (prober + description) and the registry.
-  ['kinds', ['src/probers/']],
+  // What each probe kind is, as data: one description per kind, cheap to import (no prober).
+  ['kinds', ['src/kinds/']],
+  // One prober per kind, loaded when a run has a probe of its kind, and the registry of kinds.
+  ['probers', ['src/probers/']],
   // Catalogs: schema (from the kinds' descriptions), strict loading, expansion into probes.
   ['catalog', ['src/catalog/']],
   // Where failed lines break: traces and path-MTU tests after a run.

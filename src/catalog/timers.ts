@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import { idleKindOf, kindDeadlineMs, kindOf } from '../probers/index.js';
-import { defaultGapsMs, idleOptions } from '../probers/idle-options.js';
+import { defaultGapsMs, idleOptions } from '../kinds/idle-options.js';
 import type { ProbeSpec } from '../types.js';
 import { hostPort } from '../util/ip.js';
 import type { TimerDef } from './schema.js';

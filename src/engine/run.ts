@@ -7,7 +7,7 @@ import { lookup as dnsLookup, Resolver } from 'node:dns/promises';
 import { getEventListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DEFAULTS, RETRYABLE_REASONS } from '../constants.js';
-import { PROBERS } from '../probers/index.js';
+import { loadProbers, PROBERS } from '../probers/index.js';
 import { AdaptiveDeadlines, describeAdaptive, type AdaptiveInfo } from './rtt.js';
 import type { FdShortage, ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
 
@@ -107,6 +107,8 @@ async function resolveWith(resolver: Resolver, host: string): Promise<ResolvedAd
  * probes outside a run's workers (the control probe, UDP rechecks); runProbes inlines the same.
  */
 export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' | 'timeoutMs'>, hardSignal?: AbortSignal): Promise<ProbeOutcome & { internal?: boolean }> {
+  // Imported before the deadline starts: module loading is not the network's time.
+  if (!PROBERS[spec.kind]) await loadProbers([spec.kind]);
   const prober = PROBERS[spec.kind];
   if (!prober) return unknownKind(spec);
   // One controller and a plain timer held by this frame, not AbortSignal.any([AbortSignal.timeout()]):
@@ -329,6 +331,8 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     ...(opts.reflectorFingerprint !== undefined ? { reflectorFingerprint: opts.reflectorFingerprint } : {}),
   };
   const retries = opts.retries ?? DEFAULTS.retries;
+  // The run's probers, with their libraries, before the first deadline starts.
+  await loadProbers(probes.map((p) => p.kind));
   const adaptive = new AdaptiveDeadlines(opts.adaptiveDeadlines === false ? [] : probes);
   // Each worker reuses one controller and one timer (Slot). A second Ctrl-C aborts every
   // worker's current controller.

@@ -6,16 +6,13 @@
  *      given, names that issuer and carries its valid signature.
  * Downloads stop at a size cap (`maxBytes`, default 20 MiB).
  */
-import type * as Asn1js from 'asn1js';
 import type * as Pkijs from 'pkijs';
 import { TRUST_LIMITS } from '../constants.js';
 import type { LoadedCert } from '../trust/certfile.js';
 import { fetchCapped } from '../trust/fetch.js';
-import { parseUrlTarget, urlScheme } from '../trust/url.js';
+import { parseUrlTarget } from '../trust/url.js';
 import { x509Stack, type X509Stack } from '../trust/x509.js';
 import type { Prober, ProbeOutcome } from '../types.js';
-import type { KindDescriptor } from './kind.js';
-import { ISSUER_FLAG, MAX_BYTES_FLAG } from './trust-flags.js';
 
 // Bound by the first CRL probe (loadX509): the X.509 stack stays out of start-up.
 let asn1js: X509Stack['asn1js'];
@@ -111,19 +108,3 @@ export function rdnText(rdn: Pkijs.RelativeDistinguishedNames): string {
     .map((tv) => `${ATTR[tv.type] ?? tv.type}=${String((tv.value as { valueBlock?: { value?: unknown } }).valueBlock?.value ?? '')}`)
     .join(', ');
 }
-
-/** crl: a CRL endpoint, graded 1 TCP → 2 HTTP answer → 3 a parsed, fresh CRL (signed by issuer when given). */
-export const kind: KindDescriptor = {
-  name: 'crl',
-  summary: 'a CRL downloads (level 3: parses, is fresh and, with the issuer, validly signed)',
-  transport: 'tcp',
-  target: 'url',
-  everyAddress: true,
-  proxy: { scheme: urlScheme, compareDirect: true },
-  options: {
-    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of the CRL's issuer, to check its signature." },
-    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest CRL downloaded (default 20 MiB).' },
-  },
-  flags: [ISSUER_FLAG, MAX_BYTES_FLAG],
-  probe: crl,
-};

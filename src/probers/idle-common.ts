@@ -13,9 +13,9 @@ import type { IdleBracket, IdleCheckData, IdleFlowResult, IdleLoss, ProbeContext
 import { atDeadline, nowMs } from '../util/deadline.js';
 import { formatDuration } from '../util/duration.js';
 import { classify } from '../net/classify.js';
-import { idleOptions, type IdleOptions, type Protocol } from './idle-options.js';
+import { idleOptions, type IdleOptions, type Protocol } from '../kinds/idle-options.js';
 
-export type { IdleOptions, Protocol } from './idle-options.js';
+export type { IdleOptions, Protocol } from '../kinds/idle-options.js';
 
 /** What a channel reports, in order. */
 export type ChannelEvent =

@@ -1,35 +1,63 @@
 /**
- * The registry of probe kinds: the only list of them. Adding a kind = a file in this folder that
- * exports its prober and its `kind` description (./kind.ts), a line here, and a test. Every other
- * list of kinds — the catalog's per-kind options, which kinds take ports or URLs, which are UDP,
- * which measure timers, which a proxy carries, the `probe` command's flags — is derived below.
+ * The registry of probe kinds: the only list of them. Adding a kind = its description
+ * (../kinds/<kind>.ts, `export const kind`), its prober (./<kind>.ts), a line here, and a test.
+ * Every other list of kinds — the catalog's per-kind options, which kinds take ports or URLs,
+ * which are UDP, which measure timers, which a proxy carries, the `probe` command's flags — is
+ * derived below from the descriptions.
  *
- * The prober files are cheap to import: each loads its heavy libraries (undici, ws, the X.509
- * stack) when a probe of its kind runs, so a TCP sweep never loads them.
+ * Importing the registry imports every description and no prober: a prober, with its libraries
+ * (undici, ws, the X.509 stack), is imported when a run has a probe of its kind
+ * ({@link loadProbers}), before any deadline starts — so `--version`, `plan` and a TCP sweep do
+ * not pay for the rest.
  */
 import type { ProbeSpec, Prober } from '../types.js';
-import { kind as crl } from './crl.js';
-import { kind as dns } from './dns.js';
-import { kind as http } from './http.js';
-import { kind as ipList } from './ipList.js';
-import { kind as media } from './media.js';
-import { kind as nat } from './nat.js';
-import type { JsonSchema, KindDescriptor, ProbeFlag, ProxyScheme } from './kind.js';
-import { kind as ocsp } from './ocsp.js';
+import { kind as crl } from '../kinds/crl.js';
+import { kind as dns } from '../kinds/dns.js';
+import { kind as http } from '../kinds/http.js';
+import { kind as ipList } from '../kinds/ipList.js';
+import type { JsonSchema, KindDescriptor, ProbeFlag, ProxyScheme } from '../kinds/kind.js';
+import { kind as media } from '../kinds/media.js';
+import { kind as nat } from '../kinds/nat.js';
+import { kind as ocsp } from '../kinds/ocsp.js';
+import { kind as stun } from '../kinds/stun.js';
+import { kind as tcpIdle } from '../kinds/tcp-idle.js';
+import { kind as tcp } from '../kinds/tcp.js';
+import { kind as tls } from '../kinds/tls.js';
+import { kind as udpIdle } from '../kinds/udp-idle.js';
+import { kind as udp } from '../kinds/udp.js';
+import { kind as wsHold } from '../kinds/ws-hold.js';
+import { kind as wsIdle } from '../kinds/ws-idle.js';
 import { compareDirect, perAddress, withRoute } from './paths.js';
-import { kind as stun } from './stun.js';
-import { kind as tcpIdle } from './tcp-idle.js';
-import { kind as tcp } from './tcp.js';
-import { kind as tls } from './tls.js';
-import { kind as udpIdle } from './udp-idle.js';
-import { kind as udp } from './udp.js';
-import { kind as wsHold } from './ws-hold.js';
-import { kind as wsIdle } from './ws-idle.js';
 
-export type { KindDescriptor, ProbeFlag } from './kind.js';
+export type { KindDescriptor, ProbeFlag } from '../kinds/kind.js';
+
+/** A registered kind: its description and how to import its prober. */
+interface Entry {
+  readonly kind: KindDescriptor;
+  readonly load: () => Promise<Prober>;
+}
+
+// One line per kind, in the order help and errors list them.
+const ENTRIES: readonly Entry[] = [
+  { kind: tcp, load: async () => (await import('./tcp.js')).tcp },
+  { kind: udp, load: async () => (await import('./udp.js')).udp },
+  { kind: dns, load: async () => (await import('./dns.js')).dns },
+  { kind: http, load: async () => (await import('./http.js')).http },
+  { kind: tls, load: async () => (await import('./tls.js')).tls },
+  { kind: ocsp, load: async () => (await import('./ocsp.js')).ocsp },
+  { kind: crl, load: async () => (await import('./crl.js')).crl },
+  { kind: stun, load: async () => (await import('./stun.js')).stun },
+  { kind: ipList, load: async () => (await import('./ipList.js')).ipList },
+  { kind: tcpIdle, load: async () => (await import('./tcp-idle.js')).tcpIdle },
+  { kind: udpIdle, load: async () => (await import('./udp-idle.js')).udpIdle },
+  { kind: wsIdle, load: async () => (await import('./ws-idle.js')).wsIdle },
+  { kind: wsHold, load: async () => (await import('./ws-hold.js')).wsHold },
+  { kind: media, load: async () => (await import('./media.js')).media },
+  { kind: nat, load: async () => (await import('./nat.js')).nat },
+];
 
 /** Every probe kind, in the order help and errors list them. */
-export const KIND_LIST: readonly KindDescriptor[] = [tcp, udp, dns, http, tls, ocsp, crl, stun, ipList, tcpIdle, udpIdle, wsIdle, wsHold, media, nat];
+export const KIND_LIST: readonly KindDescriptor[] = ENTRIES.map((e) => e.kind);
 
 const BY_NAME: ReadonlyMap<string, KindDescriptor> = new Map(KIND_LIST.map((k) => [k.name, k]));
 
@@ -121,13 +149,26 @@ export const PROBE_FLAGS: readonly KindFlag[] = (() => {
   return [...out.values()];
 })();
 
-/** The prober of each kind, with the path wrappers its description asks for. */
-function withPaths(k: KindDescriptor): Prober {
+/** A kind's prober, with the path wrappers its description asks for. */
+function withPaths(k: KindDescriptor, probe: Prober): Prober {
   const scheme = k.proxy?.scheme;
-  let p = k.everyAddress ? perAddress(k.probe, scheme) : k.probe;
+  let p = k.everyAddress ? perAddress(probe, scheme) : probe;
   if (k.proxy) p = k.proxy.compareDirect ? compareDirect(p, k.proxy.scheme) : withRoute(p, k.proxy.scheme);
   return p;
 }
 
-/** The prober of every kind, by name (tests add kinds of their own to drive the engine). */
-export const PROBERS: Record<string, Prober> = Object.fromEntries(KIND_LIST.map((k) => [k.name, withPaths(k)]));
+/**
+ * The probers imported so far, by kind ({@link loadProbers}); tests add kinds of their own to
+ * drive the engine.
+ */
+export const PROBERS: Record<string, Prober> = {};
+
+/** Import the probers of these kinds (unknown kinds are left out: the engine reports them). */
+export async function loadProbers(kinds: Iterable<string>): Promise<void> {
+  await Promise.all(
+    [...new Set(kinds)].map(async (name) => {
+      const e = ENTRIES.find((x) => x.kind.name === name);
+      if (e && !PROBERS[name]) PROBERS[name] = withPaths(e.kind, await e.load());
+    }),
+  );
+}

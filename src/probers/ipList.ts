@@ -6,7 +6,6 @@
  */
 import type { IpList, Prober } from '../types.js';
 import { parseCidr, type Cidr } from '../util/ip.js';
-import type { KindDescriptor } from './kind.js';
 
 function overlaps(a: Cidr, b: Cidr): boolean {
   return a.family === b.family && a.base < b.base + b.size && b.base < a.base + a.size;
@@ -49,16 +48,4 @@ export const ipList: Prober = async (spec) => {
     detail: `valid, and outside ${compared.map((c) => `--${c}`).join(', ')}${unset.length ? ` (not compared: ${unset.map((u) => `--${u}`).join(', ')} not given)` : ''}`,
     data,
   };
-};
-
-/** ip-list: no packets; an address list (a target) must not overlap the lists named (`$file-params`). */
-export const kind: KindDescriptor = {
-  name: 'ip-list',
-  summary: 'an address list stays out of the lists it must not overlap (sends nothing)',
-  transport: 'none',
-  target: 'list',
-  options: {
-    disjointFrom: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },
-  },
-  probe: ipList,
 };

@@ -14,14 +14,13 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { decodeMediaPacket, encodeMediaPacket, isMediaPacket, Rfc3550Jitter } from '../media/packet.js';
-import { DRAIN_MAX_MS, mediaDeadlineMs, mediaOptions, type MediaOptions } from '../media/options.js';
+import { DRAIN_MAX_MS, mediaOptions, type MediaOptions } from '../media/options.js';
 import { estimateMos, mosWords, percentile, type Thresholds } from '../media/quality.js';
 import { REFLECTOR_DEFAULTS, encode, isControl, mediaMac, parse, type Message } from '../reflector/protocol.js';
 import type { Prober, ProbeOutcome, Status } from '../types.js';
-import { DURATION_PATTERN, formatDuration } from '../util/duration.js';
+import { formatDuration } from '../util/duration.js';
 import { classify, errorCode } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
-import type { KindDescriptor } from './kind.js';
 
 /** `ProbeOutcome.data` of a media check. */
 export interface MediaData {
@@ -339,22 +338,3 @@ export function describeMedia(d: MediaData): string {
   const verdict = d.exceeded.length ? ` — above the thresholds: ${d.exceeded.join('; ')}` : ` — within loss < ${d.thresholds.maxLossPct}%, RTT < ${d.thresholds.maxRttMs} ms, jitter < ${d.thresholds.maxJitterMs} ms`;
   return `${d.sent} datagrams of ${d.sizeBytes} B at ${d.pps}/s${d.stopped ? ' (stopped early)' : ''}: ${rtt}, ${jitter}, ${loss}${extra ? `, ${extra}` : ''}${mos}${verdict}${held}`;
 }
-
-/** media: voice quality on a UDP port, against a netcheck reflector: loss, jitter, reordering, duplicates per direction; RTT and a MOS. */
-export const kind: KindDescriptor = {
-  name: 'media',
-  summary: 'paced datagrams survive this path with speech-grade loss, RTT and jitter (against a reflector)',
-  transport: 'udp',
-  target: 'host:port',
-  long: true,
-  options: {
-    pps: { type: 'integer', minimum: 1, maximum: 1000, description: 'Datagrams per second (default 50: G.711 at 20 ms).' },
-    size: { type: 'integer', minimum: 40, maximum: 1400, description: 'Datagram size in bytes (default 172: 160 bytes of G.711 plus an RTP header).' },
-    duration: { type: 'string', pattern: DURATION_PATTERN, description: 'How long to stream (default 10s).' },
-    maxLoss: { type: 'number', minimum: 0, maximum: 100, description: 'Loss in either direction, in percent, at or above which the check fails (default 1).' },
-    maxRtt: { type: 'string', pattern: DURATION_PATTERN, description: 'Average round trip at or above which the check fails (default 100ms).' },
-    maxJitter: { type: 'string', pattern: DURATION_PATTERN, description: 'RFC 3550 jitter in either direction at or above which the check fails (default 30ms).' },
-  },
-  deadlineMs: mediaDeadlineMs,
-  probe: media,
-};

@@ -20,12 +20,11 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { REFLECTOR_DEFAULTS, encode, isControl, parse, type Message } from '../reflector/protocol.js';
 import type { NatData, NatFiltering, NatMapping, Prober, ProbeOutcome } from '../types.js';
-import { NAT_WAIT_MS, natDeadlineMs } from '../media/options.js';
+import { NAT_WAIT_MS } from '../media/options.js';
 import { formatDuration } from '../util/duration.js';
 import { classify, errorCode } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
 import { stunNat } from './nat-stun.js';
-import type { KindDescriptor } from './kind.js';
 
 export type { NatData, NatFiltering, NatMapping } from '../types.js';
 
@@ -162,19 +161,3 @@ function isOwnAddress(seen: string, localPort: number): boolean {
   const addr = m[1]!;
   return Object.values(networkInterfaces()).some((list) => (list ?? []).some((i) => i.address === addr));
 }
-
-/** nat: how the NAT maps and filters UDP, against a reflector serving two UDP ports or an RFC 5780 STUN server. */
-export const kind: KindDescriptor = {
-  name: 'nat',
-  summary: 'how the NAT maps and filters UDP: can media go peer to peer, or does it need a relay?',
-  transport: 'udp',
-  target: 'host:port',
-  long: true,
-  trace: false,
-  options: {
-    server: { enum: ['reflector', 'stun'], description: 'The far end: a netcheck reflector (default) or a STUN server with RFC 5780 NAT discovery (e.g. coturn on two addresses).' },
-    altPort: { type: 'integer', minimum: 1, maximum: 65535, description: "The reflector's second UDP port (default: the line's port + 1)." },
-  },
-  deadlineMs: natDeadlineMs,
-  probe: nat,
-};

@@ -13,12 +13,9 @@ import { TRUST_LIMITS } from '../constants.js';
 import type { LoadedCert } from '../trust/certfile.js';
 import { fetchPeerChain, parseHostPort } from '../trust/handshake.js';
 import { fetchCapped } from '../trust/fetch.js';
-import { parseUrlTarget, urlScheme } from '../trust/url.js';
+import { parseUrlTarget } from '../trust/url.js';
 import { x509Stack, type X509Stack } from '../trust/x509.js';
 import type { Prober, ProbeOutcome } from '../types.js';
-import type { KindDescriptor } from './kind.js';
-import { certFileFlag, ISSUER_FLAG, MAX_BYTES_FLAG } from './trust-flags.js';
-import { UsageError } from '../errors.js';
 
 // Bound by the first OCSP probe (loadX509): the X.509 stack stays out of start-up.
 let asn1js: X509Stack['asn1js'];
@@ -237,43 +234,3 @@ function checkNonce(basic: Pkijs.BasicOCSPResponse, nonce: Buffer): 'matched' | 
   const wrapped = Buffer.from(new asn1js.OctetString({ valueHex: ab(nonce) }).toBER(false));
   return got.equals(wrapped) || got.equals(nonce) ? 'matched' : 'mismatch';
 }
-
-/** ocsp: an OCSP responder, graded 1 TCP → 2 HTTP/OCSP answer → 3 valid signed status of a real certificate. */
-export const kind: KindDescriptor = {
-  name: 'ocsp',
-  summary: 'an OCSP responder answers (level 3: a signed, fresh status of a real certificate)',
-  transport: 'tcp',
-  target: 'url',
-  everyAddress: true,
-  proxy: { scheme: urlScheme, compareDirect: true },
-  options: {
-    cert: { type: 'string', minLength: 1, description: 'PEM/DER certificate to ask about (level 3 needs it and issuer).' },
-    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of cert's issuer." },
-    certFrom: { type: 'string', minLength: 1, description: 'HOST[:PORT] whose TLS chain supplies the certificate and issuer to ask about (instead of cert/issuer).' },
-    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest response read (default 64 KiB).' },
-  },
-  flags: [
-    certFileFlag('cert', 'cert', 'certificate to ask about (PEM or DER); needs --issuer'),
-    {
-      name: 'cert-from',
-      option: 'certFrom',
-      type: 'string',
-      describe: 'ask about the certificate HOST[:PORT] presents (its leaf and issuer)',
-      parse: (v) => {
-        if (typeof v !== 'string' || !parseHostPort(v)) throw new UsageError(`--cert-from '${String(v)}': use HOST[:PORT] (e.g. --cert-from www.example.com:443)`);
-        return v;
-      },
-    },
-    ISSUER_FLAG,
-    MAX_BYTES_FLAG,
-  ],
-  checkFlags: (argv) => {
-    if ((argv.cert === undefined) !== (argv.issuer === undefined)) {
-      throw new UsageError('--cert and --issuer go together: the OCSP request names the certificate by its issuer (e.g. --cert site.pem --issuer ca.pem)');
-    }
-    if (argv['cert-from'] !== undefined && argv.cert !== undefined) {
-      throw new UsageError('--cert-from and --cert contradict each other: ask about a file, or about what a server presents (e.g. --cert-from www.example.com:443)');
-    }
-  },
-  probe: ocsp,
-};

@@ -14,7 +14,7 @@ import type { ProbeContext, ProbeOutcome, Prober, ResolvedAddress, Status } from
 import { ipToBigInt } from '../util/ip.js';
 import { proxyFor, routeData } from '../net/proxy.js';
 import { lookupWithin, ms } from '../net/target.js';
-import type { ProxyScheme, SchemeInput } from './kind.js';
+import type { ProxyScheme, SchemeInput } from '../kinds/kind.js';
 
 /** The scheme a proxy would see for a kind's probe (its descriptor's); none for kinds no proxy carries. */
 export type SchemeOf = ((spec: SchemeInput) => ProxyScheme) | undefined;

@@ -11,7 +11,6 @@ import type { IpList, Prober, ProbeOutcome } from '../types.js';
 import { bigIntToIp, cidrContains, parseCidr } from '../util/ip.js';
 import { classify, errorCode } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
-import type { KindDescriptor } from './kind.js';
 
 /** RFC 5389 §6: the fixed magic cookie in every message. */
 export const STUN_MAGIC_COOKIE = 0x2112a442;
@@ -184,17 +183,4 @@ export const stun: Prober = async (spec, ctx) => {
       /* already closed */
     }
   }
-};
-
-/** stun: an RFC 5389 binding request; the answer names this network's public (egress) address. */
-export const kind: KindDescriptor = {
-  name: 'stun',
-  summary: "a STUN server returns this network's public address",
-  transport: 'udp',
-  target: 'host:port',
-  options: {
-    /** Address lists (`$file-params`) the discovered address should be in, e.g. the office and agent IPs a client whitelisted. */
-    compareWith: { type: 'array', items: { type: 'string', pattern: '^\\$[a-z0-9][a-z0-9-]*$' }, minItems: 1, uniqueItems: true },
-  },
-  probe: stun,
 };

@@ -9,10 +9,7 @@ import type { Prober } from '../types.js';
 import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
-import { idleOptions } from './idle-options.js';
-import { IDLE_OPTIONS, idleCheckDeadlineMs } from './idle-options.js';
-import type { KindDescriptor } from './kind.js';
-import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
+import { idleOptions } from '../kinds/idle-options.js';
 
 const MAX_LINE = 1024;
 
@@ -76,17 +73,4 @@ export const tcpIdle: Prober = async (spec, ctx) => {
       s.once('connect', () => finish({ ok: true, channel: new TcpChannel(s), address }));
     });
   return runIdleCheck(spec, ctx, 'tcp', open);
-};
-
-/** tcp-idle: how long this path keeps an idle TCP flow, against a netcheck reflector. */
-export const kind: KindDescriptor = {
-  name: 'tcp-idle',
-  summary: 'idle TCP flows survive the required time (against a reflector)',
-  transport: 'tcp',
-  target: 'host:port',
-  timer: true,
-  idle: { protocol: 'tcp', defaultPort: REFLECTOR_DEFAULTS.tcpPort },
-  options: IDLE_OPTIONS,
-  deadlineMs: (o) => idleCheckDeadlineMs('tcp', o),
-  probe: tcpIdle,
 };

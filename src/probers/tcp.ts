@@ -9,7 +9,6 @@ import { connect, isIP, type Socket } from 'node:net';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec, Prober } from '../types.js';
 import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
-import type { KindDescriptor } from './kind.js';
 
 export const tcp: Prober = (spec, ctx) => {
   // An IP literal needs no resolution: go straight to the connect (no extra promise or await).
@@ -58,15 +57,3 @@ function outcome(o: ProbeOutcome, resolveMs: number | undefined, connectMs: numb
   if (addresses) o.data = { addresses };
   return o;
 }
-
-/** tcp: does a TCP handshake to HOST:PORT complete? */
-export const kind: KindDescriptor = {
-  name: 'tcp',
-  summary: 'a TCP handshake completes',
-  transport: 'tcp',
-  target: 'host:port',
-  handshakeOnly: true,
-  everyAddress: true,
-  options: {},
-  probe: tcp,
-};

@@ -12,16 +12,14 @@ import { readFileSync } from 'node:fs';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { analyseChain, MAX_CHAIN_CERTS, walkPeerChain } from '../trust/chain.js';
-import { customStore, mozillaStore, osStore, parsePemBundle, type RootStore } from '../trust/roots.js';
-import { UsageError } from '../errors.js';
+import { customStore, mozillaStore, osStore, type RootStore } from '../trust/roots.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { dial } from '../net/dial.js';
 import { proxyFor, routeData } from '../net/proxy.js';
 import { sniName } from '../util/ip.js';
 import { absorbErrors } from '../util/sockets.js';
-import { classifyTlsFailure, errorCode } from '../net/classify.js';
+import { classifyTlsFailure } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
-import type { KindDescriptor } from './kind.js';
 
 /** Days before expiry at which an otherwise good certificate is reported as expiring. */
 const DEFAULT_EXPIRY_WARN_DAYS = 14;
@@ -195,66 +193,3 @@ function interceptionVerdict(a: ReturnType<typeof analyseChain>): Pick<ProbeOutc
   return { status: 'ok', reason: 'TLS_NOT_INTERCEPTED', detail: `handshake ok, chain of ${a.presented}${issuer}: no interception seen (${notes.join('; ')}: recorded, not judged, since only interception is checked here)` };
 }
 
-/** `--ca FILE`: readable, and holding a PEM certificate, before anything is sent. */
-function caFlag(v: unknown): string {
-  if (typeof v !== 'string' || !v) throw new UsageError('--ca needs a PEM file (e.g. --ca ./corp-root.pem)');
-  let text: string;
-  try {
-    text = readFileSync(v, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--ca ${v}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  if (parsePemBundle(text).length === 0) throw new UsageError(`--ca ${v}: no PEM certificate in it (-----BEGIN CERTIFICATE----- expected)`);
-  return v;
-}
-
-/** tls: the handshake, the presented chain and the interception verdict. */
-export const kind: KindDescriptor = {
-  name: 'tls',
-  summary: 'a TLS handshake completes, with the chain checked for interception and expiry',
-  transport: 'tcp',
-  target: 'host:port',
-  everyAddress: true,
-  proxy: { scheme: () => 'https', compareDirect: true },
-  options: {
-    servername: { type: 'string', minLength: 1, description: 'SNI name (default: the target when it is a name).' },
-    expectIssuers: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      minItems: 1,
-      description: 'Issuer names the chain must contain (case-insensitive substrings, e.g. DigiCert); none matching is an interception reason.',
-    },
-    ca: { type: 'string', minLength: 1, description: 'PEM file of the expected root(s), instead of the Mozilla store.' },
-    expiryWarnDays: { type: 'integer', minimum: 0, description: 'Report TLS_CERT_EXPIRING this many days before expiry (default 14).' },
-    interceptionOnly: {
-      type: 'boolean',
-      description: "Judge only TLS interception (is the vendor's TLS re-signed on the way?): for bare addresses, probed without SNI, whose default certificate need not name them. Other certificate findings are recorded, not failed.",
-    },
-  },
-  flags: [
-    {
-      name: 'servername',
-      option: 'servername',
-      type: 'string',
-      describe: 'SNI name (default: the host when it is a name)',
-      parse: (v) => {
-        if (typeof v !== 'string' || !v) throw new UsageError('--servername needs a name (e.g. --servername www.example.com)');
-        return v;
-      },
-    },
-    { name: 'ca', option: 'ca', type: 'string', describe: 'PEM file of the expected root(s), instead of the Mozilla store', parse: caFlag },
-    {
-      // Not `array: true`: a greedy array would swallow the positional target after it; repeats still collect.
-      name: 'expect-issuer',
-      option: 'expectIssuers',
-      type: 'string',
-      describe: 'an issuer name the chain must contain (repeat for alternatives)',
-      parse: (v) => {
-        const list = [v].flat().map(String).filter((s) => s.trim() !== '');
-        if (list.length === 0) throw new UsageError('--expect-issuer needs a name (e.g. --expect-issuer DigiCert)');
-        return list;
-      },
-    },
-  ],
-  probe: tls,
-};

@@ -9,9 +9,6 @@ import type { Prober } from '../types.js';
 import { classify, errorCode } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
-import { IDLE_OPTIONS, idleCheckDeadlineMs } from './idle-options.js';
-import type { KindDescriptor } from './kind.js';
-import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
 
 class UdpChannel extends Channel {
   readonly newline = false;
@@ -61,17 +58,4 @@ export const udpIdle: Prober = async (spec, ctx) => {
       });
     });
   return runIdleCheck(spec, ctx, 'udp', open);
-};
-
-/** udp-idle: how long this path keeps an idle UDP flow (its NAT mapping and state), against a netcheck reflector. */
-export const kind: KindDescriptor = {
-  name: 'udp-idle',
-  summary: 'idle UDP flows survive the required time (against a reflector)',
-  transport: 'udp',
-  target: 'host:port',
-  timer: true,
-  idle: { protocol: 'udp', defaultPort: REFLECTOR_DEFAULTS.udpPort },
-  options: IDLE_OPTIONS,
-  deadlineMs: (o) => idleCheckDeadlineMs('udp', o),
-  probe: udpIdle,
 };

@@ -9,7 +9,6 @@ import { DEFAULTS } from '../constants.js';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { classify, errorCode } from '../net/classify.js';
 import { decodePayload, ms, resolveTarget } from '../net/target.js';
-import type { KindDescriptor } from './kind.js';
 
 const DEFAULT_PAYLOAD = 'netcheck udp probe\n';
 
@@ -80,22 +79,4 @@ export const udp: Prober = async (spec, ctx) => {
       /* already closed */
     }
   }
-};
-
-/** udp: a datagram to HOST:PORT, and what came back (a reply, ICMP, or silence). */
-export const kind: KindDescriptor = {
-  name: 'udp',
-  summary: 'a datagram is answered (silence is open|filtered, never ok)',
-  transport: 'udp',
-  target: 'host:port',
-  everyAddress: true,
-  options: {
-    payload: { type: 'string', description: 'Datagram to send: text, or hex:0a0b… for bytes.' },
-    expect: { type: 'string', description: 'Reply must contain this (text, or hex:…) to count as ok.' },
-  },
-  flags: [
-    { name: 'payload', option: 'payload', type: 'string', describe: 'datagram to send (text or hex:…)' },
-    { name: 'expect', option: 'expect', type: 'string', describe: 'bytes the reply must contain' },
-  ],
-  probe: udp,
 };

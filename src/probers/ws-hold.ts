@@ -6,21 +6,11 @@
  */
 import type { ProbeOutcome, Prober } from '../types.js';
 import { atDeadline, nowMs } from '../util/deadline.js';
-import { DURATION_PATTERN, formatDuration, parseDuration } from '../util/duration.js';
+import { formatDuration } from '../util/duration.js';
 import { errorCode } from '../net/classify.js';
 import { ms } from '../net/target.js';
-import { openWebSocket, WS_OPTIONS } from './ws-common.js';
-import type { KindDescriptor, ProbeFlag } from './kind.js';
-import { UsageError } from '../errors.js';
-
-const HOLD_MS = 15 * 60_000;
-const PONG_TIMEOUT_MS = 10_000;
-
-function dur(v: unknown, fallback: number, what: string): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return parseDuration(v, what);
-  return fallback;
-}
+import { openWebSocket } from './ws-common.js';
+import { dur, HOLD_MS, PONG_TIMEOUT_MS } from '../kinds/ws-hold.js';
 
 export const wsHold: Prober = async (spec, ctx) => {
   const o = spec.options;
@@ -117,44 +107,3 @@ export const wsHold: Prober = async (spec, ctx) => {
   }
 };
 
-/** A ws-hold duration flag: checked here, so a bad value names its flag. */
-function durationFlag(name: string, option: string, describe: string): ProbeFlag {
-  return {
-    name,
-    option,
-    type: 'string',
-    describe,
-    parse: (v) => {
-      if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} needs a duration (e.g. --${name} 2m)`);
-      parseDuration(v, `--${name}`);
-      return v;
-    },
-  };
-}
-
-/** ws-hold: hold a WebSocket open with the vendor's ping cadence; whether, when and how it dropped. */
-export const kind: KindDescriptor = {
-  name: 'ws-hold',
-  summary: "a WebSocket stays open for the hold, with the vendor's ping cadence",
-  transport: 'tcp',
-  target: 'host:port',
-  timer: true,
-  setupTimeout: true,
-  proxy: { scheme: () => 'https', compareDirect: false },
-  options: {
-    ...WS_OPTIONS,
-    hold: { type: 'string', pattern: DURATION_PATTERN, description: 'How long to hold the connection (default 15m).' },
-    pingEvery: { type: 'string', pattern: DURATION_PATTERN, description: "The vendor's ping cadence (default 30s)." },
-    pongTimeout: { type: 'string', pattern: DURATION_PATTERN, description: 'A ping unanswered this long counts as silence (default 10s).' },
-  },
-  flags: [
-    durationFlag('hold', 'hold', 'how long to hold the WebSocket open (default 15m)'),
-    durationFlag('ping-every', 'pingEvery', "the vendor's ping cadence (default 30s)"),
-    durationFlag('pong-timeout', 'pongTimeout', 'a ping unanswered this long counts as silence (default 10s)'),
-    { name: 'wss', option: 'tls', type: 'boolean', describe: 'WebSocket over TLS (default: wss on port 443)', parse: (v) => v === true },
-    { name: 'path', option: 'path', type: 'string', describe: 'request path' },
-  ],
-  // The hold, the last pong's wait, and slack for the handshake and the close.
-  deadlineMs: (o) => dur(o.holdMs ?? o.hold, HOLD_MS, 'hold') + dur(o.pongTimeoutMs ?? o.pongTimeout, PONG_TIMEOUT_MS, 'pongTimeout') + 15_000,
-  probe: wsHold,
-};

@@ -9,11 +9,8 @@ import type { WebSocket } from 'ws';
 import type { Prober } from '../types.js';
 import { errorCode } from '../net/classify.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
-import { idleOptions } from './idle-options.js';
-import { openWebSocket, WS_OPTIONS } from './ws-common.js';
-import { IDLE_OPTIONS, idleCheckDeadlineMs } from './idle-options.js';
-import type { KindDescriptor } from './kind.js';
-import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
+import { idleOptions } from '../kinds/idle-options.js';
+import { openWebSocket } from './ws-common.js';
 
 class WsChannel extends Channel {
   readonly newline = false;
@@ -46,18 +43,4 @@ export const wsIdle: Prober = async (spec, ctx) => {
     return { ok: true, channel: new WsChannel(r.ws, r.socket), address: r.address };
   };
   return runIdleCheck(spec, ctx, 'ws', open);
-};
-
-/** ws-idle: how long this path keeps an idle WebSocket, against a netcheck reflector. */
-export const kind: KindDescriptor = {
-  name: 'ws-idle',
-  summary: 'an idle WebSocket survives the required time (against a reflector)',
-  transport: 'tcp',
-  target: 'host:port',
-  timer: true,
-  idle: { protocol: 'ws', defaultPort: REFLECTOR_DEFAULTS.wsPort },
-  proxy: { scheme: () => 'https', compareDirect: false },
-  options: { ...IDLE_OPTIONS, ...WS_OPTIONS },
-  deadlineMs: (o) => idleCheckDeadlineMs('ws', o),
-  probe: wsIdle,
 };

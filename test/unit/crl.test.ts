@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup } from '../../src/engine/run.js';
-import { PROBERS } from '../../src/probers/index.js';
+import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { proxySettings } from '../../src/net/proxy.js';
 import { Pki, osslTime, type Issued } from '../helpers/pki.js';
@@ -16,6 +16,7 @@ import { runCli } from '../helpers/cli.js';
 import { byDeadline } from '../helpers/wait.js';
 
 // Probers load on demand (src/probers/index.ts); these tests call them directly.
+beforeAll(() => loadProbers(KINDS));
 
 const pki = new Pki('nc-crl-');
 let ca: Issued;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup } from '../../src/engine/run.js';
-import { PROBERS } from '../../src/probers/index.js';
+import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { proxySettings } from '../../src/net/proxy.js';
 import { Pki, startOcspResponder, type Issued } from '../helpers/pki.js';
@@ -13,6 +13,7 @@ import { forwardProxy, routeServer, tlsServer, type Closeable } from '../helpers
 import { runCli } from '../helpers/cli.js';
 
 // Probers load on demand (src/probers/index.ts); these tests call them directly.
+beforeAll(() => loadProbers(KINDS));
 
 const pki = new Pki('nc-ocsp-');
 let ca: Issued;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
-import { PROBERS } from '../../src/probers/index.js';
+import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import { noProxyMatches, parseProxyUrl, proxyFor, proxySettings, redactText } from '../../src/net/proxy.js';
 import { readyPort } from '../helpers/wait.js';
 import { Pki, type Issued } from '../helpers/pki.js';
@@ -21,6 +21,7 @@ import { blockingProxy, forwardProxy, routeServer, tlsServer, type Closeable } f
 import { runCli } from '../helpers/cli.js';
 
 // Probers load on demand (src/probers/index.ts); these tests call them directly.
+beforeAll(() => loadProbers(KINDS));
 
 const pki = new Pki('nc-proxy-');
 let ca: Issued;

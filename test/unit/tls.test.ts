@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
-import { PROBERS } from '../../src/probers/index.js';
+import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
 import { byDeadline, readyPort } from '../helpers/wait.js';
 import { Pki, osslTime, type Issued } from '../helpers/pki.js';
@@ -16,6 +16,7 @@ import { garbageServer, interceptingConnectProxy, interceptingTlsProxy, resetSer
 import { runCli } from '../helpers/cli.js';
 
 // Probers load on demand (src/probers/index.ts); these tests call them directly.
+beforeAll(() => loadProbers(KINDS));
 
 const pki = new Pki('nc-tls-');
 let ca: Issued;

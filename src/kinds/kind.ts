@@ -1,13 +1,15 @@
 /**
- * What a probe kind is, as data: the one description each prober file exports beside its function
- * (`export const kind`). Every list that once named kinds by hand — which kinds take ports or
- * URLs, which go through a proxy, which are UDP, which measure timers, the catalog's per-kind
- * options, the `probe` command's flags — is derived from these descriptions (./index.ts).
+ * What a probe kind is, as data: the one description each kind has in this folder
+ * (`export const kind`), beside its prober in ../probers/. Every list that once named kinds by
+ * hand — which kinds take ports or URLs, which go through a proxy, which are UDP, which measure
+ * timers, the catalog's per-kind options, the `probe` command's flags — is derived from these
+ * descriptions (../probers/index.ts).
  *
- * A description must stay cheap to import: prober files load heavy libraries (undici, ws, the
- * X.509 stack) inside their function, when a probe of the kind runs.
+ * Descriptions are apart from their probers so that they stay cheap: every command reads all of
+ * them (the catalog schema, the `probe` flags), while a run imports only the probers of the kinds
+ * it has, with their libraries (undici, ws, the X.509 stack), before its first deadline starts.
  */
-import type { ProbeSpec, Prober } from '../types.js';
+import type { ProbeSpec } from '../types.js';
 
 /** The transport of a kind's packets towards its target; `none` sends nothing to a port of it. */
 export type Transport = 'tcp' | 'udp' | 'none';
@@ -84,5 +86,4 @@ export interface KindDescriptor {
   readonly setupTimeout?: boolean;
   /** The deadline a check's options imply, instead of `--timeout` (the kinds that hold flows). */
   readonly deadlineMs?: (options: Record<string, unknown>) => number;
-  readonly probe: Prober;
 }
