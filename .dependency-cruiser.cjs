@@ -8,7 +8,7 @@ const LAYERS = [
   // Helpers that know nothing of probes: errors, defaults, durations, addresses, atomic files.
   ['base', ['src/errors.ts', 'src/constants.ts', 'src/util/']],
   // The contracts every layer shares: ProbeSpec, ProbeOutcome, Report.
-  ['contracts', ['src/types.ts']],
+  ['contracts', ['src/types.ts', 'src/reasons.ts']],
   // This machine: interfaces, routes, resolver, what a single-file executable carries.
   ['system', ['src/platform/', 'src/version.ts']],
   // Network primitives: error classification, dialling, proxy tunnels, target resolution.

@@ -39,8 +39,6 @@ export const DEFAULTS = {
   retries: 1,
 } as const;
 
-/** Retry only where an outcome is ambiguous or transient (local resource shortage). */
-export const RETRYABLE_REASONS = new Set(['EADDRNOTAVAIL', 'EMFILE', 'ENFILE', 'EAI_AGAIN', 'ENOBUFS']);
 
 /** Limits of the trust-path probers (issue 4): downloads are capped so a hostile endpoint cannot exhaust memory. */
 export const TRUST_LIMITS = {

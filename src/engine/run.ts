@@ -6,10 +6,12 @@
 import { lookup as dnsLookup, Resolver } from 'node:dns/promises';
 import { getEventListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { DEFAULTS, RETRYABLE_REASONS } from '../constants.js';
+import { DEFAULTS } from '../constants.js';
+import { FD_REASONS, RETRYABLE_REASONS } from '../reasons.js';
 import { loadProbers, PROBERS } from '../probers/index.js';
 import { AdaptiveDeadlines, describeAdaptive, type AdaptiveInfo } from './rtt.js';
 import type { FdShortage, ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
+import { because } from '../reasons.js';
 
 export type { FdShortage } from '../types.js';
 
@@ -60,8 +62,6 @@ export interface EngineResult {
   fdShortage?: FdShortage;
 }
 
-/** Errors that mean this host, not the network, ran out of something: too many open files. */
-export const FD_REASONS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
 
 /**
  * A resolver shared by a run: each name is resolved once, whatever the number of probes.
@@ -159,20 +159,19 @@ function graceMs(spec: ProbeSpec): number {
 
 function overran(spec: ProbeSpec): ProbeOutcome & { internal: true } {
   return {
-    status: 'error',
-    reason: 'PROBE_OVERRAN',
+    ...because('PROBE_OVERRAN'),
     detail: `netcheck bug: the ${spec.kind} prober did not end within ${graceMs(spec)}ms after its ${spec.timeoutMs}ms deadline`,
     internal: true,
   };
 }
 
 function unknownKind(spec: ProbeSpec): ProbeOutcome & { internal: true } {
-  return { status: 'error', reason: 'UNKNOWN_KIND', detail: `no prober for kind '${spec.kind}'`, internal: true };
+  return { ...because('UNKNOWN_KIND'), detail: `no prober for kind '${spec.kind}'`, internal: true };
 }
 
 /** A prober that throws has a bug: say so, as an outcome, rather than crash the run. */
 function internalError(spec: ProbeSpec, err: unknown): ProbeOutcome & { internal: true } {
-  return { status: 'error', reason: 'INTERNAL', detail: `netcheck bug in the ${spec.kind} prober: ${(err as Error).message}`, internal: true };
+  return { ...because('INTERNAL'), detail: `netcheck bug in the ${spec.kind} prober: ${(err as Error).message}`, internal: true };
 }
 
 /**
@@ -424,7 +423,7 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
     }
     if (opts.hardSignal?.aborted && outcome.status !== 'ok') {
       // Cut short by the user, not by the network: say so rather than guess.
-      outcome = { status: 'skipped', reason: 'INTERRUPTED', detail: 'interrupted before the probe finished' };
+      outcome = { ...because('INTERRUPTED'), detail: 'interrupted before the probe finished' };
     }
     inFlight--;
     record(toResult(spec, outcome, startedAtOf(t0), performance.now() - t0, attempts));
@@ -436,7 +435,7 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
   const runnable: ProbeSpec[] = [];
   for (const spec of probes) {
     const why = skipped.get(spec.id);
-    if (why) record(toResult(spec, { status: 'skipped', reason: 'NOT_APPLICABLE', detail: why }, startedAtOf(performance.now()), 0, 0));
+    if (why) record(toResult(spec, { ...because('NOT_APPLICABLE'), detail: why }, startedAtOf(performance.now()), 0, 0));
     else runnable.push(spec);
   }
   let next = 0;

@@ -11,6 +11,7 @@ import { classify, errorCode } from './classify.js';
 import type { ProbeOutcome, ProbeSpec, ProxyEndpoint, ProxySettings } from '../types.js';
 import { cidrContains, isLoopbackHost, parseCidr } from '../util/ip.js';
 import { absorbErrors } from '../util/sockets.js';
+import { because } from '../reasons.js';
 
 export type { ProxyEndpoint, ProxySettings } from '../types.js';
 
@@ -181,8 +182,8 @@ export function openTunnel(ep: ProxyEndpoint, host: string, port: number, signal
         ok: false,
         outcome:
           connectMs === undefined
-            ? { status: 'filtered', reason: 'PROXY_CONNECT_TIMEOUT', detail: `the proxy ${ep.display} did not accept a connection within ${timeoutMs}ms`, ...base }
-            : { status: 'timeout', reason: 'PROXY_TIMEOUT', detail: `the proxy ${ep.display} accepted the connection but did not answer CONNECT within ${timeoutMs}ms`, ...base },
+            ? { ...because('PROXY_CONNECT_TIMEOUT'), detail: `the proxy ${ep.display} did not accept a connection within ${timeoutMs}ms`, ...base }
+            : { ...because('PROXY_TIMEOUT'), detail: `the proxy ${ep.display} accepted the connection but did not answer CONNECT within ${timeoutMs}ms`, ...base },
       });
     };
     const onError = (err: Error): void => {
@@ -191,11 +192,11 @@ export function openTunnel(ep: ProxyEndpoint, host: string, port: number, signal
         const o = classify(code, 'connect');
         finish({ ok: false, outcome: { status: o.status, reason: 'PROXY_CONNECT_FAILED', detail: `cannot connect to the proxy ${ep.display}: ${o.detail}`, ...base, data: { ...base.data, proxyError: code ?? 'UNKNOWN' } } });
       } else {
-        finish({ ok: false, outcome: { status: 'refused', reason: 'PROXY_CLOSED', detail: `the proxy ${ep.display} dropped the connection before answering CONNECT (${code ?? 'error'})`, ...base } });
+        finish({ ok: false, outcome: { ...because('PROXY_CLOSED'), detail: `the proxy ${ep.display} dropped the connection before answering CONNECT (${code ?? 'error'})`, ...base } });
       }
     };
     const onEnd = (): void => {
-      finish({ ok: false, outcome: { status: 'refused', reason: 'PROXY_CLOSED', detail: `the proxy ${ep.display} closed the connection without answering CONNECT`, ...base } });
+      finish({ ok: false, outcome: { ...because('PROXY_CLOSED'), detail: `the proxy ${ep.display} closed the connection without answering CONNECT`, ...base } });
     };
     let buf = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -203,14 +204,14 @@ export function openTunnel(ep: ProxyEndpoint, host: string, port: number, signal
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) {
         if (buf.length > MAX_HEAD_BYTES) {
-          finish({ ok: false, outcome: { status: 'error', reason: 'PROXY_BAD_RESPONSE', detail: `the proxy ${ep.display} sent more than ${MAX_HEAD_BYTES} bytes without ending its answer`, ...base } });
+          finish({ ok: false, outcome: { ...because('PROXY_BAD_RESPONSE'), detail: `the proxy ${ep.display} sent more than ${MAX_HEAD_BYTES} bytes without ending its answer`, ...base } });
         }
         return;
       }
       const head = parseHead(buf.subarray(0, end).toString('latin1'));
       const rest = buf.subarray(end + 4);
       if (!head) {
-        finish({ ok: false, outcome: { status: 'error', reason: 'PROXY_BAD_RESPONSE', detail: `the proxy ${ep.display} did not answer CONNECT in HTTP`, ...base } });
+        finish({ ok: false, outcome: { ...because('PROXY_BAD_RESPONSE'), detail: `the proxy ${ep.display} did not answer CONNECT in HTTP`, ...base } });
         return;
       }
       if (head.statusCode >= 200 && head.statusCode < 300) {
@@ -269,8 +270,7 @@ export function proxyRefusal(ep: ProxyEndpoint | undefined, head: { statusCode: 
   if (s === 407) {
     const sent = !!ep?.authorization;
     return {
-      status: 'refused',
-      reason: 'PROXY_AUTH_REQUIRED',
+      ...because('PROXY_AUTH_REQUIRED'),
       detail: sent
         ? `${by} rejected the credentials given for ${what} (407)`
         : `${by} requires authentication for ${what} (407${hv('proxy-authenticate') ? `, ${hv('proxy-authenticate')!.split(' ')[0]}` : ''}); give credentials, e.g. --proxy http://USER:PASS@host:port`,
@@ -278,12 +278,12 @@ export function proxyRefusal(ep: ProxyEndpoint | undefined, head: { statusCode: 
     };
   }
   if (s === 403 || s === 451) {
-    return { status: 'refused', reason: 'PROXY_FORBIDDEN', detail: `${by} forbids ${what} (${s}${data.blockPage ? ', block page' : ''}): ask for this destination to be allowed through the proxy`, data };
+    return { ...because('PROXY_FORBIDDEN'), detail: `${by} forbids ${what} (${s}${data.blockPage ? ', block page' : ''}): ask for this destination to be allowed through the proxy`, data };
   }
   if (s >= 500 || s === 404) {
-    return { status: 'error', reason: 'PROXY_UPSTREAM_FAILED', detail: `${by} could not reach the destination of ${what} (${s})`, data };
+    return { ...because('PROXY_UPSTREAM_FAILED'), detail: `${by} could not reach the destination of ${what} (${s})`, data };
   }
-  return { status: 'refused', reason: 'PROXY_REFUSED', detail: `${by} answered ${what} with ${s}`, data };
+  return { ...because('PROXY_REFUSED'), detail: `${by} answered ${what} with ${s}`, data };
 }
 
 /** Does a body look like an HTML page (a block page, captive portal or proxy error)? */

@@ -13,6 +13,7 @@ import { fetchCapped } from '../trust/fetch.js';
 import { parseUrlTarget } from '../trust/url.js';
 import { x509Stack, type X509Stack } from '../trust/x509.js';
 import type { Prober, ProbeOutcome } from '../types.js';
+import { because } from '../reasons.js';
 
 // Bound by the first CRL probe (loadX509): the X.509 stack stays out of start-up.
 let asn1js: X509Stack['asn1js'];
@@ -27,12 +28,12 @@ async function loadX509(): Promise<void> {
 export const crl: Prober = async (spec, ctx) => {
   await loadX509();
   const u = typeof spec.options.url === 'string' ? parseUrlTarget(spec.options.url) : { error: 'a crl probe needs a URL target' };
-  if ('error' in u) return { status: 'error', reason: 'BAD_URL', detail: u.error, data: { level: 0 } };
+  if ('error' in u) return { ...because('BAD_URL'), detail: u.error, data: { level: 0 } };
   const maxBytes = typeof spec.options.maxBytes === 'number' ? spec.options.maxBytes : TRUST_LIMITS.crlMaxBytes;
   let issuer: LoadedCert | undefined;
   if (typeof spec.options.issuer === 'string') {
     const c = loadCertFile(spec.options.issuer);
-    if ('error' in c) return { status: 'error', reason: 'CERT_FILE_UNUSABLE', detail: `issuer: ${c.error}`, data: { level: 0 } };
+    if ('error' in c) return { ...because('CERT_FILE_UNUSABLE'), detail: `issuer: ${c.error}`, data: { level: 0 } };
     issuer = c;
   }
 
@@ -42,7 +43,7 @@ export const crl: Prober = async (spec, ctx) => {
   const data: Record<string, unknown> = { url: u.url, ...r.data };
   const lvl2 = (o: Omit<ProbeOutcome, 'data'>, extra: Record<string, unknown> = {}): ProbeOutcome => ({ ...base, ...o, data: { ...data, ...extra, level: 2 } });
 
-  if (r.statusCode !== 200) return lvl2({ status: 'error', reason: 'CRL_HTTP_STATUS', detail: `the server answered HTTP ${r.statusCode} instead of a CRL` });
+  if (r.statusCode !== 200) return lvl2({ ...because('CRL_HTTP_STATUS'), detail: `the server answered HTTP ${r.statusCode} instead of a CRL` });
   const der = pemOrDer(r.body, 'X509 CRL');
   let list: Pkijs.CertificateRevocationList | undefined;
   if (der && der.length) {
@@ -55,7 +56,7 @@ export const crl: Prober = async (spec, ctx) => {
       }
     }
   }
-  if (!list) return lvl2({ status: 'error', reason: 'CRL_GARBAGE', detail: `HTTP 200, but the ${r.body.length}-byte body is not a CRL` });
+  if (!list) return lvl2({ ...because('CRL_GARBAGE'), detail: `HTTP 200, but the ${r.body.length}-byte body is not a CRL` });
 
   const thisUpdate = list.thisUpdate.value;
   const nextUpdate = list.nextUpdate?.value;
@@ -71,7 +72,7 @@ export const crl: Prober = async (spec, ctx) => {
 
   if (issuer) {
     if (!list.issuer.isEqual(issuer.pki.subject)) {
-      return lvl2({ status: 'error', reason: 'CRL_WRONG_ISSUER', detail: `the CRL is issued by ${facts.issuer}, not by ${rdnText(issuer.pki.subject)}` }, facts);
+      return lvl2({ ...because('CRL_WRONG_ISSUER'), detail: `the CRL is issued by ${facts.issuer}, not by ${rdnText(issuer.pki.subject)}` }, facts);
     }
     let good = false;
     try {
@@ -80,21 +81,20 @@ export const crl: Prober = async (spec, ctx) => {
       good = false;
     }
     facts.signatureVerified = good;
-    if (!good) return lvl2({ status: 'error', reason: 'CRL_BAD_SIGNATURE', detail: `the CRL's signature does not verify with ${rdnText(issuer.pki.subject)}'s key` }, facts);
+    if (!good) return lvl2({ ...because('CRL_BAD_SIGNATURE'), detail: `the CRL's signature does not verify with ${rdnText(issuer.pki.subject)}'s key` }, facts);
   }
 
   const now = Date.now();
   if (thisUpdate.getTime() > now + TRUST_LIMITS.clockSkewMs) {
-    return lvl2({ status: 'error', reason: 'CRL_NOT_YET_VALID', detail: `thisUpdate ${thisUpdate.toISOString()} is in the future (check this machine's clock)` }, facts);
+    return lvl2({ ...because('CRL_NOT_YET_VALID'), detail: `thisUpdate ${thisUpdate.toISOString()} is in the future (check this machine's clock)` }, facts);
   }
   if (nextUpdate && nextUpdate.getTime() < now - TRUST_LIMITS.clockSkewMs) {
-    return lvl2({ status: 'error', reason: 'CRL_EXPIRED', detail: `the CRL expired at ${nextUpdate.toISOString()} (nextUpdate): clients will treat revocation status as unknown` }, facts);
+    return lvl2({ ...because('CRL_EXPIRED'), detail: `the CRL expired at ${nextUpdate.toISOString()} (nextUpdate): clients will treat revocation status as unknown` }, facts);
   }
   const signed = facts.signatureVerified ? `, signed by ${facts.issuer}` : ' (signature not checked: give the issuer to check it)';
   return {
     ...base,
-    status: 'ok',
-    reason: 'CRL_FRESH',
+    ...because('CRL_FRESH'),
     detail: `a fresh CRL of ${r.body.length} bytes, ${facts.revokedCount} revoked, next update ${facts.nextUpdate ?? 'not stated'}${signed}`,
     data: { ...data, ...facts, level: 3 },
   };

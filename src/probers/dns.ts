@@ -9,6 +9,7 @@ import type { Prober, ProbeOutcome } from '../types.js';
 import { parseCidr, cidrContains } from '../util/ip.js';
 import { classify, errorCode } from '../net/classify.js';
 import { ms, resolverInUse } from '../net/target.js';
+import { because } from '../reasons.js';
 
 type RecordType = 'A' | 'AAAA';
 
@@ -41,17 +42,16 @@ export const dns: Prober = async (spec, ctx) => {
         // Not `ok`: the answer is not the one the document gives (a DNS filter's block page, or a
         // moved name), and rules built from the document would not let that traffic through.
         return {
-          status: 'error',
-          reason: 'DNS_DRIFT',
+          ...because('DNS_DRIFT'),
           detail: `resolves, but ${drift.join(', ')} ${drift.length === 1 ? 'is' : 'are'} not among the addresses the document gives for ${spec.host}`,
           phases: { resolveMs },
           data: { ...data, drift },
         };
       }
-      return { status: 'ok', reason: 'RESOLVED', detail: `${addresses.length} address(es): ${addresses.slice(0, 4).join(', ')}${addresses.length > 4 ? ', …' : ''}`, phases: { resolveMs }, data };
+      return { ...because('RESOLVED'), detail: `${addresses.length} address(es): ${addresses.slice(0, 4).join(', ')}${addresses.length > 4 ? ', …' : ''}`, phases: { resolveMs }, data };
     }
     if (ctx.signal.aborted) {
-      return { status: 'filtered', reason: 'DNS_TIMEOUT', detail: `no DNS answer within ${spec.timeoutMs}ms`, phases: { resolveMs }, data };
+      return { ...because('DNS_TIMEOUT'), detail: `no DNS answer within ${spec.timeoutMs}ms`, phases: { resolveMs }, data };
     }
     // Every type failed: report the most telling error (a hard answer beats "no data").
     const codes = Object.values(errors);

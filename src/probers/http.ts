@@ -23,6 +23,7 @@ import { openTunnel, proxyFor, proxyMarks, proxyRefusal, routeData } from '../ne
 import { classify, classifyTlsFailure, errorCode, synTimeout } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
 import { httpScheme } from '../kinds/http.js';
+import { because } from '../reasons.js';
 
 /** Every result says how it travelled: `route: direct`, or `route: proxy` with the (redacted) proxy. */
 export const http: Prober = async (spec, ctx) => {
@@ -141,8 +142,7 @@ const httpVia: Prober = async (spec, ctx) => {
     } catch (err) {
       if (!ctx.signal.aborted) throw err;
       return {
-        status: 'timeout',
-        reason: 'HTTP_BODY_DEADLINE',
+        ...because('HTTP_BODY_DEADLINE'),
         detail: `status ${res.statusCode} arrived, but the body was still trickling at the deadline (${bytes} bytes read)`,
         address,
         phases,
@@ -172,12 +172,12 @@ const httpVia: Prober = async (spec, ctx) => {
     }
     if (blockStatuses?.includes(res.statusCode)) {
       // A block page (403 Forbidden, 451 Unavailable For Legal Reasons): the site answered, and refused us.
-      return { status: 'refused', reason: 'HTTP_BLOCKED', detail: `HTTP ${res.statusCode}: a block page (e.g. a geo-restriction) refused this network`, address, phases, data };
+      return { ...because('HTTP_BLOCKED'), detail: `HTTP ${res.statusCode}: a block page (e.g. a geo-restriction) refused this network`, address, phases, data };
     }
     if (expectStatus && !expectStatus.includes(res.statusCode)) {
-      return { status: 'error', reason: 'HTTP_UNEXPECTED_STATUS', detail: `HTTP ${res.statusCode}, expected ${expectStatus.join(' or ')}`, address, phases, data };
+      return { ...because('HTTP_UNEXPECTED_STATUS'), detail: `HTTP ${res.statusCode}, expected ${expectStatus.join(' or ')}`, address, phases, data };
     }
-    return { status: 'ok', reason: 'HTTP_RESPONSE', detail: `HTTP ${res.statusCode}${truncated ? ` (body capped at ${DEFAULTS.httpMaxBodyBytes} bytes)` : ''}`, address, phases, data };
+    return { ...because('HTTP_RESPONSE'), detail: `HTTP ${res.statusCode}${truncated ? ` (body capped at ${DEFAULTS.httpMaxBodyBytes} bytes)` : ''}`, address, phases, data };
   } catch (err) {
     if (proxyFailure) return { ...proxyFailure, address, phases: { ...phases, ...proxyFailure.phases } };
     if (forward && stage === 'connect') {
@@ -210,9 +210,9 @@ function failure(
       return synTimeout(`no answer to the connection request within ${timeoutMs}ms`, base);
     }
     if (stage === 'tls') {
-      return { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected, but the TLS handshake did not finish within ${timeoutMs}ms`, ...base };
+      return { ...because('TLS_HANDSHAKE_TIMEOUT'), detail: `connected, but the TLS handshake did not finish within ${timeoutMs}ms`, ...base };
     }
-    return { status: 'timeout', reason: 'HTTP_HEADERS_TIMEOUT', detail: `connected, but no HTTP response within ${timeoutMs}ms`, ...base };
+    return { ...because('HTTP_HEADERS_TIMEOUT'), detail: `connected, but no HTTP response within ${timeoutMs}ms`, ...base };
   }
   const code = errorCode(err);
   if (stage === 'connect') return { ...classify(code, 'connect'), ...base };

@@ -14,6 +14,7 @@ import { atDeadline, nowMs } from '../util/deadline.js';
 import { formatDuration } from '../util/duration.js';
 import { classify } from '../net/classify.js';
 import { idleOptions, type IdleOptions, type Protocol } from '../kinds/idle-options.js';
+import { because, reasonInfo, type FixedReason } from '../reasons.js';
 
 export type { IdleOptions, Protocol } from '../kinds/idle-options.js';
 
@@ -90,18 +91,8 @@ interface FlowEnv {
   onUpdate: () => void;
 }
 
-const LOSS_OF_CODE: Record<string, IdleLoss> = {
-  ECONNRESET: 'rst',
-  EPIPE: 'rst',
-  ECONNREFUSED: 'icmp',
-  EHOSTUNREACH: 'icmp',
-  ENETUNREACH: 'icmp',
-  EHOSTDOWN: 'icmp',
-  ETIMEDOUT: 'silent-drop',
-};
-
 function lossFromCode(protocol: Protocol, code: string | undefined): IdleLoss {
-  const l = code ? LOSS_OF_CODE[code] : undefined;
+  const l = code ? reasonInfo(code)?.idleLoss : undefined;
   // A connected UDP socket reports ICMP port unreachable as ECONNREFUSED; on TCP that code after
   // the handshake would be odd, so any unknown TCP error counts as a reset.
   if (l) return l;
@@ -314,8 +305,7 @@ export function bracketOf(flows: IdleFlowResult[], protocol: Protocol): IdleBrac
   return { ...(longest !== undefined ? { longestSurvivedMs: longest } : {}), ...(shortest !== undefined ? { shortestLostMs: shortest } : {}), consistent, text };
 }
 
-const STATUS_OF_LOSS: Record<IdleLoss, Status> = { rst: 'refused', icmp: 'unreachable', closed: 'refused', 'silent-drop': 'filtered', 'nat-remapped': 'filtered' };
-const REASON_OF_LOSS: Record<IdleLoss, string> = {
+const REASON_OF_LOSS: Record<IdleLoss, FixedReason> = {
   rst: 'IDLE_LOST_RST',
   icmp: 'IDLE_LOST_ICMP',
   closed: 'IDLE_LOST_CLOSED',
@@ -350,8 +340,7 @@ export function summarise(flows: IdleFlowResult[], protocol: Protocol, opts: Idl
   } else if (lostEarly.length) {
     const f = lostEarly[0]!;
     verdict = 'fail';
-    status = STATUS_OF_LOSS[f.lost!];
-    reason = REASON_OF_LOSS[f.lost!];
+    ({ status, reason } = because(REASON_OF_LOSS[f.lost!]));
     verdictReason = `${bracket.text}; ${need}. The flow idle ${formatDuration(f.gapMs)} was lost: ${f.detail}`;
   } else if (provedLong) {
     verdict = 'pass';

@@ -25,6 +25,7 @@ import { formatDuration } from '../util/duration.js';
 import { classify, errorCode } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
 import { stunNat } from './nat-stun.js';
+import { because } from '../reasons.js';
 
 export type { NatData, NatFiltering, NatMapping } from '../types.js';
 
@@ -91,7 +92,7 @@ export const nat: Prober = async (spec, ctx) => {
     const a = await hello(portA);
     if (!a) {
       if (sockError) return { ...classify(sockError, 'udp'), address };
-      return { status: 'open|filtered', reason: 'UDP_SILENCE', detail: `no answer from a reflector on UDP ${portA} within ${formatDuration(waitMs)}: blocked, or no reflector listens there`, address };
+      return { ...because('UDP_SILENCE'), detail: `no answer from a reflector on UDP ${portA} within ${formatDuration(waitMs)}: blocked, or no reflector listens there`, address };
     }
     if (a.msg.verb === 'ERR') return { status: 'error', reason: `REFLECTOR_${(a.msg.fields.code ?? 'error').toUpperCase()}`, detail: `the reflector refused the greeting (${a.msg.fields.code})`, address };
     const seenA = a.msg.fields.seen ?? '';
@@ -138,8 +139,7 @@ export const nat: Prober = async (spec, ctx) => {
       notes,
     };
     const outcome: ProbeOutcome = {
-      status: mapping === 'unknown' ? 'open|filtered' : 'ok',
-      reason: mapping === 'none' ? 'NAT_NONE' : mapping === 'endpoint-independent' ? 'NAT_ENDPOINT_INDEPENDENT' : mapping === 'address-and-port-dependent' ? 'NAT_SYMMETRIC' : 'NAT_UNKNOWN',
+      ...because(mapping === 'none' ? 'NAT_NONE' : mapping === 'endpoint-independent' ? 'NAT_ENDPOINT_INDEPENDENT' : mapping === 'address-and-port-dependent' ? 'NAT_SYMMETRIC' : 'NAT_UNKNOWN'),
       detail: notes.join('; '),
       address,
       data: data as unknown as Record<string, unknown>,

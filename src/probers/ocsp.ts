@@ -16,6 +16,7 @@ import { fetchCapped } from '../trust/fetch.js';
 import { parseUrlTarget } from '../trust/url.js';
 import { x509Stack, type X509Stack } from '../trust/x509.js';
 import type { Prober, ProbeOutcome } from '../types.js';
+import { because } from '../reasons.js';
 
 // Bound by the first OCSP probe (loadX509): the X.509 stack stays out of start-up.
 let asn1js: X509Stack['asn1js'];
@@ -35,7 +36,7 @@ const RESPONSE_STATUS = ['successful', 'malformedRequest', 'internalError', 'try
 export const ocsp: Prober = async (spec, ctx) => {
   await loadX509();
   const u = typeof spec.options.url === 'string' ? parseUrlTarget(spec.options.url) : { error: 'an ocsp probe needs a URL target' };
-  if ('error' in u) return { status: 'error', reason: 'BAD_URL', detail: u.error, data: { level: 0 } };
+  if ('error' in u) return { ...because('BAD_URL'), detail: u.error, data: { level: 0 } };
   const maxBytes = typeof spec.options.maxBytes === 'number' ? spec.options.maxBytes : TRUST_LIMITS.ocspMaxBytes;
 
   let cert: LoadedCert | undefined;
@@ -44,16 +45,16 @@ export const ocsp: Prober = async (spec, ctx) => {
     const p = spec.options[k];
     if (typeof p !== 'string') continue;
     const c = loadCertFile(p);
-    if ('error' in c) return { status: 'error', reason: 'CERT_FILE_UNUSABLE', detail: `${k}: ${c.error}`, data: { level: 0 } };
+    if ('error' in c) return { ...because('CERT_FILE_UNUSABLE'), detail: `${k}: ${c.error}`, data: { level: 0 } };
     if (k === 'cert') cert = c;
     else issuer = c;
   }
-  if (cert && !issuer) return { status: 'error', reason: 'CERT_FILE_UNUSABLE', detail: 'an OCSP question about a certificate needs its issuer too (issuer)', data: { level: 0 } };
+  if (cert && !issuer) return { ...because('CERT_FILE_UNUSABLE'), detail: 'an OCSP question about a certificate needs its issuer too (issuer)', data: { level: 0 } };
   // certFrom: ask about the certificate a documented host presents (leaf + the issuer it sends).
   let certFrom: Record<string, unknown> | undefined;
   if (!cert && typeof spec.options.certFrom === 'string') {
     const hp = parseHostPort(spec.options.certFrom);
-    if (!hp) return { status: 'error', reason: 'BAD_CERT_FROM', detail: `certFrom '${spec.options.certFrom}' is not HOST[:PORT]`, data: { level: 0 } };
+    if (!hp) return { ...because('BAD_CERT_FROM'), detail: `certFrom '${spec.options.certFrom}' is not HOST[:PORT]`, data: { level: 0 } };
     const chain = await fetchPeerChain(hp.host, hp.port, spec, ctx);
     if (chain.ok && chain.ders.length >= 2) {
       cert = parseCert(chain.ders[0]!, `${spec.options.certFrom} leaf`);
@@ -94,21 +95,20 @@ export const ocsp: Prober = async (spec, ctx) => {
   const lvl2 = (o: Omit<ProbeOutcome, 'data'>, extra: Record<string, unknown> = {}): ProbeOutcome => ({ ...base, ...o, data: { ...data, ...extra, level: 2 } });
 
   if (r.statusCode !== 200) {
-    return lvl2({ status: 'error', reason: 'OCSP_HTTP_STATUS', detail: `the responder answered HTTP ${r.statusCode} instead of an OCSP response` });
+    return lvl2({ ...because('OCSP_HTTP_STATUS'), detail: `the responder answered HTTP ${r.statusCode} instead of an OCSP response` });
   }
   let resp: Pkijs.OCSPResponse;
   try {
     resp = pkijs.OCSPResponse.fromBER(ab(r.body));
   } catch {
-    return lvl2({ status: 'error', reason: 'OCSP_GARBAGE', detail: `HTTP 200, but the ${r.body.length}-byte body is not an OCSP response` });
+    return lvl2({ ...because('OCSP_GARBAGE'), detail: `HTTP 200, but the ${r.body.length}-byte body is not an OCSP response` });
   }
   const rs = resp.responseStatus.valueBlock.valueDec;
   const rsName = RESPONSE_STATUS[rs] ?? `status ${rs}`;
   data.responseStatus = rsName;
   if (!cert || !issuer) {
     return lvl2({
-      status: 'ok',
-      reason: 'OCSP_RESPONDER_ANSWERED',
+      ...because('OCSP_RESPONDER_ANSWERED'),
       detail: `an OCSP responder answered (${rsName}); level 3 (a signed status of a real certificate) needs a certificate and its issuer${certFrom?.error ? ` (certFrom ${String(certFrom.from)}: ${String(certFrom.detail ?? certFrom.error)})` : ''}`,
     });
   }
@@ -120,10 +120,10 @@ export const ocsp: Prober = async (spec, ctx) => {
   try {
     basic = pkijs.BasicOCSPResponse.fromBER(resp.responseBytes.response.valueBlock.valueHexView);
   } catch {
-    return lvl2({ status: 'error', reason: 'OCSP_GARBAGE', detail: 'the OCSP response does not hold a parseable basic response' });
+    return lvl2({ ...because('OCSP_GARBAGE'), detail: 'the OCSP response does not hold a parseable basic response' });
   }
   const single = await findSingle(basic, certID);
-  if (!single) return lvl2({ status: 'error', reason: 'OCSP_CERTID_MISMATCH', detail: 'the signed answer is not about the certificate asked for' });
+  if (!single) return lvl2({ ...because('OCSP_CERTID_MISMATCH'), detail: 'the signed answer is not about the certificate asked for' });
 
   const thisUpdate = single.thisUpdate;
   const nextUpdate = single.nextUpdate;
@@ -135,18 +135,18 @@ export const ocsp: Prober = async (spec, ctx) => {
   const sig = await verifySignature(basic, issuer);
   facts.signatureVerified = sig.ok;
   if (sig.ok) facts.signer = sig.signer;
-  if (!sig.ok) return lvl2({ status: 'error', reason: 'OCSP_BAD_SIGNATURE', detail: `the OCSP answer's signature does not check out: ${sig.why}` }, facts);
+  if (!sig.ok) return lvl2({ ...because('OCSP_BAD_SIGNATURE'), detail: `the OCSP answer's signature does not check out: ${sig.why}` }, facts);
 
   const nonceState = checkNonce(basic, nonce);
   facts.nonce = nonceState;
-  if (nonceState === 'mismatch') return lvl2({ status: 'error', reason: 'OCSP_NONCE_MISMATCH', detail: 'the answer carries a different nonce than the request: a replayed or cached answer' }, facts);
+  if (nonceState === 'mismatch') return lvl2({ ...because('OCSP_NONCE_MISMATCH'), detail: 'the answer carries a different nonce than the request: a replayed or cached answer' }, facts);
 
   const now = Date.now();
   if (thisUpdate.getTime() > now + TRUST_LIMITS.clockSkewMs) {
-    return lvl2({ status: 'error', reason: 'OCSP_NOT_YET_VALID', detail: `thisUpdate ${thisUpdate.toISOString()} is in the future (check this machine's clock)` }, facts);
+    return lvl2({ ...because('OCSP_NOT_YET_VALID'), detail: `thisUpdate ${thisUpdate.toISOString()} is in the future (check this machine's clock)` }, facts);
   }
   if (nextUpdate && nextUpdate.getTime() < now - TRUST_LIMITS.clockSkewMs) {
-    return lvl2({ status: 'error', reason: 'OCSP_STALE', detail: `the answer expired at ${nextUpdate.toISOString()} (nextUpdate): a stale cache or a broken responder` }, facts);
+    return lvl2({ ...because('OCSP_STALE'), detail: `the answer expired at ${nextUpdate.toISOString()} (nextUpdate): a stale cache or a broken responder` }, facts);
   }
 
   const st = certStatusOf(single);

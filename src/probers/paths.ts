@@ -15,6 +15,7 @@ import { ipToBigInt } from '../util/ip.js';
 import { proxyFor, routeData } from '../net/proxy.js';
 import { lookupWithin, ms } from '../net/target.js';
 import type { ProxyScheme, SchemeInput } from '../kinds/kind.js';
+import { because } from '../reasons.js';
 
 /** The scheme a proxy would see for a kind's probe (its descriptor's); none for kinds no proxy carries. */
 export type SchemeOf = ((spec: SchemeInput) => ProxyScheme) | undefined;
@@ -66,8 +67,7 @@ function noIpv6Route(o: ProbeOutcome, address: string): ProbeOutcome {
   if (!noV6Stack && !((o.reason === 'ENETUNREACH' || o.reason === 'EADDRNOTAVAIL') && !hasIpv6Route(address))) return o;
   return {
     ...o,
-    status: 'skipped',
-    reason: 'NO_IPV6_ROUTE',
+    ...because('NO_IPV6_ROUTE'),
     detail: noV6Stack
       ? `IPv6 is disabled on this host, so ${address} cannot be tried (not a firewall failure)`
       : `this host has no IPv6 route towards ${address}: IPv6 is not available on this network, so this path cannot be tested here (not a firewall failure)`,
@@ -86,7 +86,7 @@ export function perAddress(inner: Prober, schemeOf: SchemeOf): Prober {
     const literal = isIP(spec.host);
     if (literal === 0) return byName(spec, ctx);
     if (ctx.family && literal !== ctx.family) {
-      return Promise.resolve({ status: 'skipped', reason: 'FAMILY_EXCLUDED', detail: `${spec.host} is an IPv${literal} address and this run is IPv${ctx.family}-only`, address: spec.host });
+      return Promise.resolve({ ...because('FAMILY_EXCLUDED'), detail: `${spec.host} is an IPv${literal} address and this run is IPv${ctx.family}-only`, address: spec.host });
     }
     return literal === 6 ? inner(spec, ctx).then((o) => noIpv6Route(o, spec.host)) : inner(spec, ctx);
   };

@@ -10,6 +10,7 @@ import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
 import { idleOptions } from '../kinds/idle-options.js';
+import { because } from '../reasons.js';
 
 const MAX_LINE = 1024;
 
@@ -56,7 +57,7 @@ export const tcpIdle: Prober = async (spec, ctx) => {
       const s = connect({ host: address, port: spec.port!, noDelay: true, keepAlive: false });
       s.setKeepAlive(false);
       const timer = setTimeout(() => finish({ ok: false, outcome: synTimeout(`no answer to the connection request within ${setupMs}ms`) }), setupMs);
-      const onAbort = (): void => finish({ ok: false, outcome: { status: 'skipped', reason: 'INTERRUPTED', detail: 'stopped before the connection was made' } });
+      const onAbort = (): void => finish({ ok: false, outcome: { ...because('INTERRUPTED'), detail: 'stopped before the connection was made' } });
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       let done = false;
       const finish = (r: OpenResult): void => {

@@ -9,6 +9,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec, Prober } from '../types.js';
 import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
+import { because } from '../reasons.js';
 
 export const tcp: Prober = (spec, ctx) => {
   // An IP literal needs no resolution: go straight to the connect (no extra promise or await).
@@ -40,7 +41,7 @@ function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs:
     const onAbort = (): void =>
       settle(synTimeout(spec.timeoutMs, { address }), undefined);
     signal.addEventListener('abort', onAbort, { once: true });
-    s.once('connect', () => settle({ status: 'ok', reason: 'CONNECTED', detail: 'TCP handshake completed', address }, ms(performance.now() - t0)));
+    s.once('connect', () => settle({ ...because('CONNECTED'), detail: 'TCP handshake completed', address }, ms(performance.now() - t0)));
     s.once('error', (err: Error) => {
       const c = classify(errorCode(err), 'connect');
       settle({ status: c.status, reason: c.reason, detail: c.detail, address }, ms(performance.now() - t0));

@@ -16,6 +16,7 @@ import { proxyFor } from '../net/proxy.js';
 import { tunnelAgent } from '../net/proxy-agent.js';
 import { sniName } from '../util/ip.js';
 import { absorbErrors } from '../util/sockets.js';
+import { because } from '../reasons.js';
 
 export interface WsOpened {
   ok: true;
@@ -49,7 +50,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
   // The run's reflector pin (--reflector-fingerprint) is an extra trust anchor, not a replacement:
   // a certificate a CA vouches for still passes; one no CA vouches for passes only if it is this one.
   const extra = !want && tls && ctx.reflectorFingerprint ? normaliseFingerprint(ctx.reflectorFingerprint) : undefined;
-  if (pin && !want) return { ok: false, outcome: { status: 'error', reason: 'BAD_FINGERPRINT', detail: `'${pin}' is not a SHA-256 fingerprint (64 hex digits)` } };
+  if (pin && !want) return { ok: false, outcome: { ...because('BAD_FINGERPRINT'), detail: `'${pin}' is not a SHA-256 fingerprint (64 hex digits)` } };
   const hostHeader = isIP(spec.host) === 6 ? `[${spec.host}]` : spec.host;
   const addrInUrl = isIP(address) === 6 ? `[${address}]` : address;
   const url = `${tls ? 'wss' : 'ws'}://${addrInUrl}:${spec.port}${path}`;
@@ -115,7 +116,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       }
       resolve(r);
     };
-    const onAbort = (): void => finish({ ok: false, outcome: { status: 'skipped', reason: 'INTERRUPTED', detail: 'stopped before the WebSocket opened' } });
+    const onAbort = (): void => finish({ ok: false, outcome: { ...because('INTERRUPTED'), detail: 'stopped before the WebSocket opened' } });
     if (ctx.signal.aborted) return onAbort();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     ws.once('upgrade', (res) => {
@@ -126,14 +127,14 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
         const got = (sock as TLSSocket).getPeerCertificate?.()?.fingerprint256;
         if (got !== extra) {
           const why = String((sock as TLSSocket).authorizationError ?? 'not trusted');
-          finish({ ok: false, outcome: { status: 'error', reason: 'TLS_UNTRUSTED', detail: `TLS certificate not trusted (${why}) and not the reflector's pinned one (SHA-256 ${got ?? 'none'})` } });
+          finish({ ok: false, outcome: { ...because('TLS_UNTRUSTED'), detail: `TLS certificate not trusted (${why}) and not the reflector's pinned one (SHA-256 ${got ?? 'none'})` } });
         }
       }
       if (want) {
         const got = (sock as TLSSocket).getPeerCertificate?.()?.fingerprint256;
         if (got !== want) {
           pinFailed = got ?? 'none';
-          finish({ ok: false, outcome: { status: 'error', reason: 'TLS_PIN_MISMATCH', detail: `the server's certificate (SHA-256 ${pinFailed}) is not the pinned one (${want}): not the reflector you meant, or TLS interception` } });
+          finish({ ok: false, outcome: { ...because('TLS_PIN_MISMATCH'), detail: `the server's certificate (SHA-256 ${pinFailed}) is not the pinned one (${want}): not the reflector you meant, or TLS interception` } });
         }
       }
     });
@@ -142,18 +143,18 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       finish({ ok: true, ws, socket: sock, address });
     });
     ws.once('unexpected-response', (_req, res) => {
-      finish({ ok: false, outcome: { status: 'error', reason: 'WS_UPGRADE_REFUSED', detail: `the server answered the WebSocket upgrade with HTTP ${res.statusCode}` } });
+      finish({ ok: false, outcome: { ...because('WS_UPGRADE_REFUSED'), detail: `the server answered the WebSocket upgrade with HTTP ${res.statusCode}` } });
     });
     ws.on('error', (err) => {
       if (done) return;
       if (proxyFailure) return finish({ ok: false, outcome: proxyFailure });
       const code = errorCode(err);
       if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-        finish({ ok: false, outcome: { status: 'error', reason: 'TLS_UNTRUSTED', detail: `TLS certificate not trusted (${code}); for a reflector with a self-signed certificate, pin its fingerprint` } });
+        finish({ ok: false, outcome: { ...because('TLS_UNTRUSTED'), detail: `TLS certificate not trusted (${code}); for a reflector with a self-signed certificate, pin its fingerprint` } });
         return;
       }
       if (stage === 'tls' && (code === 'ECONNRESET' || code === 'EPIPE')) {
-        finish({ ok: false, outcome: { status: 'refused', reason: 'TLS_RESET', detail: 'the connection was reset or closed during the TLS handshake (a filtering proxy or firewall may be rejecting it)' } });
+        finish({ ok: false, outcome: { ...because('TLS_RESET'), detail: 'the connection was reset or closed during the TLS handshake (a filtering proxy or firewall may be rejecting it)' } });
         return;
       }
       finish({ ok: false, outcome: classify(code, stage === 'connect' ? 'connect' : 'app', `the WebSocket upgrade failed: ${clip(err.message)}`) });
@@ -164,8 +165,8 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
 /** Why the upgrade deadline passed, from how far it got. */
 function upgradeTimeout(stage: 'connect' | 'tls' | 'upgrade', timeoutMs: number): ProbeOutcome {
   if (stage === 'connect') return synTimeout(timeoutMs);
-  if (stage === 'tls') return { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected, but the TLS handshake did not finish within ${timeoutMs}ms` };
-  return { status: 'timeout', reason: 'WS_HANDSHAKE_TIMEOUT', detail: `connected, but the WebSocket upgrade got no answer within ${timeoutMs}ms` };
+  if (stage === 'tls') return { ...because('TLS_HANDSHAKE_TIMEOUT'), detail: `connected, but the TLS handshake did not finish within ${timeoutMs}ms` };
+  return { ...because('WS_HANDSHAKE_TIMEOUT'), detail: `connected, but the WebSocket upgrade got no answer within ${timeoutMs}ms` };
 }
 
 function clip(s: string): string {

@@ -11,6 +11,7 @@ import { errorCode } from '../net/classify.js';
 import { ms } from '../net/target.js';
 import { openWebSocket } from './ws-common.js';
 import { dur, HOLD_MS, PONG_TIMEOUT_MS } from '../kinds/ws-hold.js';
+import { because } from '../reasons.js';
 
 export const wsHold: Prober = async (spec, ctx) => {
   const o = spec.options;
@@ -80,23 +81,22 @@ export const wsHold: Prober = async (spec, ctx) => {
     let out: ProbeOutcome;
     switch (end.how) {
       case 'held':
-        out = { status: 'ok', reason: 'WS_HELD', detail: `held open for ${formatDuration(heldMs)} ${cadence}; ${pongs} of ${pings} pings answered` };
+        out = { ...because('WS_HELD'), detail: `held open for ${formatDuration(heldMs)} ${cadence}; ${pongs} of ${pings} pings answered` };
         break;
       case 'stopped':
-        out = { status: 'skipped', reason: 'INTERRUPTED', detail: `stopped after ${formatDuration(heldMs)} of ${formatDuration(holdMs)}; the WebSocket was still open` };
+        out = { ...because('INTERRUPTED'), detail: `stopped after ${formatDuration(heldMs)} of ${formatDuration(holdMs)}; the WebSocket was still open` };
         break;
       case 'rst':
-        out = { status: 'refused', reason: 'WS_DROPPED_RST', detail: `dropped after ${formatDuration(heldMs)} ${cadence}: the connection was reset (${end.code})` };
+        out = { ...because('WS_DROPPED_RST'), detail: `dropped after ${formatDuration(heldMs)} ${cadence}: the connection was reset (${end.code})` };
         break;
       case 'closed':
         out = {
-          status: 'refused',
-          reason: 'WS_DROPPED_CLOSE',
+          ...because('WS_DROPPED_CLOSE'),
           detail: `dropped after ${formatDuration(heldMs)} ${cadence}: ${end.closeCode === 1006 ? 'the connection ended without a close frame (1006)' : `closed with code ${end.closeCode}${end.reason ? ` (${end.reason})` : ''}`}`,
         };
         break;
       case 'silence':
-        out = { status: 'timeout', reason: 'WS_DROPPED_SILENT', detail: `dropped after ${formatDuration(heldMs)} ${cadence}: a ping got no pong within ${formatDuration(pongTimeoutMs)} (the path went silent)` };
+        out = { ...because('WS_DROPPED_SILENT'), detail: `dropped after ${formatDuration(heldMs)} ${cadence}: a ping got no pong within ${formatDuration(pongTimeoutMs)} (the path went silent)` };
         break;
     }
     const kept = end.how === 'held' || end.how === 'stopped';

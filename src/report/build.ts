@@ -7,7 +7,7 @@ import type { Diagnosis, FdShortage, LineResult, ProbeResult, Report, RunSummary
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
 import type { ResolverInfo } from '../net/target.js';
 import { HANDSHAKE_ONLY_KINDS, protocolOf, TIMER_KINDS } from '../probers/index.js';
-import { isStableReason } from '../probers/reasons.js';
+import { isStableReason } from '../reasons.js';
 import { formatPorts, hostPort } from '../util/ip.js';
 import { buildFixList } from './fixlist.js';
 import { mediaReason } from './media.js';

@@ -16,6 +16,7 @@ import { sniName } from '../util/ip.js';
 import { absorbErrors, failSocketsOnAbort } from '../util/sockets.js';
 import { looksLikeHtml, proxyFor, proxyMarks, proxyRefusal, routeData, type ProxyEndpoint } from '../net/proxy.js';
 import type { UrlTarget } from './url.js';
+import { because } from '../reasons.js';
 
 export interface FetchRequest {
   method: 'GET' | 'POST';
@@ -124,7 +125,7 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
     const declared = h['content-length'] !== undefined ? Number(h['content-length']) : undefined;
     if (declared !== undefined && declared > req.maxBytes) {
       res.body.destroy();
-      return { ok: false, level: 2, outcome: { status: 'error', reason: 'RESPONSE_TOO_LARGE', detail: `the answer announces ${declared} bytes, more than the cap of ${req.maxBytes}; not downloaded`, ...at, phases, data: { ...data, level: 2, declaredBytes: declared, maxBytes: req.maxBytes } } };
+      return { ok: false, level: 2, outcome: { ...because('RESPONSE_TOO_LARGE'), detail: `the answer announces ${declared} bytes, more than the cap of ${req.maxBytes}; not downloaded`, ...at, phases, data: { ...data, level: 2, declaredBytes: declared, maxBytes: req.maxBytes } } };
     }
     const t2 = performance.now();
     const chunks: Buffer[] = [];
@@ -134,14 +135,14 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
         bytes += (chunk as Buffer).length;
         if (bytes > req.maxBytes) {
           res.body.destroy();
-          return { ok: false, level: 2, outcome: { status: 'error', reason: 'RESPONSE_TOO_LARGE', detail: `the answer exceeded the cap of ${req.maxBytes} bytes; download stopped`, ...at, phases, data: { ...data, level: 2, maxBytes: req.maxBytes } } };
+          return { ok: false, level: 2, outcome: { ...because('RESPONSE_TOO_LARGE'), detail: `the answer exceeded the cap of ${req.maxBytes} bytes; download stopped`, ...at, phases, data: { ...data, level: 2, maxBytes: req.maxBytes } } };
         }
         chunks.push(chunk as Buffer);
       }
     } catch (err) {
       res.body.destroy();
       if (ctx.signal.aborted) {
-        return { ok: false, level: 2, outcome: { status: 'timeout', reason: 'HTTP_BODY_DEADLINE', detail: `HTTP ${res.statusCode} arrived, but the body was still arriving at the deadline (${bytes} bytes read)`, ...at, phases, data: { ...data, level: 2, bodyBytes: bytes } } };
+        return { ok: false, level: 2, outcome: { ...because('HTTP_BODY_DEADLINE'), detail: `HTTP ${res.statusCode} arrived, but the body was still arriving at the deadline (${bytes} bytes read)`, ...at, phases, data: { ...data, level: 2, bodyBytes: bytes } } };
       }
       const o = classify(errorCode(err), 'app', `the body broke off: ${(err as Error).message}`);
       return { ok: false, level: 2, outcome: { ...o, ...at, phases, data: { ...data, level: 2, bodyBytes: bytes } } };
@@ -159,10 +160,10 @@ export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarg
       return { ok: false, level: 0, outcome: { ...classify(errorCode(err), 'connect'), ...at, phases, data: { ...route, level: 0 } } };
     }
     if (u.scheme === 'https' && !tlsDone && ctx.signal.aborted) {
-      return { ok: false, level: 1, outcome: { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected${proxy ? ` through ${proxy.display}` : ''}, but the TLS handshake did not finish within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 1 } } };
+      return { ok: false, level: 1, outcome: { ...because('TLS_HANDSHAKE_TIMEOUT'), detail: `connected${proxy ? ` through ${proxy.display}` : ''}, but the TLS handshake did not finish within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 1 } } };
     }
     if (ctx.signal.aborted || errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {
-      return { ok: false, level: 1, outcome: { status: 'timeout', reason: 'HTTP_HEADERS_TIMEOUT', detail: `connected${proxy ? ` through ${proxy.display}` : ''}, but no HTTP answer within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 1 } } };
+      return { ok: false, level: 1, outcome: { ...because('HTTP_HEADERS_TIMEOUT'), detail: `connected${proxy ? ` through ${proxy.display}` : ''}, but no HTTP answer within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 1 } } };
     }
     const o = classify(errorCode(err), 'app', `the HTTP exchange failed: ${(err as Error).message}`);
     return { ok: false, level: 1, outcome: { ...o, ...at, phases, data: { ...route, level: 1 } } };
@@ -186,8 +187,7 @@ export function blockedAnswer(statusCode: number, headers: Record<string, string
   }
   if (looksLikeHtml(body, headers['content-type'])) {
     return {
-      status: 'refused',
-      reason: 'HTTP_BLOCK_PAGE',
+      ...because('HTTP_BLOCK_PAGE'),
       detail: `an HTML page (HTTP ${statusCode}) answered where revocation data was due: a block page, captive portal or error page${marks.length ? ` from a proxy (${marks.join(', ')})` : ''}`,
       data: { blockPage: true, ...(marks.length ? { proxyHeaders: marks } : {}) },
     };

@@ -10,6 +10,7 @@ import { proxyFor } from '../net/proxy.js';
 import { sniName } from '../util/ip.js';
 import { absorbErrors } from '../util/sockets.js';
 import { walkPeerChain } from './chain.js';
+import { because } from '../reasons.js';
 
 export { parseHostPort } from './url.js';
 
@@ -27,19 +28,19 @@ export async function fetchPeerChain(host: string, port: number, spec: ProbeSpec
   let s: TLSSocket | undefined;
   try {
     return await new Promise((resolve) => {
-      const onAbort = (): void => resolve({ ok: false, outcome: { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `the TLS handshake with ${host}:${port} did not finish in time` } });
+      const onAbort = (): void => resolve({ ok: false, outcome: { ...because('TLS_HANDSHAKE_TIMEOUT'), detail: `the TLS handshake with ${host}:${port} did not finish in time` } });
       if (ctx.signal.aborted) return onAbort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       s = absorbErrors(tlsConnect({ socket: d.socket, ...(sniName(host) ? { servername: host } : {}), rejectUnauthorized: false }));
       s.once('secureConnect', () => {
         ctx.signal.removeEventListener('abort', onAbort);
         const peer = s!.getPeerCertificate(true) as DetailedPeerCertificate;
-        if (!peer?.raw) return resolve({ ok: false, outcome: { status: 'error', reason: 'TLS_NO_CERTIFICATE', detail: `${host}:${port} presented no certificate` } });
+        if (!peer?.raw) return resolve({ ok: false, outcome: { ...because('TLS_NO_CERTIFICATE'), detail: `${host}:${port} presented no certificate` } });
         resolve({ ok: true, ders: walkPeerChain(peer, 4).certs.map((c) => c.raw) });
       });
       s.once('error', (err) => {
         ctx.signal.removeEventListener('abort', onAbort);
-        resolve({ ok: false, outcome: { status: 'error', reason: 'TLS_HANDSHAKE_FAILED', detail: `TLS handshake with ${host}:${port} failed: ${err.message}` } });
+        resolve({ ok: false, outcome: { ...because('TLS_HANDSHAKE_FAILED'), detail: `TLS handshake with ${host}:${port} failed: ${err.message}` } });
       });
     });
   } finally {
