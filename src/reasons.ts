@@ -19,9 +19,11 @@ const CLASSIFIED = ['refused', 'unreachable', 'filtered', 'error'] as const sati
 /** What a reason code says. */
 export interface ReasonInfo {
   /**
-   * The status a probe ending with this reason has; a list when the status is another result's
-   * (a rewritten reason) or the classification's; null for the state of one flow of an idle-timer
-   * check, never a probe's reason.
+   * The status a probe ending with this reason has. A list when it depends on the context: its
+   * first entry is the reason's own status (the one OS errors are classified with), the others
+   * come from the context (a DNS failure while resolving another kind's target is an `error`; a
+   * rewritten reason keeps the status of the result it rewrites). null for the state of one flow
+   * of an idle-timer check, never a probe's reason.
    */
   readonly status: Status | readonly Status[] | null;
   readonly meaning: string;
@@ -36,7 +38,7 @@ export interface ReasonInfo {
 export const REASONS = {
   CONNECTED: { status: 'ok', meaning: 'TCP handshake completed' },
   SYN_TIMEOUT: { status: 'filtered', meaning: 'no answer to the connection request before the deadline (SYN dropped, or no host)' },
-  ECONNREFUSED: { status: 'refused', meaning: 'actively refused: TCP reset, or ICMP port unreachable for UDP', idleLoss: 'icmp' },
+  ECONNREFUSED: { status: ['refused', 'error'], meaning: 'actively refused: TCP reset, or ICMP port unreachable for UDP', idleLoss: 'icmp' },
   ECONNRESET: { status: 'refused', meaning: 'connection reset during the handshake, or after it', idleLoss: 'rst' },
   ECONNABORTED: { status: 'refused', meaning: 'connection aborted during the handshake' },
   EHOSTUNREACH: { status: 'unreachable', meaning: 'ICMP host/admin unreachable, or no route to the host', idleLoss: 'icmp' },
@@ -67,8 +69,8 @@ export const REASONS = {
   NXDOMAIN: { status: 'error', meaning: 'the name does not exist for the resolver in use' },
   NODATA: { status: 'error', meaning: 'the name exists but has no address of the type asked' },
   SERVFAIL: { status: 'error', meaning: 'the DNS server failed to answer' },
-  DNS_REFUSED: { status: 'refused', meaning: 'the DNS server refused the query' },
-  DNS_TIMEOUT: { status: 'filtered', meaning: 'no DNS answer before the deadline' },
+  DNS_REFUSED: { status: ['refused', 'error'], meaning: 'the DNS server refused the query' },
+  DNS_TIMEOUT: { status: ['filtered', 'error'], meaning: 'no DNS answer before the deadline' },
   DNS_BAD_RESPONSE: { status: 'error', meaning: 'the DNS server answered with a malformed response' },
   EFORMERR: { status: 'error', meaning: 'the DNS server reported a format error' },
   ENOTIMP: { status: 'error', meaning: 'the DNS server does not implement the query' },
@@ -222,17 +224,23 @@ export function reasonInfo(reason: string): ReasonInfo | undefined {
   return isStableReason(reason) ? REASONS[reason] : undefined;
 }
 
-/** The status of a reason that always comes with one. */
-export function statusOf(reason: FixedReason): Status {
-  return REASONS[reason].status as Status;
+/** The statuses a reason may come with. */
+export type StatusOf<R extends Reason> = (typeof REASONS)[R]['status'] extends infer S ? (S extends readonly (infer E)[] ? E : S) : never;
+
+/** The reason's own status: the single one, or the first of its list. */
+export function statusOf(reason: Reason): Status {
+  const s: ReasonInfo['status'] = REASONS[reason].status;
+  if (s === null) throw new Error(`${reason} is a flow's state, not a probe's reason`);
+  return typeof s === 'string' ? s : s[0]!;
 }
 
 /**
  * The status and reason of an outcome, from the reason: `{ ...because('SYN_TIMEOUT'), detail }`.
- * The one way a prober names a reason of a fixed status.
+ * The one way a prober names a reason: its status comes from here. A reason whose status depends
+ * on the context takes it as a second argument, which must be one the registry lists.
  */
-export function because<R extends FixedReason>(reason: R): { status: Status; reason: R } {
-  return { status: REASONS[reason].status as Status, reason };
+export function because<R extends Reason>(reason: R, ...status: R extends FixedReason ? [] : [StatusOf<R>]): { status: Status; reason: R } {
+  return { status: (status[0] as Status | undefined) ?? statusOf(reason), reason };
 }
 
 /** The codes whose registry entry matches: e.g. every code the engine retries. */
@@ -265,7 +273,9 @@ function statusText(status: ReasonInfo['status']): string {
   if (status === null) return '— (one flow of an idle-timer check)';
   if (typeof status === 'string') return `\`${status}\``;
   if (status === ANY) return "the result's own";
-  return `as classified: ${status.map((x) => `\`${x}\``).join(', ')}`;
+  if (status === CLASSIFIED) return `as classified: ${status.map((x) => `\`${x}\``).join(', ')}`;
+  // The reason's own status, then the others a context gives it (a DNS failure resolving another kind's target is an error).
+  return `\`${status[0]}\` (${status.slice(1).map((x) => `\`${x}\``).join(', ')} while resolving another kind's target)`;
 }
 
 /** README's table of reason codes (scripts/reasons-table.mjs writes it; a test compares). */

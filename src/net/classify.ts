@@ -4,17 +4,17 @@
  * and after a connection exists (a reset during connect is a refusal, after it is not).
  */
 import type { ProbeOutcome, Status } from '../types.js';
-import { because, reasonsWhere, type FixedReason } from '../reasons.js';
+import { because, reasonsWhere, statusOf, type Reason } from '../reasons.js';
 
 type Phase = 'connect' | 'udp' | 'dns' | 'app';
 
 /** A code's row: its detail, and its reason when that is not the code itself. The status is the reason's (../reasons.ts). */
 interface Row {
   detail: string;
-  reason?: FixedReason;
+  reason?: Reason;
 }
 
-const CONNECT: Partial<Record<FixedReason, Row>> = {
+const CONNECT: Partial<Record<Reason, Row>> = {
   ECONNREFUSED: { detail: 'actively refused: TCP reset (no listener, or a firewall rejecting with RST)' },
   ECONNRESET: { detail: 'connection reset during the handshake' },
   EHOSTUNREACH: { detail: 'host unreachable (ICMP host/admin unreachable, or no route to host)' },
@@ -34,7 +34,7 @@ const CONNECT: Partial<Record<FixedReason, Row>> = {
   ENETDOWN: { detail: 'the network interface is down' },
 };
 
-const UDP: Partial<Record<FixedReason, Row>> = {
+const UDP: Partial<Record<Reason, Row>> = {
   ECONNREFUSED: { detail: 'ICMP port unreachable: nothing listens there, or a firewall rejects with ICMP' },
   EHOSTUNREACH: { detail: 'ICMP host/admin unreachable, or no route to host' },
   ENETUNREACH: { detail: 'ICMP net unreachable, or no route' },
@@ -87,8 +87,12 @@ export function classify(code: string | undefined, phase: Phase, fallback?: stri
   // Out of descriptors or buffers is this host's state in whatever phase it shows: a library that
   // opens a file mid-exchange (undici loads its HTTP parser on first use) gets EMFILE there too,
   // and the engine must see the same code to lower its concurrency and send again (issue 11).
-  const row = code === undefined ? undefined : (table[code] ?? (HOST_LIMITS.has(code) ? CONNECT[code as FixedReason] : undefined));
-  if (row) return { ...because(row.reason ?? (code as FixedReason)), detail: row.detail };
+  const row = code === undefined ? undefined : (table[code] ?? (HOST_LIMITS.has(code) ? CONNECT[code as Reason] : undefined));
+  if (row) {
+    // A code classified here has its reason's own status (the first the registry lists).
+    const reason = row.reason ?? (code as Reason);
+    return { status: statusOf(reason), reason, detail: row.detail };
+  }
   const what = code ? `unexpected error ${code}` : 'an error without a code';
   return { status: 'error', reason: FALLBACK_REASON[phase], detail: fallback ? `${fallback} (${code ?? 'no code'})` : what };
 }

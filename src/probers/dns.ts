@@ -51,7 +51,7 @@ export const dns: Prober = async (spec, ctx) => {
       return { ...because('RESOLVED'), detail: `${addresses.length} address(es): ${addresses.slice(0, 4).join(', ')}${addresses.length > 4 ? ', …' : ''}`, phases: { resolveMs }, data };
     }
     if (ctx.signal.aborted) {
-      return { ...because('DNS_TIMEOUT'), detail: `no DNS answer within ${spec.timeoutMs}ms`, phases: { resolveMs }, data };
+      return { ...because('DNS_TIMEOUT', 'filtered'), detail: `no DNS answer within ${spec.timeoutMs}ms`, phases: { resolveMs }, data };
     }
     // Every type failed: report the most telling error (a hard answer beats "no data").
     const codes = Object.values(errors);
