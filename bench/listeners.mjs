@@ -2,10 +2,13 @@
 // run inside a namespace the bench created. Prints one JSON line when all are bound; runs until
 // killed. UDP sockets are bound per address so replies leave from the address that was probed.
 // Usage: node bench/listeners.mjs '{"tcp":[{"addrs":["127.1.0.2"],"ports":[9000]}],"udp":[…]}'
+//    or: node bench/listeners.mjs @FILE (the same JSON in a file: 8,192 addresses exceed an argument's size limit)
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
-const spec = JSON.parse(process.argv[2]);
+const arg = process.argv[2];
+const spec = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg);
 const closers = [];
 let tcp = 0;
 let udp = 0;

@@ -5,33 +5,42 @@
 // creates (src/lab/netns.ts); nothing leaves the machine. Needs root, ip, nft; nmap and dnsmasq for
 // the items that use them.
 //
-//   node bench/run.mjs [--runs 5] [--only i,ii,iii,iv,v] [--udp-runs 3] [--out bench/results.json]
+//   node bench/run.mjs [--runs 5] [--only i,ii,iii,iv,v,scale] [--udp-runs 3] [--out bench/results.json]
 //
 // `--only ii-contended` (not in the default set) runs (ii) with a CPU hog on every core, netcheck
 // only, and counts spurious results: adaptive deadlines must not misjudge a busy host (issue 10).
 //
-// Prints a Markdown summary on stdout (BENCHMARKS.md quotes it) and writes every measurement to --out.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+// `--only scale` (in the default set too) is issue 14's scaling item (bench/scale.mjs): 1k–65k
+// loopback targets, netcheck vs the raw node:net loop vs nmap -sT (process wall, sweep, peak RSS,
+// CPU per probe, under GNU time), and the LivePerson --sweep shape vs nmap -sT -T4. Its options:
+// --scale-prefixes 22,20,18,16, --scale-runs 3, --no-liveperson, --scale-ablate (also netcheck with
+// NETCHECK_STACK_TRACES=1).
+//
+// Prints a Markdown summary on stdout (BENCHMARKS.md quotes it) and writes every measurement to
+// --out (default bench/results.json for the default set, else bench/results-<items>.json).
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, have, haveGnuTime, interleave, LISTENERS, log, machine, median, NODE, nmapScanned, nmapStates, r1, r2, RAW, ready, ROOT, sleep, timed } from './lib.mjs';
+import { scaleItem } from './scale.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin/netcheck.js');
-const NODE = process.execPath;
-const { createLab, labSupport, statefulRuleset } = await import(join(ROOT, 'dist/lab/netns.js'));
-const { expandCidr, parseCidr } = await import(join(ROOT, 'dist/util/ip.js'));
+const labMod = await import(join(ROOT, 'dist/lab/netns.js'));
+const ip = await import(join(ROOT, 'dist/util/ip.js'));
+const { createLab, labSupport, statefulRuleset } = labMod;
+const { expandCidr, parseCidr } = ip;
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
+const DEFAULT_ITEMS = 'i,ii,iii,iv,v,scale';
 const RUNS = Number(opt('runs', '5'));
 const UDP_RUNS = Number(opt('udp-runs', '3'));
-const ONLY = new Set(String(opt('only', 'i,ii,iii,iv,v')).split(','));
-const OUT = opt('out', join(ROOT, 'bench/results.json'));
+const ONLY_ARG = String(opt('only', DEFAULT_ITEMS));
+const ONLY = new Set(ONLY_ARG.split(','));
+const OUT = opt('out', join(ROOT, ONLY_ARG === DEFAULT_ITEMS ? 'bench/results.json' : `bench/results-${[...ONLY].join('+')}.json`));
 const TMP = mkdtempSync(join(os.tmpdir(), 'ncbench-'));
 
 const support = labSupport();
@@ -40,27 +49,13 @@ if (!support.ok) {
   process.exitCode = 2;
   process.exit();
 }
-const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+if (ONLY.has('scale') && !haveGnuTime()) {
+  process.stderr.write('bench: the scale item needs GNU time for peak RSS and CPU (apt-get install -y time)\n');
+  process.exitCode = 2;
+  process.exit();
+}
 const HAVE_NMAP = have('nmap');
 if (!HAVE_NMAP) process.stderr.write('bench: nmap not installed (apt-get install -y nmap): nmap columns are skipped\n');
-
-const log = (s) => process.stderr.write(`${s}\n`);
-const median = (xs) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
-const r1 = (x) => Math.round(x * 10) / 10;
-const r2 = (x) => Math.round(x * 100) / 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Run argv in a lab namespace; wall time measured around the whole process. */
-async function timed(lab, ns, argv, timeoutMs = 600_000) {
-  const t0 = performance.now();
-  const r = await lab.exec(ns, argv, { timeoutMs });
-  return { ...r, wallMs: performance.now() - t0 };
-}
 
 async function netcheck(lab, argv, timeoutMs) {
   const r = await timed(lab, 'client', [NODE, BIN, ...argv, '--json', '--quiet'], timeoutMs);
@@ -73,60 +68,8 @@ async function netcheck(lab, argv, timeoutMs) {
   return { wallMs: r.wallMs, report };
 }
 
-/** nmap -oG: host → port → state. */
-function nmapStates(stdout) {
-  const out = new Map();
-  for (const line of stdout.split('\n')) {
-    const host = /^Host: (\S+) /.exec(line)?.[1];
-    const field = line.split('\t').find((f) => f.startsWith('Ports: '));
-    if (!host || !field) continue;
-    const ports = new Map();
-    for (const p of field.slice('Ports: '.length).split(/,\s*/)) {
-      if (!p.trim()) continue; // every port in the "Ignored State" summary
-      const [port, state] = p.split('/');
-      ports.set(Number(port), state);
-    }
-    out.set(host, ports);
-  }
-  return out;
-}
-const nmapScanned = (stdout) => Number(/scanned in ([\d.]+) seconds/.exec(stdout)?.[1] ?? NaN) * 1000;
-
-/** Wait for a fixture's ready line. */
-function ready(child) {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      buf += d;
-      if (buf.includes('\n')) resolve(JSON.parse(buf.slice(0, buf.indexOf('\n'))));
-    });
-    child.once('exit', (c) => reject(new Error(`fixture exited (${c}): ${err}`)));
-  });
-}
-const LISTENERS = join(ROOT, 'bench/listeners.mjs');
-
 const results = { date: new Date().toISOString(), machine: machine(), runs: RUNS, items: {} };
 const md = [];
-
-function machine() {
-  const v = (cmd, a) => {
-    try {
-      return execFileSync(cmd, a, { encoding: 'utf8' }).split('\n')[0].trim();
-    } catch {
-      return 'n/a';
-    }
-  };
-  return {
-    cpu: `${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}`,
-    memGiB: r1(os.totalmem() / 2 ** 30),
-    kernel: os.release(),
-    node: process.version,
-    nmap: v('nmap', ['--version']),
-    loadavg: os.loadavg().map(r2),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // (i) 4,094 loopback targets, 1 in 8 listening: netcheck vs raw node:net (c=256) vs nmap -sT
@@ -146,7 +89,7 @@ async function itemI() {
     await ready(lab.spawn('client', [NODE, LISTENERS, JSON.stringify({ tcp: [{ addrs: [...listening], ports: [PORT] }] })]));
     const tools = {
       raw: async () => {
-        const r = await timed(lab, 'client', [NODE, join(ROOT, 'bench/raw-sweep.mjs'), JSON.stringify({ hosts, port: PORT, concurrency: 256, timeoutMs: 3000 })]);
+        const r = await timed(lab, 'client', [NODE, RAW, JSON.stringify({ hosts, port: PORT, concurrency: 256, timeoutMs: 3000 })]);
         const { ms, counts } = JSON.parse(r.stdout);
         const spurious = Math.abs((counts.open ?? 0) - listening.size) + (counts.timeout ?? 0) + Object.entries(counts).filter(([k]) => k !== 'open' && k !== 'ECONNREFUSED' && k !== 'timeout').reduce((a, [, n]) => a + n, 0);
         return { wallMs: r.wallMs, sweepMs: ms, spurious };
@@ -196,21 +139,6 @@ async function itemI() {
   } finally {
     await lab.destroy();
   }
-}
-
-/** Run each tool once per round, rotating the order each round; one warm-up round is discarded. */
-async function interleave(tools, runs, tag, warmup = true) {
-  const names = Object.keys(tools);
-  const data = Object.fromEntries(names.map((n) => [n, []]));
-  for (let round = warmup ? -1 : 0; round < runs; round++) {
-    const order = names.map((_, i) => names[(i + Math.max(round, 0)) % names.length]);
-    for (const n of order) {
-      const x = await tools[n]();
-      if (round >= 0) data[n].push(x);
-      log(`bench (${tag}) ${round < 0 ? 'warm-up' : `run ${round + 1}/${runs}`} ${n}: ${JSON.stringify(x)}`);
-    }
-  }
-  return data;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,6 +431,19 @@ try {
   if (ONLY.has('iii')) await itemIII();
   if (ONLY.has('iv')) await itemIV();
   if (ONLY.has('v')) await itemV();
+  if (ONLY.has('scale')) {
+    await scaleItem({
+      lab: labMod,
+      ip,
+      tmp: TMP,
+      runs: Number(opt('scale-runs', '3')),
+      prefixes: String(opt('scale-prefixes', '22,20,18,16')).split(',').map(Number),
+      liveperson: !args.includes('--no-liveperson'),
+      ablate: args.includes('--scale-ablate'),
+      results,
+      md,
+    });
+  }
 } finally {
   rmSync(TMP, { recursive: true, force: true });
   writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);

@@ -246,7 +246,9 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
       const sends = direction !== 'inbound' && line.checks.some((c) => PORTED_KINDS.has(c.kind));
       const addTarget = (h: string): void => {
         raw.push({ host: h });
-        if (sends || !h.includes('/')) targets.push(...(sends ? expandTarget(h, line, opts, cap, pl) : [{ host: h }]));
+        // A loop, not push(...spread): a swept /16 would pass 65,534 arguments.
+        if (sends) for (const t of expandTarget(h, line, opts, cap, pl)) targets.push(t);
+        else if (!h.includes('/')) targets.push({ host: h });
       };
       for (const t of line.targets) {
         if (t.startsWith('$')) {
@@ -267,7 +269,7 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
       const aws = line.targetsFrom?.awsIpRanges;
       if (aws && direction !== 'inbound') {
         if (!opts.awsIpRanges) awsMissing = true;
-        else for (const h of awsTargets(line, aws, params, opts, pl)) targets.push(...expandTarget(h, line, opts, cap, pl));
+        else for (const h of awsTargets(line, aws, params, opts, pl)) for (const t of expandTarget(h, line, opts, cap, pl)) targets.push(t);
       } else if (aws && opts.awsIpRanges) awsTargets(line, aws, params, opts, pl);
 
       if (opts.kinds && !line.checks.some((c) => opts.kinds!.includes(c.kind))) {

@@ -33,7 +33,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('ipv4', { alias: '4', type: 'boolean', describe: 'IPv4 only' })
     .option('ipv6', { alias: '6', type: 'boolean', describe: 'IPv6 only' })
     .option('udp-recheck', { type: 'string', describe: 'pace of UDP rechecks when ICMP rate limiting is suspected (default 1s; 0s disables)' })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'list every probe, not only the failing ones' })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'list every probe (else the failing ones; for lines of 32 probes or more, counts and the exceptions)' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress on stderr' })
     .option('color', { type: 'boolean', describe: 'force colour on or off (default: on for a TTY)' })
     .option('proxy', { type: 'string', describe: 'send http, tls, ws, ocsp and crl probes through this HTTP proxy: http://[USER:PASS@]HOST:PORT (default: HTTPS_PROXY / HTTP_PROXY, minus NO_PROXY)' })

@@ -1,10 +1,12 @@
 /** Writing a finished report where the user asked for it, and the exit code it implies. */
 import { EXIT, OutputError, UsageError } from '../errors.js';
 import { RENDERERS, formatForFile } from '../report/index.js';
+import { jsonReportChunks } from '../report/json-stream.js';
 import { isInternalAddress, redactReport } from '../report/redact.js';
 import type { Report } from '../types.js';
-import { describeIoError, unwritableReason, writeFileAtomic } from '../util/atomic.js';
-import { interrupts } from './signals.js';
+import { describeIoError, unwritableReason, writeChunksAtomic, writeFileAtomic } from '../util/atomic.js';
+import { writeChunksToStream } from '../util/atomic-stream.js';
+import { interrupts, noteStdoutError } from './signals.js';
 
 /** Where and how a run's report is written: the output part of every run command's options. */
 export interface OutputOptions {
@@ -57,7 +59,7 @@ export function checkOutputs(o: Pick<OutputOptions, 'format' | 'output' | 'prome
 export async function emitReport(full: Report, o: OutputOptions): Promise<void> {
   const report = o.redact ? redactReport(full) : full;
   const failures: string[] = [];
-  const failed = writeReport(report, o);
+  const failed = await writeReport(report, o);
   if (failed) failures.push(failed);
   if (!o.redact && !o.quiet) {
     const notice = sharingNotice(full, [o.format, ...(o.output ? [outputFormat(o)] : [])]);
@@ -78,15 +80,17 @@ export async function emitReport(full: Report, o: OutputOptions): Promise<void> 
 }
 
 /** Render and write; returns why the `--output` file could not be written, if it could not. */
-function writeReport(report: Report, o: OutputOptions): string | undefined {
+async function writeReport(report: Report, o: OutputOptions): Promise<string | undefined> {
   if (o.output) {
     const fmt = outputFormat(o);
     const r = RENDERERS[fmt]!;
     try {
-      writeFileAtomic(o.output, r(report, { color: false, verbose: o.verbose }));
+      // JSON is streamed to its file (a sweep's report is tens of MB): same atomic contract, bounded memory.
+      if (fmt === 'json') writeChunksAtomic(o.output, jsonReportChunks(report));
+      else writeFileAtomic(o.output, r(report, { color: false, verbose: o.verbose }));
     } catch (err) {
       // The measured results are not lost: they go to stdout, in the format the file was to have.
-      process.stdout.write(r(report, { color: fmt === 'text' && o.color, verbose: o.verbose }));
+      await toStdout(report, fmt, o);
       return `could not write the report to ${o.output} (${describeIoError((err as NodeJS.ErrnoException).code)}); the previous file, if any, is untouched, and the report (${fmt}) went to stdout instead`;
     }
     if (!o.quiet) process.stderr.write(`netcheck: report written to ${o.output} (${fmt})\n`);
@@ -94,8 +98,21 @@ function writeReport(report: Report, o: OutputOptions): string | undefined {
     if (o.format === 'text' || o.format === fmt) process.stdout.write(RENDERERS.text!(report, { color: o.color, verbose: o.verbose }));
     return undefined;
   }
-  process.stdout.write(RENDERERS[o.format]!(report, { color: o.format === 'text' && o.color, verbose: o.verbose }));
+  await toStdout(report, o.format, o);
   return undefined;
+}
+
+/** The report on stdout; JSON in chunks, waiting for a slow reader. A reader that left is noted (exit 141). */
+async function toStdout(report: Report, fmt: string, o: OutputOptions): Promise<void> {
+  if (fmt !== 'json') {
+    process.stdout.write(RENDERERS[fmt]!(report, { color: fmt === 'text' && o.color, verbose: o.verbose }));
+    return;
+  }
+  try {
+    await writeChunksToStream(process.stdout, jsonReportChunks(report));
+  } catch (err) {
+    noteStdoutError((err as NodeJS.ErrnoException).code);
+  }
 }
 
 /**

@@ -80,6 +80,11 @@ export function adoptSignals(mode: SignalMode): void {
  */
 export let stdoutError: string | undefined;
 
+/** A failed write to stdout seen by a writer that caught it itself (a streamed JSON report). */
+export function noteStdoutError(code: string | undefined): void {
+  stdoutError ??= code === 'ERR_STREAM_DESTROYED' || code === undefined ? 'EPIPE' : code;
+}
+
 /**
  * A closed pipe is the reader's choice, not an error: stop writing to it, finish what else was
  * asked (the --output file, the textfile), and exit 141 as a Unix tool killed by SIGPIPE would,

@@ -183,8 +183,9 @@ export function makeTimerProgress(quiet: boolean, stream: NodeJS.WriteStream = p
       const prev = state.get(u.id);
       const first = state.size === 0;
       state.set(u.id, u);
-      // A flow lost is news: show it now rather than on the next tick.
-      show(first || (prev !== undefined && prev.lost !== u.lost));
+      // A flow lost or proven alive is news: show it now rather than on the next tick (without a
+      // terminal that tick comes every 30 s; a log then still says which gaps were already proven).
+      show(first || (prev !== undefined && (prev.lost !== u.lost || prev.alive !== u.alive)));
     },
     end: () => {
       clearInterval(ticker);

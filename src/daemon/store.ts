@@ -4,8 +4,9 @@
  */
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { jsonReportChunks } from '../report/json-stream.js';
 import type { Report } from '../types.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeChunksAtomic } from '../util/atomic.js';
 
 export class ReportStore {
   constructor(
@@ -31,7 +32,7 @@ export class ReportStore {
   save(report: Report): string {
     mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, ReportStore.fileName(report));
-    writeFileAtomic(path, JSON.stringify(report, null, 2) + '\n');
+    writeChunksAtomic(path, jsonReportChunks(report));
     this.prune(report.catalog.id);
     return path;
   }

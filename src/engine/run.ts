@@ -10,6 +10,8 @@ import { DEFAULTS } from '../constants.js';
 import { FD_REASONS, RETRYABLE_REASONS } from '../reasons.js';
 import { loadProbers, PROBERS } from '../probers/index.js';
 import { AdaptiveDeadlines, describeAdaptive, type AdaptiveInfo } from './rtt.js';
+import { capHeapGrowth } from './heap.js';
+import { bugStack, quietStacks, STACK_TRACES_ENV } from './stacks.js';
 import type { FdShortage, ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
 import { because } from '../reasons.js';
 
@@ -169,9 +171,17 @@ function unknownKind(spec: ProbeSpec): ProbeOutcome & { internal: true } {
   return { ...because('UNKNOWN_KIND'), detail: `no prober for kind '${spec.kind}'`, internal: true };
 }
 
-/** A prober that throws has a bug: say so, as an outcome, rather than crash the run. */
+/**
+ * A prober that throws has a bug: say so, as an outcome, rather than crash the run. The stack goes
+ * in `data.stack`; when stack traces were off for the sweep (src/engine/stacks.ts) the detail says
+ * how to get it.
+ */
 function internalError(spec: ProbeSpec, err: unknown): ProbeOutcome & { internal: true } {
-  return { ...because('INTERNAL'), detail: `netcheck bug in the ${spec.kind} prober: ${(err as Error).message}`, internal: true };
+  const stack = bugStack(err);
+  const detail = `netcheck bug in the ${spec.kind} prober: ${(err as Error)?.message ?? String(err)}`;
+  return stack
+    ? { ...because('INTERNAL'), detail, data: { stack }, internal: true }
+    : { ...because('INTERNAL'), detail: `${detail} (no stack trace: set ${STACK_TRACES_ENV}=1 to capture one)`, internal: true };
 }
 
 /**
@@ -308,15 +318,21 @@ class Slot {
 
 /** Run every probe of a plan. Skipped probes (with a reason) are reported without being sent. */
 export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string>, opts: EngineOptions = {}): Promise<EngineResult> {
+  // A sweep keeps every result: collect garbage before the heap grows to several times that (heap.ts).
+  capHeapGrowth(probes.length);
+  // No stack traces for the errors the network produces while probes are in flight (stacks.ts).
+  const loudStacks = quietStacks();
+  try {
+    return await sweep(probes, skipped, opts);
+  } finally {
+    loudStacks();
+  }
+}
+
+async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: EngineOptions): Promise<EngineResult> {
   const concurrency = opts.concurrency ?? DEFAULTS.concurrency;
   if (!(concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, not ${concurrency}`);
-  const perHost = new Map<string, LimitFunction>();
-  const perHostMax = opts.perHostConcurrency ?? DEFAULTS.perHostConcurrency;
-  // A destination with no more probes than its limit can never be held back: it gets no limiter.
-  // In a sweep of 4,096 addresses that saves 4,096 limiters and their queues.
-  const perHostCount = new Map<string, number>();
-  for (const p of probes) perHostCount.set(p.host, (perHostCount.get(p.host) ?? 0) + 1);
-  for (const [h, n] of perHostCount) if (n > perHostMax) perHost.set(h, pLimit(perHostMax));
+  const perHost = hostLimiters(probes, opts.perHostConcurrency ?? DEFAULTS.perHostConcurrency);
   const lookup = makeLookup(opts.dnsServers);
   const base: Omit<ProbeContext, 'signal' | 'timeoutMs'> = {
     lookup,
@@ -517,6 +533,20 @@ export async function runProbes(probes: ProbeSpec[], skipped: Map<string, string
 }
 
 /**
+ * A limiter per destination that has more probes than its limit; one with no more can never be
+ * held back and gets none (in a sweep of 4,096 addresses that saves 4,096 limiters and their
+ * queues). A function of its own so the count of 65,534 destinations is not kept alive by the
+ * suspended frame of the run for its whole length.
+ */
+function hostLimiters(probes: ProbeSpec[], perHostMax: number): Map<string, LimitFunction> {
+  const perHost = new Map<string, LimitFunction>();
+  const perHostCount = new Map<string, number>();
+  for (const p of probes) perHostCount.set(p.host, (perHostCount.get(p.host) ?? 0) + 1);
+  for (const [h, n] of perHostCount) if (n > perHostMax) perHost.set(h, pLimit(perHostMax));
+  return perHost;
+}
+
+/**
  * What the engine does when this host runs out of file descriptors (EMFILE, ENFILE): a sweep at
  * `--concurrency 512` under `ulimit -n 256` would otherwise report most of its probes as errors,
  * and a network that works as "no outbound connectivity". Each shortage halves the probes allowed
@@ -627,7 +657,10 @@ async function udpRecheck(
     const r = results.get(p.id);
     if (!r) continue;
     const key = r.address ?? p.host;
-    byDest.set(key, [...(byDest.get(key) ?? []), p]);
+    // Push, not copy: a UDP sweep of one host's 65,535 ports is one destination.
+    const list = byDest.get(key);
+    if (list) list.push(p);
+    else byDest.set(key, [p]);
   }
   await Promise.all(
     [...byDest.values()].map(async (specs) => {

@@ -255,33 +255,54 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, b
   parts.push(...trust.parts, ...path.parts);
   for (const r of trust.handled) handled.add(r);
   // Group the rest by how they failed, protocol and destination → ports, then by identical port sets.
-  const groups = new Map<string, { how: FailClass; proto: string; ports: number[]; host: string; rs: ProbeResult[] }>();
+  // Per destination only what the advice needs (its ports, whether every failure was local, its
+  // first two distinct reasons), and no key string per result: a swept /16 has 57,000 refused
+  // destinations, and a list of results, a port set and keys per destination were ~90 MB of
+  // garbage in building its report (issue 14).
+  const classes = new Map<string, Map<string, DestGroup>>();
+  const order: DestGroup[] = [];
   for (const r of bad) {
     if (handled.has(r) || r.port === undefined) continue;
     const how = failClass(r.status);
-    const proto = protocolOf(r.kind).toUpperCase();
-    const key = `${how} ${proto} ${r.host}`;
-    const g = groups.get(key) ?? { how, proto, ports: [], host: r.host, rs: [] };
-    g.ports.push(r.port);
-    g.rs.push(r);
-    groups.set(key, g);
+    const proto = protocolOf(r.kind) === 'udp' ? 'UDP' : 'TCP';
+    const classKey = how + proto;
+    let byHost = classes.get(classKey);
+    if (!byHost) classes.set(classKey, (byHost = new Map()));
+    const g = byHost.get(r.host);
+    if (!g) {
+      const ng: DestGroup = { how, proto, host: r.host, ports: r.port, local: LOCAL_REASONS.has(r.reason), reasons: [r] };
+      byHost.set(r.host, ng);
+      order.push(ng);
+      continue;
+    }
+    if (typeof g.ports === 'number') g.ports = [g.ports, r.port];
+    else g.ports.push(r.port);
+    g.local &&= LOCAL_REASONS.has(r.reason);
+    addWhy(g.reasons, r);
   }
-  const byPorts = new Map<string, { how: FailClass; proto: string; ports: string; hosts: string[]; rs: ProbeResult[] }>();
-  for (const g of groups.values()) {
-    const ports = formatPorts(g.ports);
-    const key = `${g.how} ${g.proto} ${ports}`;
-    const e = byPorts.get(key) ?? { how: g.how, proto: g.proto, ports, hosts: [], rs: [] };
+  const byPorts = new Map<string, { how: FailClass; proto: string; ports: string; hosts: string[]; local: boolean; reasons: Why[] }>();
+  let last: { how: FailClass; proto: string; ports: string; hosts: string[]; local: boolean; reasons: Why[] } | undefined;
+  for (const g of order) {
+    const ports = typeof g.ports === 'number' ? String(g.ports) : formatPorts(g.ports);
+    // Destinations of a sweep come in runs with the same failure and ports: no key to build then.
+    let e = last && last.how === g.how && last.proto === g.proto && last.ports === ports ? last : byPorts.get(`${g.how} ${g.proto} ${ports}`);
+    if (!e) {
+      e = { how: g.how, proto: g.proto, ports, hosts: [], local: true, reasons: [] };
+      byPorts.set(`${g.how} ${g.proto} ${ports}`, e);
+    }
+    last = e;
     e.hosts.push(g.host);
-    e.rs.push(...g.rs);
-    byPorts.set(key, e);
+    e.local &&= g.local;
+    // The first two distinct reasons of the whole are among the first two of each part.
+    for (const w of g.reasons) addWhy(e.reasons, w);
   }
   const sampled = pl.sampling.length ? pl.sampling.map((s) => s.cidr) : undefined;
   const label = `${what}${pl.def.role ? `, ${pl.def.role.replace('-', ' ')}` : ''}`;
   for (const e of byPorts.values()) {
     const hosts = (sampled ?? e.hosts).join(', ');
     const rule = `outbound ${e.proto} ${e.ports} to ${hosts} (${label})`;
-    const local = e.rs.every((r) => LOCAL_REASONS.has(r.reason));
-    const reasons = [...new Set(e.rs.map((r) => (r.detail ? `${r.reason}: ${r.detail}` : r.reason)))].slice(0, 2).join('; ');
+    const local = e.local;
+    const reasons = e.reasons.map((w) => (w.detail ? `${w.reason}: ${w.detail}` : w.reason)).join('; ');
     parts.push(
       e.how === 'silent-udp'
         ? `Confirm that ${rule} is allowed: UDP silence cannot prove it; check the firewall log for drops, or test against a netcheck reflector.`
@@ -298,6 +319,29 @@ export function remediation(pl: PlanLine, rs: ProbeResult[], verdict: Verdict, b
   }
   parts.push(...path.hints);
   return parts.join(' ');
+}
+
+/** One destination's failures of one class and protocol, for {@link remediation}. */
+interface DestGroup {
+  how: FailClass;
+  proto: string;
+  host: string;
+  ports: number | number[];
+  local: boolean;
+  reasons: Why[];
+}
+
+/** A reason and its detail, as remediation quotes them. */
+interface Why {
+  reason: string;
+  detail?: string | undefined;
+}
+
+/** Keep the first two distinct reasons (with their detail) seen. */
+function addWhy(list: Why[], w: Why): void {
+  if (list.length >= 2) return;
+  for (const x of list) if (x.reason === w.reason && (x.detail || '') === (w.detail || '')) return;
+  list.push(w);
 }
 
 function stableReason(r: ProbeResult): ProbeResult {

@@ -126,7 +126,11 @@ export function buildFixList(plan: Plan, lines: LineResult[], results: ProbeResu
         const byDest = ports.get(c.protocol) ?? new Map<string, Set<number>>();
         byDest.set(c.dest, (byDest.get(c.dest) ?? new Set()).add(c.port));
         ports.set(c.protocol, byDest);
-      } else other.set(c.code, [...(other.get(c.code) ?? []), p]);
+      } else {
+        const same = other.get(c.code);
+        if (same) same.push(p);
+        else other.set(c.code, [p]);
+      }
     }
     // Merge: destinations that failed on the same ports share one rule.
     for (const [protocol, byDest] of ports) {

@@ -3,6 +3,7 @@
  */
 import type { Report } from '../types.js';
 import { renderHtml } from './html.js';
+import { renderJson } from './json-stream.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { renderText } from './text.js';
@@ -16,7 +17,8 @@ export type Renderer = (report: Report, opts: RenderOptions) => string;
 
 export const RENDERERS: Record<string, Renderer> = {
   text: renderText,
-  json: (report) => JSON.stringify(report, null, 2) + '\n',
+  // Indented up to JSON_PRETTY_MAX_PROBES probes, compact (one probe per line) above (json-stream.ts).
+  json: (report) => renderJson(report),
   markdown: (report) => renderMarkdown(report),
   html: (report) => renderHtml(report),
   junit: (report) => renderJunit(report),

@@ -19,8 +19,14 @@ function x(s: unknown): string {
 /** Seconds a line took: from its first probe's start to its last probe's end. */
 function lineSeconds(report: Report, probes: ProbeResult[]): number {
   if (!probes.length) return 0;
-  const start = Math.min(...probes.map((p) => offsetMs(report, p.startedAt)));
-  const end = Math.max(...probes.map((p) => offsetMs(report, p.startedAt) + p.durationMs));
+  // A loop, not Math.min(...spread): a swept /16 is one line of 65,534 probes.
+  let start = Infinity;
+  let end = -Infinity;
+  for (const p of probes) {
+    const t = offsetMs(report, p.startedAt);
+    if (t < start) start = t;
+    if (t + p.durationMs > end) end = t + p.durationMs;
+  }
   return Math.max(0, end - start) / 1000;
 }
 

@@ -6,6 +6,7 @@
 import type { LineResult, ProbeResult, Report, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
 import { bracketText, documentMeta, envEmptyWord, FIX_FORMATS_HINT, FIX_LABEL, FIX_TITLE, headline, idleFlows, probeTarget, ruleDests, ruleWhat, VERDICT_LABEL } from './present.js';
+import { describeSweepCounts, formatCount, moreText, SWEEP_EXCEPTIONS_SHOWN, SWEEP_SUMMARY_MIN_PROBES, sweepSummary, type SweepSummary } from './sweep-summary.js';
 
 /** Rows of the "did not pass" table: a ticket needs the pattern, not a 4,000-row sweep. */
 export const MAX_PROBE_ROWS = 100;
@@ -61,15 +62,35 @@ export function renderMarkdown(report: Report): string {
     out.push('');
   }
 
-  const notOk = report.lines.flatMap((l) => l.probes.map((id) => probeById.get(id)).filter((p): p is ProbeResult => !!p && p.status !== 'ok'));
+  // Big lines (sweeps) get a summary of their own, nmap-style; the table below lists the others.
+  const notOk: ProbeResult[] = [];
+  const sweeps: { line: LineResult; summary: SweepSummary }[] = [];
+  for (const l of report.lines) {
+    const probes = l.probes.map((id) => probeById.get(id)).filter((p): p is ProbeResult => !!p);
+    const summary = sweepSummary(probes);
+    if (summary) sweeps.push({ line: l, summary });
+    else for (const p of probes) if (p.status !== 'ok') notOk.push(p);
+  }
+  if (sweeps.length) {
+    out.push('## Sweeps', '');
+    out.push(`Lines of ${SWEEP_SUMMARY_MIN_PROBES} probes or more: counts per status, then every probe whose status differs from the most common one (the first ${SWEEP_EXCEPTIONS_SHOWN} of each status and reason; the JSON report lists every probe).`, '');
+    for (const { line, summary } of sweeps) {
+      out.push(`- ${code(line.id)} ${cell(line.description)}: ${formatCount(summary.probes)} probes: ${describeSweepCounts(summary)}`);
+      if (!summary.exceptions.length) continue;
+      out.push('', '  | Probe | Status | Reason | Time |', '  |---|---|---|---|');
+      for (const g of summary.exceptions) {
+        for (const p of g.shown) out.push(`  ${probeRow(p, false)}`);
+        const more = moreText(g);
+        if (more) out.push(`  | ${cell(more)} | | | |`);
+      }
+      out.push('');
+    }
+    if (out.at(-1) !== '') out.push('');
+  }
   if (notOk.length) {
     out.push('## Probes that did not pass', '');
     out.push('| Line | Probe | Status | Reason | Time |', '|---|---|---|---|---|');
-    for (const p of notOk.slice(0, MAX_PROBE_ROWS)) {
-      const where = probeTarget(p);
-      const addr = p.address && p.address !== p.host ? ` → ${p.address}` : '';
-      out.push(`| ${code(p.line)} | ${p.kind} ${cell(where)}${cell(addr)} | ${cell(p.status)} | ${code(p.reason)}${p.detail ? ` ${cell(p.detail)}` : ''} | ${formatDuration(p.durationMs)} |`);
-    }
+    for (const p of notOk.slice(0, MAX_PROBE_ROWS)) out.push(probeRow(p));
     if (notOk.length > MAX_PROBE_ROWS) out.push('', `… and ${notOk.length - MAX_PROBE_ROWS} more; the JSON or HTML report lists every probe.`);
     out.push('');
   }
@@ -121,6 +142,12 @@ export function renderMarkdown(report: Report): string {
   out.push(...fixListMarkdown(report));
   out.push(`<sub>netcheck ${report.tool.version} · report schema v${report.schemaVersion}</sub>`, '');
   return out.join('\n');
+}
+
+/** One row of a probe table: (line,) probe, status, reason, time. */
+function probeRow(p: ProbeResult, withLine = true): string {
+  const addr = p.address && p.address !== p.host ? ` → ${p.address}` : '';
+  return `${withLine ? `| ${code(p.line)} ` : ''}| ${p.kind} ${cell(probeTarget(p))}${cell(addr)} | ${cell(p.status)} | ${code(p.reason)}${p.detail ? ` ${cell(p.detail)}` : ''} | ${formatDuration(p.durationMs)} |`;
 }
 
 /** The document as a Markdown cell: its title linked when it has a public URL. */

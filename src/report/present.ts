@@ -91,14 +91,28 @@ export function idleFlows(report: Report): IdleFlow[] {
   for (const p of report.probes) {
     const d = p.data;
     if (!d || covered.has(p.id)) continue;
-    out.push(...flowsOf(d.flows, p.kind.replace(/-idle$|-hold$/, ''), p.line, num(d.requireMs, d.requiredMs)));
+    // Only idle-check results carry flows; a loop, not push(...spread), once per probe of a sweep.
+    if (!Array.isArray(d.flows)) continue;
+    for (const f of flowsOf(d.flows, p.kind.replace(/-idle$|-hold$/, ''), p.line, num(d.requireMs, d.requiredMs))) out.push(f);
   }
   return out;
 }
 
+/** The last timestamps {@link offsetMs} parsed: probes of a sweep share one per millisecond. */
+const parsed = { start: '', startMs: NaN, iso: '', ms: NaN };
+
 /** Milliseconds from the run's start to an ISO timestamp (0 when unparsable). */
 export function offsetMs(report: Report, iso: string): number {
-  const t = Date.parse(iso) - Date.parse(report.startedAt);
+  // Date.parse twice per probe was most of rendering a 65,534-probe report to HTML or JUnit.
+  if (parsed.start !== report.startedAt) {
+    parsed.start = report.startedAt;
+    parsed.startMs = Date.parse(report.startedAt);
+  }
+  if (parsed.iso !== iso) {
+    parsed.iso = iso;
+    parsed.ms = Date.parse(iso);
+  }
+  const t = parsed.ms - parsed.startMs;
   return Number.isFinite(t) && t > 0 ? t : 0;
 }
 

@@ -7,6 +7,7 @@ import { Chalk } from 'chalk';
 import type { LineResult, ProbeResult, Report, Status, Verdict } from '../types.js';
 import { formatDuration } from '../util/duration.js';
 import { documentText, envEmptyWord, FIX_FORMATS_HINT, FIX_LABEL, FIX_TITLE, probeTarget, ruleDests, ruleWhat } from './present.js';
+import { describeSweepCounts, formatCount, moreText, sweepSummary } from './sweep-summary.js';
 
 export interface TextOptions {
   color: boolean;
@@ -68,6 +69,18 @@ export function renderText(report: Report, opts: TextOptions): string {
       if (!l) continue;
       out.push(renderLine(l, c, verdictMark));
       const probes = l.probes.map((p) => byId.get(p)).filter((p): p is ProbeResult => !!p);
+      // A big line (a sweep) is told nmap-style: counts per status, then only the exceptions.
+      const sweep = sweepSummary(probes);
+      if (sweep) out.push(`      ${formatCount(sweep.probes)} probes: ${describeSweepCounts(sweep)}${sweep.exceptions.length || opts.verbose ? ':' : ''}`);
+      if (sweep && !opts.verbose) {
+        for (const g of sweep.exceptions) {
+          for (const p of g.shown) out.push(`        ${renderProbe(p, statusColor)}`);
+          const more = moreText(g);
+          if (more) out.push(c.dim(`        ${more}`));
+        }
+        if (sweep.exceptions.some((g) => g.count > g.shown.length)) out.push(c.dim('        (--json lists every probe)'));
+        continue;
+      }
       const shown = opts.verbose ? probes : probes.filter((p) => p.status !== 'ok');
       const limit = opts.verbose ? Infinity : 8;
       for (const p of shown.slice(0, limit)) out.push(`      ${renderProbe(p, statusColor)}`);

@@ -9,9 +9,13 @@ import { hostPort } from '../util/ip.js';
 
 /** One entry per catalog timer. */
 export function timerResults(timers: TimerDef[], results: ProbeResult[], interrupted: boolean): TimerResult[] {
+  // The first result of each timer's line, found in one pass (not a scan of every result per timer).
+  const lines = new Set(timers.map((t) => timerLineId(t.id)));
+  const first = new Map<string, ProbeResult>();
+  for (const p of results) if (lines.has(p.line) && !first.has(p.line)) first.set(p.line, p);
   return timers.map((t) => {
     const base: TimerResult = { id: t.id, protocol: t.protocol, seconds: t.seconds, description: t.description, checked: false };
-    const r = results.find((p) => p.line === timerLineId(t.id));
+    const r = first.get(timerLineId(t.id));
     if (!r) return interrupted ? { ...base, note: 'the run was interrupted before this timer was checked' } : base;
     const d = r.data as unknown as IdleCheckData | undefined;
     if (!d || !Array.isArray(d.flows)) {

@@ -25,18 +25,28 @@ export function tempPathFor(path: string): string {
  * removing the temporary file; the old `path`, if any, is then untouched.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  writeChunksAtomic(path, [data]);
+}
+
+/**
+ * Write the concatenation of `chunks` to `path` atomically, one chunk in memory at a time (the
+ * JSON report of a sweep is tens of MB: issue 14). Same contract as {@link writeFileAtomic}.
+ */
+export function writeChunksAtomic(path: string, chunks: Iterable<string | Uint8Array>): void {
   const tmp = tempPathFor(path);
   cleanStaleTemps(dirname(path));
   const fd = openSync(tmp, 'wx', 0o644);
   let open = true;
   try {
-    // write(2) may write less than asked (a full disk fills mid-buffer): loop until all is written,
-    // so a short write ends in the error of the next one, never in a truncated file renamed into place.
-    for (let off = 0; off < buf.length; ) {
-      const n = writeSync(fd, buf, off, buf.length - off);
-      if (n <= 0) throw Object.assign(new Error(`write returned ${n} with ${buf.length - off} bytes left`), { code: 'EIO' });
-      off += n;
+    for (const chunk of chunks) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      // write(2) may write less than asked (a full disk fills mid-buffer): loop until all is written,
+      // so a short write ends in the error of the next one, never in a truncated file renamed into place.
+      for (let off = 0; off < buf.length; ) {
+        const n = writeSync(fd, buf, off, buf.length - off);
+        if (n <= 0) throw Object.assign(new Error(`write returned ${n} with ${buf.length - off} bytes left`), { code: 'EIO' });
+        off += n;
+      }
     }
     fsyncSync(fd);
     open = false;

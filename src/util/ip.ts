@@ -20,7 +20,8 @@ export function ipToBigInt(addr: string): { family: 4 | 6; value: bigint } {
 }
 
 export function bigIntToIp(value: bigint, family: 4 | 6): string {
-  const len = family === 4 ? 4 : 16;
+  if (family === 4) return v4ToString(Number(value));
+  const len = 16;
   const bytes: number[] = new Array(len);
   let v = value;
   for (let i = len - 1; i >= 0; i--) {
@@ -95,14 +96,26 @@ export function sampleCidr(c: Cidr, n: number, strategy: 'spread' | 'random' = '
   return [...out];
 }
 
+/** Dotted quad of a 32-bit address, without a parser object per address. */
+function v4ToString(v: number): string {
+  return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
 /** Every usable address of a range, refusing more than `cap`. */
 export function expandCidr(c: Cidr, cap: number): string[] {
   const { first, count } = usable(c);
   if (count > BigInt(cap)) {
     throw new Error(`${c.text} holds ${count} addresses, more than the cap of ${cap}`);
   }
+  const n = Number(count);
   const out: string[] = [];
-  for (let i = 0n; i < count; i++) out.push(bigIntToIp(first + i, c.family));
+  if (c.family === 4) {
+    // Plain numbers for IPv4: a BigInt and an ipaddr.js object per address were most of planning a /16 sweep.
+    const f = Number(first);
+    for (let i = 0; i < n; i++) out.push(v4ToString(f + i));
+    return out;
+  }
+  for (let i = 0; i < n; i++) out.push(bigIntToIp(first + BigInt(i), c.family));
   return out;
 }
 

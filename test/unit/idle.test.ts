@@ -332,7 +332,7 @@ describe('CLI', () => {
 
   it('Ctrl-C writes the partial result (exit 130)', async () => {
     const r = await reflector();
-    const res = await runCli(['idle', '--reflector', '127.0.0.1', '--tcp-port', String(r.tcp[0]), '--no-udp', '--tcp-gaps', '300ms,30s', '--require-tcp', '30s', '--json'], { signalAfterMs: 2500 });
+    const res = await runCli(['idle', '--reflector', '127.0.0.1', '--tcp-port', String(r.tcp[0]), '--no-udp', '--tcp-gaps', '300ms,30s', '--require-tcp', '30s', '--json'], { signalOnStderr: /1 alive/ });
     expect(res.code).toBe(130);
     const rep = JSON.parse(res.stdout) as { interrupted: boolean; timers: { flows: { state: string }[] }[] };
     expect(rep.interrupted).toBe(true);
