@@ -58,8 +58,11 @@ export interface SamplingInfo {
   seed?: number;
 }
 
-/** One probe the engine will send: fully resolved, no parameters left. */
-export interface ProbeSpec {
+/**
+ * One probe the engine will send: fully resolved, no parameters left. `O` is the shape of its
+ * options: a prober declares its kind's (`Prober<HttpOptions>`), read off the kind's schema.
+ */
+export interface ProbeSpec<O extends object = Record<string, unknown>> {
   /** Stable id, unique in a plan, e.g. `provisioning-primary/tcp/54.215.171.160:80`. */
   id: string;
   /** Id of the documented line this probe checks. */
@@ -68,8 +71,11 @@ export interface ProbeSpec {
   /** The host as documented: an IP literal or a DNS name. */
   host: string;
   port?: number;
-  /** Kind-specific options (payload, expected reply, HTTP method and path, record types, …). */
-  options: Record<string, unknown>;
+  /**
+   * Kind-specific options (payload, expected reply, HTTP method and path, record types, …), as the
+   * catalog validator let them through (the kind's schema), or as typed code built them.
+   */
+  options: O;
   timeoutMs: number;
   /**
    * Deadline of the connection set-up (connect, TLS, upgrade) for kinds whose `timeoutMs` covers a
@@ -175,8 +181,11 @@ export interface ProbeOutcome {
   data?: Record<string, unknown>;
 }
 
-/** The one signature every prober implements. */
-export type Prober = (spec: ProbeSpec, ctx: ProbeContext) => Promise<ProbeOutcome>;
+/**
+ * The one signature every prober implements. `O`: the options of its kind (src/kinds/), which the
+ * catalog's schema checked before the run, so the prober reads them without re-checking.
+ */
+export type Prober<O extends object = Record<string, unknown>> = (spec: ProbeSpec<O>, ctx: ProbeContext) => Promise<ProbeOutcome>;
 
 /** A probe result as it appears in a report. */
 export interface ProbeResult extends ProbeOutcome {
@@ -505,6 +514,12 @@ export interface IpList {
   file: string;
   entries: IpListEntry[];
 }
+
+/**
+ * A list option (`disjointFrom: [$office-ips]`) as the plan resolved it: the parameter's address
+ * list, or `unset` when the parameter was not given (the prober says what it could not compare).
+ */
+export type ResolvedList = IpList | { param: string; unset: true };
 
 /**
  * The run met EMFILE/ENFILE (too many open files): the engine lowered the number of probes in
