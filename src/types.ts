@@ -40,10 +40,15 @@ export type Verdict = 'pass' | 'fail' | 'partial' | 'inconclusive';
 
 /** Timing phases of a connection. An absent phase is absent, never 0. */
 export interface Phases {
+  /** @minimum 0 */
   resolveMs?: number;
+  /** @minimum 0 */
   connectMs?: number;
+  /** @minimum 0 */
   tlsMs?: number;
+  /** @minimum 0 */
   firstByteMs?: number;
+  /** @minimum 0 */
   transferMs?: number;
 }
 
@@ -51,10 +56,14 @@ export interface Phases {
 export interface SamplingInfo {
   cidr: string;
   strategy: 'spread' | 'random' | 'all';
-  /** Addresses actually probed. */
+  /**
+   * Addresses actually probed.
+   * @asType integer
+   */
   sampled: number;
   /** Addresses in the range (a decimal string: an IPv6 range does not fit a number). */
   rangeSize: string;
+  /** @asType integer */
   seed?: number;
 }
 
@@ -193,11 +202,21 @@ export interface ProbeResult extends ProbeOutcome {
   line: string;
   kind: string;
   host: string;
+  /**
+   * @asType integer
+   * @minimum 1
+   * @maximum 65535
+   */
   port?: number;
   sampledFrom?: string;
   /** Wall-clock start, ISO 8601. */
   startedAt: string;
+  /** @minimum 0 */
   durationMs: number;
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   attempts: number;
   /** True when the outcome came from a bug in netcheck rather than the network. */
   internal?: boolean;
@@ -247,8 +266,11 @@ export interface Diagnosis {
 export interface RunSummary {
   verdicts: Record<Verdict, number>;
   statuses: Partial<Record<Status, number>>;
+  /** @asType integer */
   requiredFailing: number;
+  /** @asType integer */
   requiredInconclusive: number;
+  /** @asType integer */
   probes: number;
 }
 
@@ -266,7 +288,16 @@ export interface EnvironmentInfo {
   /** `unknown` when the interfaces could not be read (then `interfaces` is empty but says nothing). */
   interfacesSource?: 'unknown';
   /** Default routes (src/platform/network.ts); empty when there are none or, with routeSource `unknown`, when unreadable. */
-  defaultRoutes: { family: 4 | 6; interface: string; gateway?: string; metric: number }[];
+  defaultRoutes: {
+    family: 4 | 6;
+    interface: string;
+    gateway?: string;
+    /**
+     * @asType integer
+     * @minimum 0
+     */
+    metric: number;
+  }[];
   /** Where defaultRoutes came from: /proc (Linux), `route print` (Windows), `netstat -rn` (macOS, BSD), or `unknown`. */
   routeSource?: 'proc' | 'route print' | 'netstat -rn' | 'unknown';
   /** `system`: the resolver list Node reads from the OS (Windows registry, or resolv.conf's defaults). */
@@ -275,7 +306,13 @@ export interface EnvironmentInfo {
   proxy: { name: string; value: string }[];
   /** Public source address of this host as seen by a far end, when a probe learned it. */
   egress?: { address: string; source: string };
-  time: { collectedAt: string; timeZone: string; utcOffsetMinutes: number };
+  time: {
+    /** @format date-time */
+    collectedAt: string;
+    timeZone: string;
+    /** @asType integer */
+    utcOffsetMinutes: number;
+  };
 }
 
 /** The finished result of a run: the only input of every renderer. */
@@ -284,8 +321,11 @@ export interface Report {
   tool: { name: 'netcheck'; version: string };
   catalog: { id: string; title: string; sources: string[]; file?: string; document?: SourceDocument };
   parameters: Record<string, string>;
+  /** @format date-time */
   startedAt: string;
+  /** @format date-time */
   finishedAt: string;
+  /** @minimum 0 */
   durationMs: number;
   interrupted: boolean;
   diagnoses: Diagnosis[];
@@ -342,6 +382,7 @@ export interface AllowRule {
   /** `outbound`: from your network to the addresses. `inbound`: from the addresses to your systems. */
   direction: 'outbound' | 'inbound';
   protocol: 'tcp' | 'udp';
+  /** @minItems 1 */
   ports: number[];
   /** IPv4 addresses and ranges (contained ranges folded into their parents). */
   v4: string[];
@@ -422,7 +463,10 @@ export interface IdleFlowResult {
   wakeLateMs?: number;
   /** When a reset, close or ICMP error arrived, in ms after the flow was armed. */
   lostAtMs?: number;
-  /** WebSocket close code, when a close frame ended the flow. */
+  /**
+   * WebSocket close code, when a close frame ended the flow.
+   * @asType integer
+   */
   closeCode?: number;
 }
 
