@@ -400,7 +400,7 @@ export async function runIdleCheck(spec: ProbeSpec<IdleProbeOptions>, ctx: Probe
     opts,
     signal: ctx.signal,
     ...(ctx.stopSignal ? { stop: ctx.stopSignal } : {}),
-    ...(ctx.reflectorSecret !== undefined ? { secret: ctx.reflectorSecret } : typeof spec.options.secret === 'string' ? { secret: spec.options.secret } : {}),
+    ...(ctx.reflectorSecret !== undefined ? { secret: ctx.reflectorSecret } : spec.options.secret !== undefined ? { secret: spec.options.secret } : {}),
     onUpdate: report,
   };
   report();
