@@ -40,10 +40,15 @@ export type Verdict = 'pass' | 'fail' | 'partial' | 'inconclusive';
 
 /** Timing phases of a connection. An absent phase is absent, never 0. */
 export interface Phases {
+  /** @minimum 0 */
   resolveMs?: number;
+  /** @minimum 0 */
   connectMs?: number;
+  /** @minimum 0 */
   tlsMs?: number;
+  /** @minimum 0 */
   firstByteMs?: number;
+  /** @minimum 0 */
   transferMs?: number;
 }
 
@@ -51,15 +56,22 @@ export interface Phases {
 export interface SamplingInfo {
   cidr: string;
   strategy: 'spread' | 'random' | 'all';
-  /** Addresses actually probed. */
+  /**
+   * Addresses actually probed.
+   * @asType integer
+   */
   sampled: number;
   /** Addresses in the range (a decimal string: an IPv6 range does not fit a number). */
   rangeSize: string;
+  /** @asType integer */
   seed?: number;
 }
 
-/** One probe the engine will send: fully resolved, no parameters left. */
-export interface ProbeSpec {
+/**
+ * One probe the engine will send: fully resolved, no parameters left. `O` is the shape of its
+ * options: a prober declares its kind's (`Prober<HttpOptions>`), read off the kind's schema.
+ */
+export interface ProbeSpec<O extends object = Record<string, unknown>> {
   /** Stable id, unique in a plan, e.g. `provisioning-primary/tcp/54.215.171.160:80`. */
   id: string;
   /** Id of the documented line this probe checks. */
@@ -68,8 +80,11 @@ export interface ProbeSpec {
   /** The host as documented: an IP literal or a DNS name. */
   host: string;
   port?: number;
-  /** Kind-specific options (payload, expected reply, HTTP method and path, record types, …). */
-  options: Record<string, unknown>;
+  /**
+   * Kind-specific options (payload, expected reply, HTTP method and path, record types, …), as the
+   * catalog validator let them through (the kind's schema), or as typed code built them.
+   */
+  options: O;
   timeoutMs: number;
   /**
    * Deadline of the connection set-up (connect, TLS, upgrade) for kinds whose `timeoutMs` covers a
@@ -175,8 +190,11 @@ export interface ProbeOutcome {
   data?: Record<string, unknown>;
 }
 
-/** The one signature every prober implements. */
-export type Prober = (spec: ProbeSpec, ctx: ProbeContext) => Promise<ProbeOutcome>;
+/**
+ * The one signature every prober implements. `O`: the options of its kind (src/kinds/), which the
+ * catalog's schema checked before the run, so the prober reads them without re-checking.
+ */
+export type Prober<O extends object = Record<string, unknown>> = (spec: ProbeSpec<O>, ctx: ProbeContext) => Promise<ProbeOutcome>;
 
 /** A probe result as it appears in a report. */
 export interface ProbeResult extends ProbeOutcome {
@@ -184,11 +202,21 @@ export interface ProbeResult extends ProbeOutcome {
   line: string;
   kind: string;
   host: string;
+  /**
+   * @asType integer
+   * @minimum 1
+   * @maximum 65535
+   */
   port?: number;
   sampledFrom?: string;
   /** Wall-clock start, ISO 8601. */
   startedAt: string;
+  /** @minimum 0 */
   durationMs: number;
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   attempts: number;
   /** True when the outcome came from a bug in netcheck rather than the network. */
   internal?: boolean;
@@ -238,8 +266,11 @@ export interface Diagnosis {
 export interface RunSummary {
   verdicts: Record<Verdict, number>;
   statuses: Partial<Record<Status, number>>;
+  /** @asType integer */
   requiredFailing: number;
+  /** @asType integer */
   requiredInconclusive: number;
+  /** @asType integer */
   probes: number;
 }
 
@@ -257,7 +288,16 @@ export interface EnvironmentInfo {
   /** `unknown` when the interfaces could not be read (then `interfaces` is empty but says nothing). */
   interfacesSource?: 'unknown';
   /** Default routes (src/platform/network.ts); empty when there are none or, with routeSource `unknown`, when unreadable. */
-  defaultRoutes: { family: 4 | 6; interface: string; gateway?: string; metric: number }[];
+  defaultRoutes: {
+    family: 4 | 6;
+    interface: string;
+    gateway?: string;
+    /**
+     * @asType integer
+     * @minimum 0
+     */
+    metric: number;
+  }[];
   /** Where defaultRoutes came from: /proc (Linux), `route print` (Windows), `netstat -rn` (macOS, BSD), or `unknown`. */
   routeSource?: 'proc' | 'route print' | 'netstat -rn' | 'unknown';
   /** `system`: the resolver list Node reads from the OS (Windows registry, or resolv.conf's defaults). */
@@ -266,7 +306,13 @@ export interface EnvironmentInfo {
   proxy: { name: string; value: string }[];
   /** Public source address of this host as seen by a far end, when a probe learned it. */
   egress?: { address: string; source: string };
-  time: { collectedAt: string; timeZone: string; utcOffsetMinutes: number };
+  time: {
+    /** @format date-time */
+    collectedAt: string;
+    timeZone: string;
+    /** @asType integer */
+    utcOffsetMinutes: number;
+  };
 }
 
 /** The finished result of a run: the only input of every renderer. */
@@ -275,8 +321,11 @@ export interface Report {
   tool: { name: 'netcheck'; version: string };
   catalog: { id: string; title: string; sources: string[]; file?: string; document?: SourceDocument };
   parameters: Record<string, string>;
+  /** @format date-time */
   startedAt: string;
+  /** @format date-time */
   finishedAt: string;
+  /** @minimum 0 */
   durationMs: number;
   interrupted: boolean;
   diagnoses: Diagnosis[];
@@ -333,6 +382,7 @@ export interface AllowRule {
   /** `outbound`: from your network to the addresses. `inbound`: from the addresses to your systems. */
   direction: 'outbound' | 'inbound';
   protocol: 'tcp' | 'udp';
+  /** @minItems 1 */
   ports: number[];
   /** IPv4 addresses and ranges (contained ranges folded into their parents). */
   v4: string[];
@@ -413,7 +463,10 @@ export interface IdleFlowResult {
   wakeLateMs?: number;
   /** When a reset, close or ICMP error arrived, in ms after the flow was armed. */
   lostAtMs?: number;
-  /** WebSocket close code, when a close frame ended the flow. */
+  /**
+   * WebSocket close code, when a close frame ended the flow.
+   * @asType integer
+   */
   closeCode?: number;
 }
 
@@ -505,6 +558,12 @@ export interface IpList {
   file: string;
   entries: IpListEntry[];
 }
+
+/**
+ * A list option (`disjointFrom: [$office-ips]`) as the plan resolved it: the parameter's address
+ * list, or `unset` when the parameter was not given (the prober says what it could not compare).
+ */
+export type ResolvedList = IpList | { param: string; unset: true };
 
 /**
  * The run met EMFILE/ENFILE (too many open files): the engine lowered the number of probes in

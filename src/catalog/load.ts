@@ -285,7 +285,11 @@ function explainAjvError(err: ErrorObject, path: (string | number)[], data: unkn
               ? `${describe(value)} is not an http(s) URL, e.g. https://vendor.example/firewall`
               : String(params.pattern).startsWith('^\\d{4}')
                 ? `${describe(value)} is not a date; use YYYY-MM-DD, e.g. 2026-11-22`
-                : `${describe(value)} must be lower-case letters, digits and dashes`);
+                : String(params.pattern) === '^/'
+                  ? `${describe(value)} is not a request path; start it with /, e.g. /health`
+                  : String(params.pattern).startsWith('^(sha256')
+                    ? `${describe(value)} is not a SHA-256 fingerprint (64 hex digits, colons allowed)`
+                    : `${describe(value)} must be lower-case letters, digits and dashes`);
     case 'discriminator': {
       const kinds = KINDS.join(', ');
       return fail('unknown-kind', [...path, 'kind'], `'${String(getAt(data, [...path, 'kind']))}' is not a probe kind; known kinds: ${kinds}`);

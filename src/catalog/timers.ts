@@ -6,6 +6,7 @@
 import { UsageError } from '../errors.js';
 import { idleKindOf, kindDeadlineMs, kindOf } from '../probers/index.js';
 import { defaultGapsMs, idleOptions } from '../kinds/idle-options.js';
+import type { WsIdleOptions } from '../kinds/ws-idle.js';
 import type { ProbeSpec } from '../types.js';
 import { hostPort } from '../util/ip.js';
 import type { TimerDef } from './schema.js';
@@ -41,7 +42,8 @@ export function timerProbes(timers: TimerDef[], o: TimerPlanOptions): ProbeSpec[
     const kind = idle.name;
     const port = (t.protocol === 'udp' ? o.udpPort : t.protocol === 'ws' ? o.wsPort : o.tcpPort) ?? idle.idle!.defaultPort;
     const gapsMs = o.gapsMs?.[t.protocol] ?? o.gapsMs?.all ?? defaultGapsMs(t.protocol, requireMs);
-    const options: Record<string, unknown> = {
+    // Milliseconds, not catalog text: typed by the idle probers' options (no catalog validator runs here).
+    const options: WsIdleOptions = {
       requireMs,
       gapsMs,
       ...(t.protocol === 'ws' && o.wsTls ? { tls: true } : {}),

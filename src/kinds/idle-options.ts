@@ -4,6 +4,7 @@
  * the kinds' descriptors, without loading the flows' network code (idle-common.ts).
  */
 import { DURATION_PATTERN, parseDuration } from '../util/duration.js';
+import type { OptionSchemas, OptionsOf } from './kind.js';
 
 export type Protocol = 'tcp' | 'udp' | 'ws';
 
@@ -20,7 +21,21 @@ export const IDLE_OPTIONS = {
   mode: { enum: ['reflector', 'hold'], description: 'hold: the target is not a reflector; send nothing, only hold the flow (inconclusive by nature).' },
   grace: { type: 'string', pattern: DURATION_PATTERN, description: "How late the reflector's send after a gap may arrive (default 5% of the longest gap, 2-5s)." },
   backWait: { type: 'string', pattern: DURATION_PATTERN, description: "How long the client's answer after the gap waits for its reply (default 3s)." },
-} as const;
+} as const satisfies OptionSchemas;
+
+/**
+ * The options of an idle-timer probe: the catalog's (durations as text), or milliseconds where code
+ * builds the spec (the timer plan, `netcheck idle`); `setup` and `secret` only code gives.
+ */
+export type IdleProbeOptions = OptionsOf<typeof IDLE_OPTIONS> & {
+  requireMs?: number;
+  gapsMs?: number[];
+  graceMs?: number;
+  backWaitMs?: number;
+  setupMs?: number;
+  setup?: string;
+  secret?: string;
+};
 
 /** Options of an idle-timer check, normalised from catalog strings or CLI numbers. */
 export interface IdleOptions {
@@ -46,10 +61,10 @@ export function defaultGapsMs(protocol: Protocol, requireMs: number): number[] {
 }
 
 /** A duration option: milliseconds (from the CLI or a timer plan), or catalog text such as `12m`. */
-export function durationOpt(v: unknown, what: string): number | undefined {
+export function durationOpt(v: number | string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'number') return v;
-  return parseDuration(String(v), what);
+  return parseDuration(v, what);
 }
 
 /**
@@ -65,8 +80,8 @@ export function defaultGraceMs(gapMs: number): number {
  * Normalise spec options. Catalog checks give durations as text (`require: 12m`, `gaps: [2m, 5m]`);
  * the CLI gives milliseconds (`requireMs`, `gapsMs`).
  */
-export function idleOptions(protocol: Protocol, o: Record<string, unknown>): IdleOptions {
-  const gapsRaw = (o.gapsMs ?? o.gaps) as unknown[] | undefined;
+export function idleOptions(protocol: Protocol, o: IdleProbeOptions): IdleOptions {
+  const gapsRaw: readonly (number | string)[] | undefined = o.gapsMs ?? o.gaps;
   let gapsMs = gapsRaw?.map((g, i) => durationOpt(g, `gaps[${i}]`)!);
   let requireMs = durationOpt(o.requireMs ?? o.require, 'require');
   if (requireMs === undefined) requireMs = gapsMs?.length ? Math.max(...gapsMs) : protocol === 'udp' ? 60_000 : 720_000;
@@ -76,7 +91,7 @@ export function idleOptions(protocol: Protocol, o: Record<string, unknown>): Idl
   return {
     requireMs,
     gapsMs,
-    mode: o.mode === 'hold' ? 'hold' : 'reflector',
+    mode: o.mode ?? 'reflector',
     graceMs: durationOpt(o.graceMs ?? o.grace, 'grace') ?? defaultGraceMs(longest),
     backWaitMs: durationOpt(o.backWaitMs ?? o.backWait, 'backWait') ?? 3000,
     setupMs: durationOpt(o.setupMs ?? o.setup, 'setup') ?? 5000,
@@ -87,7 +102,7 @@ export function idleOptions(protocol: Protocol, o: Record<string, unknown>): Idl
  * The deadline the engine should give an idle check: its longest gap plus grace, the reverse
  * answer and set-up, with slack. Expansion sets `spec.timeoutMs` from this (not the 3 s default).
  */
-export function idleCheckDeadlineMs(protocol: Protocol, options: Record<string, unknown>): number {
+export function idleCheckDeadlineMs(protocol: Protocol, options: IdleProbeOptions): number {
   const o = idleOptions(protocol, options);
   // Set-up counts twice (HELLO, ARM); 5 s slack so the engine's deadline never cuts a finished flow.
   return Math.max(...o.gapsMs) + o.graceMs + o.backWaitMs + 2 * o.setupMs + 5000;

@@ -10,6 +10,9 @@
  * it has, with their libraries (undici, ws, the X.509 stack), before its first deadline starts.
  */
 import type { ProbeSpec } from '../types.js';
+import type { OptionSchemas } from '../util/json-schema.js';
+
+export type { OptionSchemas, OptionsOf } from '../util/json-schema.js';
 
 /** The transport of a kind's packets towards its target; `none` sends nothing to a port of it. */
 export type Transport = 'tcp' | 'udp' | 'none';
@@ -24,10 +27,11 @@ export type TargetForm = 'host:port' | 'host' | 'url' | 'list';
 export type ProxyScheme = 'http' | 'https';
 
 /** The fields of a spec a kind's proxy scheme may depend on. */
-export type SchemeInput = Pick<ProbeSpec, 'options' | 'port'>;
+export type SchemeInput<O extends object = Record<string, unknown>> = Pick<ProbeSpec<O>, 'options' | 'port'>;
 
 /** A JSON Schema (draft-07) fragment, as the catalog schema embeds it. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
+
 
 /** A flag of `netcheck probe KIND` that sets one check option. */
 export interface ProbeFlag {
@@ -48,8 +52,11 @@ export interface ProbeFlag {
   readonly parse?: (value: unknown) => unknown;
 }
 
-/** One probe kind. */
-export interface KindDescriptor {
+/**
+ * One probe kind. `O`: what its probes' `options` hold — its catalog options ({@link OptionsOf} of
+ * `options`), plus what plan code adds (a URL target, resolved address lists, milliseconds).
+ */
+export interface KindDescriptor<O extends object = Record<string, unknown>> {
   /** The name catalogs and the command line use, e.g. `tcp`, `ws-hold`. */
   readonly name: string;
   /** What a probe of this kind proves, in one line. */
@@ -64,7 +71,7 @@ export interface KindDescriptor {
    * Kinds that can go through an HTTP proxy: the scheme the proxy would see, and whether
    * `--compare-direct` also runs the probe directly (otherwise the result only notes its route).
    */
-  readonly proxy?: { readonly scheme: (spec: SchemeInput) => ProxyScheme; readonly compareDirect: boolean };
+  readonly proxy?: { readonly scheme: (spec: SchemeInput<O>) => ProxyScheme; readonly compareDirect: boolean };
   /** Holds a flow for minutes: its statuses speak of idle timers, not of reachability. Implies `long`. */
   readonly timer?: boolean;
   /** false: a failure of this kind is not traced (a NAT classification is no path to locate). */
@@ -74,7 +81,7 @@ export interface KindDescriptor {
   /** Measures an idle timer of this protocol against a reflector (a catalog `timers` entry). */
   readonly idle?: { readonly protocol: 'tcp' | 'udp' | 'ws'; readonly defaultPort: number };
   /** The check options a catalog may give, as JSON Schema properties (unknown keys are errors). */
-  readonly options: Readonly<Record<string, JsonSchema>>;
+  readonly options: OptionSchemas;
   /** The `probe` command's flags of this kind. */
   readonly flags?: readonly ProbeFlag[];
   /** Checks between flags of `probe` (after each was parsed); throws a UsageError. */
@@ -85,5 +92,5 @@ export interface KindDescriptor {
    */
   readonly setupTimeout?: boolean;
   /** The deadline a check's options imply, instead of `--timeout` (the kinds that hold flows). */
-  readonly deadlineMs?: (options: Record<string, unknown>) => number;
+  readonly deadlineMs?: (options: O) => number;
 }

@@ -3,25 +3,30 @@
  * a probe of this kind).
  */
 import { parseHostPort } from '../trust/url.js';
-import { urlScheme } from '../trust/url.js';
+import { urlScheme, type UrlOption } from '../trust/url.js';
 import { certFileFlag, ISSUER_FLAG, MAX_BYTES_FLAG } from './trust-flags.js';
 import { UsageError } from '../errors.js';
-import type { KindDescriptor } from './kind.js';
+import type { KindDescriptor, OptionSchemas, OptionsOf } from './kind.js';
+
+const OPTIONS = {
+  cert: { type: 'string', minLength: 1, description: 'PEM/DER certificate to ask about (level 3 needs it and issuer).' },
+  issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of cert's issuer." },
+  certFrom: { type: 'string', minLength: 1, description: 'HOST[:PORT] whose TLS chain supplies the certificate and issuer to ask about (instead of cert/issuer).' },
+  maxBytes: { type: 'integer', minimum: 1024, description: 'Largest response read (default 64 KiB).' },
+} as const satisfies OptionSchemas;
+
+/** The options of an ocsp probe: the catalog's, and the URL target the plan adds. */
+export type OcspOptions = OptionsOf<typeof OPTIONS> & UrlOption;
 
 /** ocsp: an OCSP responder, graded 1 TCP → 2 HTTP/OCSP answer → 3 valid signed status of a real certificate. */
-export const kind: KindDescriptor = {
+export const kind: KindDescriptor<OcspOptions> = {
   name: 'ocsp',
   summary: 'an OCSP responder answers (level 3: a signed, fresh status of a real certificate)',
   transport: 'tcp',
   target: 'url',
   everyAddress: true,
   proxy: { scheme: urlScheme, compareDirect: true },
-  options: {
-    cert: { type: 'string', minLength: 1, description: 'PEM/DER certificate to ask about (level 3 needs it and issuer).' },
-    issuer: { type: 'string', minLength: 1, description: "PEM/DER certificate of cert's issuer." },
-    certFrom: { type: 'string', minLength: 1, description: 'HOST[:PORT] whose TLS chain supplies the certificate and issuer to ask about (instead of cert/issuer).' },
-    maxBytes: { type: 'integer', minimum: 1024, description: 'Largest response read (default 64 KiB).' },
-  },
+  options: OPTIONS,
   flags: [
     certFileFlag('cert', 'cert', 'certificate to ask about (PEM or DER); needs --issuer'),
     {

@@ -4,7 +4,26 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import type { KindDescriptor } from './kind.js';
+import type { KindDescriptor, OptionSchemas, OptionsOf } from './kind.js';
+
+const OPTIONS = {
+  servername: { type: 'string', minLength: 1, description: 'SNI name (default: the target when it is a name).' },
+  expectIssuers: {
+    type: 'array',
+    items: { type: 'string', minLength: 1 },
+    minItems: 1,
+    description: 'Issuer names the chain must contain (case-insensitive substrings, e.g. DigiCert); none matching is an interception reason.',
+  },
+  ca: { type: 'string', minLength: 1, description: 'PEM file of the expected root(s), instead of the Mozilla store.' },
+  expiryWarnDays: { type: 'integer', minimum: 0, description: 'Report TLS_CERT_EXPIRING this many days before expiry (default 14).' },
+  interceptionOnly: {
+    type: 'boolean',
+    description: "Judge only TLS interception (is the vendor's TLS re-signed on the way?): for bare addresses, probed without SNI, whose default certificate need not name them. Other certificate findings are recorded, not failed.",
+  },
+} as const satisfies OptionSchemas;
+
+/** The options of a tls probe. */
+export type TlsOptions = OptionsOf<typeof OPTIONS>;
 
 /** `--ca FILE`: readable, and holding a PEM certificate, before anything is sent. */
 async function caFlag(v: unknown): Promise<string> {
@@ -22,28 +41,14 @@ async function caFlag(v: unknown): Promise<string> {
 }
 
 /** tls: the handshake, the presented chain and the interception verdict. */
-export const kind: KindDescriptor = {
+export const kind: KindDescriptor<TlsOptions> = {
   name: 'tls',
   summary: 'a TLS handshake completes, with the chain checked for interception and expiry',
   transport: 'tcp',
   target: 'host:port',
   everyAddress: true,
   proxy: { scheme: () => 'https', compareDirect: true },
-  options: {
-    servername: { type: 'string', minLength: 1, description: 'SNI name (default: the target when it is a name).' },
-    expectIssuers: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      minItems: 1,
-      description: 'Issuer names the chain must contain (case-insensitive substrings, e.g. DigiCert); none matching is an interception reason.',
-    },
-    ca: { type: 'string', minLength: 1, description: 'PEM file of the expected root(s), instead of the Mozilla store.' },
-    expiryWarnDays: { type: 'integer', minimum: 0, description: 'Report TLS_CERT_EXPIRING this many days before expiry (default 14).' },
-    interceptionOnly: {
-      type: 'boolean',
-      description: "Judge only TLS interception (is the vendor's TLS re-signed on the way?): for bare addresses, probed without SNI, whose default certificate need not name them. Other certificate findings are recorded, not failed.",
-    },
-  },
+  options: OPTIONS,
   flags: [
     {
       name: 'servername',

@@ -12,6 +12,7 @@ import type { LoadedCert } from '../trust/certfile.js';
 import { fetchCapped } from '../trust/fetch.js';
 import { parseUrlTarget } from '../trust/url.js';
 import { x509Stack, type X509Stack } from '../trust/x509.js';
+import type { CrlOptions } from '../kinds/crl.js';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { because } from '../reasons.js';
 
@@ -25,13 +26,13 @@ async function loadX509(): Promise<void> {
   ({ asn1js, pkijs, certfile: { loadCertFile, pemOrDer } } = await x509Stack());
 }
 
-export const crl: Prober = async (spec, ctx) => {
+export const crl: Prober<CrlOptions> = async (spec, ctx) => {
   await loadX509();
-  const u = typeof spec.options.url === 'string' ? parseUrlTarget(spec.options.url) : { error: 'a crl probe needs a URL target' };
+  const u = spec.options.url !== undefined ? parseUrlTarget(spec.options.url) : { error: 'a crl probe needs a URL target' };
   if ('error' in u) return { ...because('BAD_URL'), detail: u.error, data: { level: 0 } };
-  const maxBytes = typeof spec.options.maxBytes === 'number' ? spec.options.maxBytes : TRUST_LIMITS.crlMaxBytes;
+  const maxBytes = spec.options.maxBytes ?? TRUST_LIMITS.crlMaxBytes;
   let issuer: LoadedCert | undefined;
-  if (typeof spec.options.issuer === 'string') {
+  if (spec.options.issuer !== undefined) {
     const c = loadCertFile(spec.options.issuer);
     if ('error' in c) return { ...because('CERT_FILE_UNUSABLE'), detail: `issuer: ${c.error}`, data: { level: 0 } };
     issuer = c;

@@ -5,6 +5,7 @@
  */
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { DnsOptions } from '../kinds/dns.js';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { parseCidr, cidrContains } from '../util/ip.js';
 import { classify, errorCode } from '../net/classify.js';
@@ -13,8 +14,8 @@ import { because } from '../reasons.js';
 
 type RecordType = 'A' | 'AAAA';
 
-export const dns: Prober = async (spec, ctx) => {
-  const types = (Array.isArray(spec.options.types) ? spec.options.types : ['A', 'AAAA']) as RecordType[];
+export const dns: Prober<DnsOptions> = async (spec, ctx) => {
+  const types: RecordType[] = spec.options.types ?? ['A', 'AAAA'];
   // One try, with the whole deadline: c-ares would otherwise retry and overrun it.
   const resolver = new Resolver({ timeout: Math.max(50, spec.timeoutMs - 50), tries: 1 });
   if (ctx.dnsServers?.length) resolver.setServers(ctx.dnsServers);
@@ -65,9 +66,9 @@ export const dns: Prober = async (spec, ctx) => {
 };
 
 /** Addresses that fall outside every address or range the document pairs with the name. */
-function driftOf(expected: unknown, got: string[]): string[] | undefined {
-  if (!Array.isArray(expected) || expected.length === 0) return undefined;
-  const ranges = (expected as string[]).map((e) => parseCidr(e));
+function driftOf(expected: string[] | undefined, got: string[]): string[] | undefined {
+  if (!expected?.length) return undefined;
+  const ranges = expected.map((e) => parseCidr(e));
   const out = got.filter((a) => isIP(a) !== 0 && !ranges.some((r) => cidrContains(r, a)));
   return out.length ? out : undefined;
 }

@@ -22,16 +22,16 @@ import { absorbErrors, failSocketsOnAbort } from '../util/sockets.js';
 import { openTunnel, proxyFor, proxyMarks, proxyRefusal, routeData } from '../net/proxy.js';
 import { classify, classifyTlsFailure, errorCode, synTimeout } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
-import { httpScheme } from '../kinds/http.js';
+import { httpScheme, type HttpOptions } from '../kinds/http.js';
 import { because } from '../reasons.js';
 
 /** Every result says how it travelled: `route: direct`, or `route: proxy` with the (redacted) proxy. */
-export const http: Prober = async (spec, ctx) => {
+export const http: Prober<HttpOptions> = async (spec, ctx) => {
   const o = await httpVia(spec, ctx);
   return { ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, httpScheme(spec), spec.host, spec.port)) } };
 };
 
-const httpVia: Prober = async (spec, ctx) => {
+const httpVia: Prober<HttpOptions> = async (spec, ctx) => {
   const tStart = performance.now();
   /** Milliseconds from the start to `t`, rounded to 0.1 ms: phases are differences of these. */
   const at = (t: number): number => ms(t - tStart);
@@ -41,10 +41,7 @@ const httpVia: Prober = async (spec, ctx) => {
   const proxy = proxyFor(ctx.proxy, scheme, spec.host, spec.port);
   const forward = proxy && scheme === 'http' ? proxy : undefined;
   let proxyFailure: ProbeOutcome | undefined;
-  const method = spec.options.method === 'HEAD' ? 'HEAD' : 'GET';
-  const path = typeof spec.options.path === 'string' ? spec.options.path : '/';
-  const expectStatus = Array.isArray(spec.options.expectStatus) ? (spec.options.expectStatus as number[]) : undefined;
-  const blockStatuses = Array.isArray(spec.options.blockStatuses) ? (spec.options.blockStatuses as number[]) : undefined;
+  const { method = 'GET', path = '/', expectStatus, blockStatuses } = spec.options;
 
   // Through a proxy the proxy resolves the name.
   const target = proxy ? undefined : await resolveTarget(spec, ctx);

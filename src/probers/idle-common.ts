@@ -13,7 +13,7 @@ import type { IdleBracket, IdleCheckData, IdleFlowResult, IdleLoss, ProbeContext
 import { atDeadline, nowMs } from '../util/deadline.js';
 import { formatDuration } from '../util/duration.js';
 import { classify } from '../net/classify.js';
-import { idleOptions, type IdleOptions, type Protocol } from '../kinds/idle-options.js';
+import { idleOptions, type IdleOptions, type IdleProbeOptions, type Protocol } from '../kinds/idle-options.js';
 import { because, reasonInfo, type FixedReason } from '../reasons.js';
 
 export type { IdleOptions, Protocol } from '../kinds/idle-options.js';
@@ -374,7 +374,7 @@ export function summarise(flows: IdleFlowResult[], protocol: Protocol, opts: Idl
 }
 
 /** Run an idle-timer check: all flows in parallel from t0, then the verdict. */
-export async function runIdleCheck(spec: ProbeSpec, ctx: ProbeContext, protocol: Protocol, open: () => Promise<OpenResult>): Promise<ProbeOutcome> {
+export async function runIdleCheck(spec: ProbeSpec<IdleProbeOptions>, ctx: ProbeContext, protocol: Protocol, open: () => Promise<OpenResult>): Promise<ProbeOutcome> {
   const opts = idleOptions(protocol, spec.options);
   const flows: IdleFlowResult[] = opts.gapsMs.map((gapMs, i) => ({ id: `f${i + 1}`, protocol, gapMs, state: 'pending', survived: null, reason: 'STARTING', detail: 'not started' }));
   const startedAt = Date.now();
@@ -400,7 +400,7 @@ export async function runIdleCheck(spec: ProbeSpec, ctx: ProbeContext, protocol:
     opts,
     signal: ctx.signal,
     ...(ctx.stopSignal ? { stop: ctx.stopSignal } : {}),
-    ...(ctx.reflectorSecret !== undefined ? { secret: ctx.reflectorSecret } : typeof spec.options.secret === 'string' ? { secret: spec.options.secret } : {}),
+    ...(ctx.reflectorSecret !== undefined ? { secret: ctx.reflectorSecret } : spec.options.secret !== undefined ? { secret: spec.options.secret } : {}),
     onUpdate: report,
   };
   report();

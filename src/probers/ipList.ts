@@ -4,7 +4,8 @@
  * `disjointFrom`. Commversion's case: a banned customer's IP must never be one of the platform's
  * or the office's own addresses, or the ban would block the company itself.
  */
-import type { IpList, Prober } from '../types.js';
+import type { IpListOptions } from '../kinds/ipList.js';
+import type { Prober } from '../types.js';
 import { parseCidr, type Cidr } from '../util/ip.js';
 import { because } from '../reasons.js';
 
@@ -12,14 +13,14 @@ function overlaps(a: Cidr, b: Cidr): boolean {
   return a.family === b.family && a.base < b.base + b.size && b.base < a.base + a.size;
 }
 
-export const ipList: Prober = async (spec) => {
+export const ipList: Prober<IpListOptions> = async (spec) => {
   let entry: Cidr;
   try {
     entry = parseCidr(spec.host);
   } catch (err) {
     return { ...because('IP_LIST_SYNTAX'), detail: (err as Error).message };
   }
-  const refs = (Array.isArray(spec.options.disjointFrom) ? spec.options.disjointFrom : []) as (IpList | { param: string; unset: true })[];
+  const refs = spec.options.disjointFrom ?? [];
   const compared: string[] = [];
   const unset: string[] = [];
   const hits: { param: string; file: string; line: number; value: string }[] = [];

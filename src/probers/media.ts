@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { decodeMediaPacket, encodeMediaPacket, isMediaPacket, Rfc3550Jitter } from '../media/packet.js';
-import { DRAIN_MAX_MS, mediaOptions, type MediaOptions } from '../media/options.js';
+import { DRAIN_MAX_MS, mediaOptions, type MediaOptions, type MediaProbeOptions } from '../media/options.js';
 import { estimateMos, mosWords, percentile, type Thresholds } from '../media/quality.js';
 import { REFLECTOR_DEFAULTS, encode, isControl, mediaMac, parse, type Message } from '../reflector/protocol.js';
 import type { Prober, ProbeOutcome, Status } from '../types.js';
@@ -113,12 +113,12 @@ class Link {
   }
 }
 
-export const media: Prober = async (spec, ctx) => {
+export const media: Prober<MediaProbeOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;
   const o = mediaOptions(spec.options);
-  const secret = ctx.reflectorSecret ?? (typeof spec.options.secret === 'string' ? spec.options.secret : undefined);
+  const secret = ctx.reflectorSecret ?? spec.options.secret;
   const n = Math.max(1, Math.round((o.pps * o.durationMs) / 1000));
   const sid = randomBytes(8);
   const sidHex = sid.toString('hex');

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { REFLECTOR_DEFAULTS, encode, isControl, parse, type Message } from '../reflector/protocol.js';
+import type { NatOptions } from '../kinds/nat.js';
 import type { NatData, NatFiltering, NatMapping, Prober, ProbeOutcome } from '../types.js';
 import { NAT_WAIT_MS } from '../media/options.js';
 import { formatDuration } from '../util/duration.js';
@@ -34,14 +35,14 @@ interface Reply {
   from: RemoteInfo;
 }
 
-export const nat: Prober = async (spec, ctx) => {
+export const nat: Prober<NatOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;
   // A STUN server with RFC 5780 (`server: stun`): its second address tells address dependence too.
   if (spec.options.server === 'stun') return stunNat({ address, port: spec.port! }, Math.min(NAT_WAIT_MS, spec.timeoutMs / 6), ctx.signal);
   const portA = spec.port!;
-  const portB = typeof spec.options.altPort === 'number' ? spec.options.altPort : portA + 1;
+  const portB = spec.options.altPort ?? portA + 1;
   // Within the engine's deadline (media/options.ts): three exchanges of at most this long each.
   const waitMs = Math.min(NAT_WAIT_MS, spec.timeoutMs / 4);
   let sock: Socket | undefined;

@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import type { IpList, Prober, ProbeOutcome } from '../types.js';
+import type { StunOptions } from '../kinds/stun.js';
+import type { IpList, Prober, ProbeOutcome, ResolvedList } from '../types.js';
 import { bigIntToIp, cidrContains, parseCidr } from '../util/ip.js';
 import { classify, errorCode } from '../net/classify.js';
 import { ms, resolveTarget } from '../net/target.js';
@@ -89,9 +90,8 @@ export function parseStunResponse(msg: Buffer, transactionId: Buffer): StunAnswe
  * Is the discovered address in the lists given (`compareWith`, resolved by the plan)? Said in the
  * outcome, not judged: an address missing from the client's whitelist is what to send the client.
  */
-function compareLists(address: string, refs: unknown): { note: string; data: Record<string, unknown> } | undefined {
-  if (!Array.isArray(refs) || refs.length === 0) return undefined;
-  const lists = refs as (IpList | { param: string; unset: true })[];
+function compareLists(address: string, lists: ResolvedList[] | undefined): { note: string; data: Record<string, unknown> } | undefined {
+  if (!lists?.length) return undefined;
   const given = lists.filter((l): l is IpList => !('unset' in l));
   if (given.length === 0) return undefined;
   const inLists = given.flatMap((l) => l.entries.filter((e) => cidrContains(parseCidr(e.value), address)).map((e) => ({ param: l.param, file: l.file, line: e.line, value: e.value })));
@@ -101,7 +101,7 @@ function compareLists(address: string, refs: unknown): { note: string; data: Rec
     : { note: `not in ${names}: send ${address} to the client for whitelisting`, data: { listedIn: [], comparedWith: given.map((l) => l.param) } };
 }
 
-export const stun: Prober = async (spec, ctx) => {
+export const stun: Prober<StunOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;

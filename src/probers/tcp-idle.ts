@@ -5,6 +5,7 @@
  * off on these sockets: a keepalive probe would refresh the very state being measured.
  */
 import { connect, type Socket } from 'node:net';
+import type { IdleProbeOptions } from '../kinds/idle-options.js';
 import type { Prober } from '../types.js';
 import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
@@ -47,7 +48,7 @@ class TcpChannel extends Channel {
   }
 }
 
-export const tcpIdle: Prober = async (spec, ctx) => {
+export const tcpIdle: Prober<IdleProbeOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address } = target;

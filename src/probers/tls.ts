@@ -13,6 +13,7 @@ import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { analyseChain, MAX_CHAIN_CERTS, walkPeerChain } from '../trust/chain.js';
 import { customStore, mozillaStore, osStore, type RootStore } from '../trust/roots.js';
+import type { TlsOptions } from '../kinds/tls.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
 import { dial } from '../net/dial.js';
 import { proxyFor, routeData } from '../net/proxy.js';
@@ -42,13 +43,12 @@ function loadCa(path: string): { pem: string; store: RootStore } | { error: stri
   return e;
 }
 
-export const tls: Prober = async (spec, ctx) => {
-  const servername = typeof spec.options.servername === 'string' ? spec.options.servername : sniName(spec.host);
-  const expectIssuers = Array.isArray(spec.options.expectIssuers) ? (spec.options.expectIssuers as string[]) : undefined;
-  const warnDays = typeof spec.options.expiryWarnDays === 'number' ? spec.options.expiryWarnDays : DEFAULT_EXPIRY_WARN_DAYS;
+export const tls: Prober<TlsOptions> = async (spec, ctx) => {
+  const servername = spec.options.servername ?? sniName(spec.host);
+  const { expectIssuers, expiryWarnDays: warnDays = DEFAULT_EXPIRY_WARN_DAYS } = spec.options;
   const interceptionOnly = spec.options.interceptionOnly === true;
   let custom: { pem: string; store: RootStore } | undefined;
-  if (typeof spec.options.ca === 'string') {
+  if (spec.options.ca !== undefined) {
     const c = loadCa(spec.options.ca);
     if ('error' in c) return { ...because('CA_FILE_UNUSABLE'), detail: c.error };
     custom = c;

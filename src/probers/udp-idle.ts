@@ -5,6 +5,7 @@
  * the reflector says which source address:port it saw, so a NAT remapping shows.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import type { IdleProbeOptions } from '../kinds/idle-options.js';
 import type { Prober } from '../types.js';
 import { classify, errorCode } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
@@ -36,7 +37,7 @@ class UdpChannel extends Channel {
   }
 }
 
-export const udpIdle: Prober = async (spec, ctx) => {
+export const udpIdle: Prober<IdleProbeOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;

@@ -6,6 +6,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { DEFAULTS } from '../constants.js';
+import type { UdpOptions } from '../kinds/udp.js';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { classify, errorCode } from '../net/classify.js';
 import { decodePayload, ms, resolveTarget } from '../net/target.js';
@@ -13,13 +14,13 @@ import { because } from '../reasons.js';
 
 const DEFAULT_PAYLOAD = 'netcheck udp probe\n';
 
-export const udp: Prober = async (spec, ctx) => {
+export const udp: Prober<UdpOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;
   const phases = target.resolveMs === undefined ? {} : { resolveMs: ms(target.resolveMs) };
-  const payload = decodePayload(typeof spec.options.payload === 'string' ? spec.options.payload : DEFAULT_PAYLOAD);
-  const expect = typeof spec.options.expect === 'string' ? decodePayload(spec.options.expect) : undefined;
+  const payload = decodePayload(spec.options.payload ?? DEFAULT_PAYLOAD);
+  const expect = spec.options.expect !== undefined ? decodePayload(spec.options.expect) : undefined;
   const sends = DEFAULTS.udpSends;
 
   let sock: Socket | undefined;

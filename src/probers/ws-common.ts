@@ -9,6 +9,7 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'n
 import { WebSocket as WS, type WebSocket } from 'ws';
 import { normaliseFingerprint } from '../reflector/cert.js';
 import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
+import type { WsOptions } from '../kinds/ws-options.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
 import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
@@ -26,11 +27,8 @@ export interface WsOpened {
 }
 
 /** Options shared by the WebSocket kinds. */
-export function wsUrlParts(spec: ProbeSpec): { tls: boolean; path: string; pin?: string } {
-  const o = spec.options;
-  const tls = o.tls === true || o.scheme === 'wss' || (o.tls === undefined && o.scheme === undefined && spec.port === 443);
-  const path = typeof o.path === 'string' ? o.path : REFLECTOR_DEFAULTS.wsPath;
-  const pin = typeof o.fingerprint === 'string' ? o.fingerprint : undefined;
+export function wsUrlParts(spec: ProbeSpec<WsOptions>): { tls: boolean; path: string; pin?: string } {
+  const { tls = spec.port === 443, path = REFLECTOR_DEFAULTS.wsPath, fingerprint: pin } = spec.options;
   return { tls, path, ...(pin ? { pin } : {}) };
 }
 
@@ -39,7 +37,7 @@ export function wsUrlParts(spec: ProbeSpec): { tls: boolean; path: string; pin?:
  * any failure, classified like the other probers: SYN_TIMEOUT before the connection, then
  * TLS_HANDSHAKE_TIMEOUT, then WS_HANDSHAKE_TIMEOUT when the upgrade got no answer.
  */
-export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutMs: number): Promise<WsOpened | { ok: false; outcome: ProbeOutcome }> {
+export async function openWebSocket(spec: ProbeSpec<WsOptions>, ctx: ProbeContext, timeoutMs: number): Promise<WsOpened | { ok: false; outcome: ProbeOutcome }> {
   // Through a proxy (issue 4): a CONNECT tunnel for ws:// and wss:// alike, and the proxy resolves the name.
   const proxy = proxyFor(ctx.proxy, 'https', spec.host, spec.port);
   const target = proxy ? undefined : await resolveTarget(spec, ctx);

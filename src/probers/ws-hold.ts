@@ -10,14 +10,14 @@ import { formatDuration } from '../util/duration.js';
 import { errorCode } from '../net/classify.js';
 import { ms } from '../net/target.js';
 import { openWebSocket } from './ws-common.js';
-import { dur, HOLD_MS, PONG_TIMEOUT_MS } from '../kinds/ws-hold.js';
+import { dur, HOLD_MS, PONG_TIMEOUT_MS, type WsHoldOptions } from '../kinds/ws-hold.js';
 import { because } from '../reasons.js';
 
-export const wsHold: Prober = async (spec, ctx) => {
+export const wsHold: Prober<WsHoldOptions> = async (spec, ctx) => {
   const o = spec.options;
-  const holdMs = dur(o.holdMs ?? o.hold, HOLD_MS, 'hold');
-  const pingEveryMs = dur(o.pingEveryMs ?? o.pingEvery, 30_000, 'pingEvery');
-  const pongTimeoutMs = dur(o.pongTimeoutMs ?? o.pongTimeout, PONG_TIMEOUT_MS, 'pongTimeout');
+  const holdMs = dur(o.hold, HOLD_MS, 'hold');
+  const pingEveryMs = dur(o.pingEvery, 30_000, 'pingEvery');
+  const pongTimeoutMs = dur(o.pongTimeout, PONG_TIMEOUT_MS, 'pongTimeout');
   const t0 = nowMs();
   const opened = await openWebSocket(spec, ctx, spec.setupTimeoutMs ?? Math.min(10_000, spec.timeoutMs));
   if (!opened.ok) return opened.outcome;

@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import type { WsIdleOptions } from '../kinds/ws-idle.js';
 import type { Prober } from '../types.js';
 import { errorCode } from '../net/classify.js';
 import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
@@ -35,7 +36,7 @@ class WsChannel extends Channel {
   }
 }
 
-export const wsIdle: Prober = async (spec, ctx) => {
+export const wsIdle: Prober<WsIdleOptions> = async (spec, ctx) => {
   const setupMs = idleOptions('ws', spec.options).setupMs;
   const open = async (): Promise<OpenResult> => {
     const r = await openWebSocket(spec, ctx, setupMs);

@@ -45,8 +45,13 @@ export function parseHostPort(text: string): { host: string; port: number } | un
   return { host: m[1]!, port };
 }
 
+/**
+ * The URL a probe of a URL kind (ocsp, crl) asks: the plan sets it from the line's target (it is
+ * no catalog option), so a spec built elsewhere may lack it.
+ */
+export type UrlOption = { url?: string };
+
 /** The scheme of a probe's URL target (`options.url`): what a proxy would see. */
-export function urlScheme(spec: { options: Record<string, unknown> }): 'http' | 'https' {
-  const url = typeof spec.options.url === 'string' ? spec.options.url : '';
-  return url.startsWith('https:') ? 'https' : 'http';
+export function urlScheme(spec: { options: UrlOption }): 'http' | 'https' {
+  return (spec.options.url ?? '').startsWith('https:') ? 'https' : 'http';
 }
