@@ -20,6 +20,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { ProbeResult, ProbeSpec } from '../types.js';
+import { sniName } from '../util/ip.js';
 
 /** A netcheck reflector (`netcheck reflect`), as `--reflector HOST --reflector-udp-port P` give it. */
 export interface ReflectorTarget {
@@ -127,7 +128,7 @@ function smallRequest(spec: ProbeSpec, address: string, timeoutMs: number, signa
         headers: { host: spec.host, 'user-agent': 'netcheck', connection: 'close' },
         timeout: timeoutMs,
         agent: false,
-        ...(scheme === 'https' ? { rejectUnauthorized: false, ...(isIP(spec.host) ? {} : { servername: spec.host }) } : {}),
+        ...(scheme === 'https' ? { rejectUnauthorized: false, ...(sniName(spec.host) ? { servername: spec.host } : {}) } : {}),
         ...(signal ? { signal } : {}),
       },
       (res) => {
