@@ -1,7 +1,7 @@
 /**
  * `netcheck reflect`: the cooperating far end that idle-timer checks need. A firewall that has
- * forgotten an idle flow shows nothing until the far end speaks on it after the gap (../shared/
- * LAB.md), so the reflector, asked by a client, speaks first after N seconds of silence.
+ * forgotten an idle flow shows nothing until the far end speaks on it after the gap, so the
+ * reflector, asked by a client, speaks first after N seconds of silence.
  *
  * It serves TCP echo, UDP echo and a WebSocket endpoint (ws, and wss with a given or self-signed
  * certificate), each also speaking the NCR1 control protocol (./protocol.ts, docs/reflector.md).
