@@ -21,6 +21,7 @@ import { isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { httpScheme, type HttpOptions } from '../kinds/http.js';
 import type { ProbeResult, ProbeSpec } from '../types.js';
+import { sniName } from '../util/ip.js';
 
 /** A netcheck reflector (`netcheck reflect`), as `--reflector HOST --reflector-udp-port P` give it. */
 export interface ReflectorTarget {
@@ -128,7 +129,7 @@ function smallRequest(spec: ProbeSpec<HttpOptions>, address: string, timeoutMs: 
         headers: { host: spec.host, 'user-agent': 'netcheck', connection: 'close' },
         timeout: timeoutMs,
         agent: false,
-        ...(scheme === 'https' ? { rejectUnauthorized: false, ...(isIP(spec.host) ? {} : { servername: spec.host }) } : {}),
+        ...(scheme === 'https' ? { rejectUnauthorized: false, ...(sniName(spec.host) ? { servername: spec.host } : {}) } : {}),
         ...(signal ? { signal } : {}),
       },
       (res) => {

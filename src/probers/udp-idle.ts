@@ -9,7 +9,8 @@ import type { IdleProbeOptions } from '../kinds/idle-options.js';
 import type { Prober } from '../types.js';
 import { classify, errorCode } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
-import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
+import { Channel } from '../reflector/client.js';
+import { runIdleCheck, type OpenResult } from './idle-common.js';
 
 class UdpChannel extends Channel {
   readonly newline = false;

@@ -3,7 +3,7 @@
  * name kept for Host and SNI, OS keepalive off, no compression, and optional certificate pinning
  * (a netcheck reflector with a self-signed certificate prints its SHA-256 fingerprint).
  */
-import { connect as netConnect, isIP, type NetConnectOpts, type Socket } from 'node:net';
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 // Static: this module loads with the ws-hold/ws-idle probers, before any deadline starts.
 import { WebSocket as WS, type WebSocket } from 'ws';
@@ -15,7 +15,7 @@ import { classify, errorCode, synTimeout } from '../net/classify.js';
 import { resolveTarget } from '../net/target.js';
 import { proxyFor } from '../net/proxy.js';
 import { tunnelAgent } from '../net/proxy-agent.js';
-import { sniName } from '../util/ip.js';
+import { hostPort, sniName } from '../util/ip.js';
 import { absorbErrors } from '../util/sockets.js';
 import { because } from '../reasons.js';
 
@@ -49,9 +49,8 @@ export async function openWebSocket(spec: ProbeSpec<WsOptions>, ctx: ProbeContex
   // a certificate a CA vouches for still passes; one no CA vouches for passes only if it is this one.
   const extra = !want && tls && ctx.reflectorFingerprint ? normaliseFingerprint(ctx.reflectorFingerprint) : undefined;
   if (pin && !want) return { ok: false, outcome: { ...because('BAD_FINGERPRINT'), detail: `'${pin}' is not a SHA-256 fingerprint (64 hex digits)` } };
-  const hostHeader = isIP(spec.host) === 6 ? `[${spec.host}]` : spec.host;
-  const addrInUrl = isIP(address) === 6 ? `[${address}]` : address;
-  const url = `${tls ? 'wss' : 'ws'}://${addrInUrl}:${spec.port}${path}`;
+  const hostHeader = hostPort(spec.host);
+  const url = `${tls ? 'wss' : 'ws'}://${hostPort(address, spec.port)}${path}`;
   let proxyFailure: ProbeOutcome | undefined;
   // The upgrade's own deadline: aborted at `timeoutMs` or with the probe. A tunnel through a proxy
   // gives up with it, rather than at the probe's deadline (minutes for ws-hold).

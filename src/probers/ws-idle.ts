@@ -9,7 +9,8 @@ import type { WebSocket } from 'ws';
 import type { WsIdleOptions } from '../kinds/ws-idle.js';
 import type { Prober } from '../types.js';
 import { errorCode } from '../net/classify.js';
-import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
+import { Channel } from '../reflector/client.js';
+import { runIdleCheck, type OpenResult } from './idle-common.js';
 import { idleOptions } from '../kinds/idle-options.js';
 import { openWebSocket } from './ws-common.js';
 

@@ -206,6 +206,20 @@ describe('crl through a proxy that cannot reach the server', () => {
   });
 });
 
+describe('crl through a forward proxy that is down', () => {
+  it('is the proxy’s failure (PROXY_CONNECT_FAILED, level 0), as for the http kind: the server was never asked', async () => {
+    const gone = createServer();
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', () => r()));
+    const port = (gone.address() as AddressInfo).port;
+    await new Promise<void>((r) => gone.close(() => r()));
+    const proxy = proxySettings(`http://127.0.0.1:${port}`, {})!;
+    const o = await probe('/fresh.crl', {}, 4000, { proxy });
+    expect([o.status, o.reason]).toEqual(['refused', 'PROXY_CONNECT_FAILED']);
+    expect((o.data as any).level).toBe(0);
+    expect((o.data as any).route).toBe('proxy');
+  });
+});
+
 describe('netcheck probe crl (CLI surface)', () => {
   it('--json has the level', async () => {
     const r = await runCli(['probe', 'crl', `http://127.0.0.1:${server.port}/fresh.crl`, '--issuer', ca.cert, '--json']);

@@ -13,7 +13,7 @@ import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { makeLookup, runOne } from '../../src/engine/run.js';
-import { bracketOf, summarise } from '../../src/probers/idle-common.js';
+import { bracketOf, summarise } from '../../src/probers/idle-verdict.js';
 import { idleOptions } from '../../src/kinds/idle-options.js';
 import { kindDeadlineMs as idleDeadlineMs } from '../../src/probers/index.js';
 import { encode, parse } from '../../src/reflector/protocol.js';
