@@ -13,7 +13,6 @@ import type { IdleFlowResult, ProbeContext, ProbeOutcome, ProbeSpec } from '../t
 import { nowMs } from '../util/deadline.js';
 import { formatDuration } from '../util/duration.js';
 import { idleOptions, type IdleOptions, type IdleProbeOptions, type Protocol } from '../kinds/idle-options.js';
-import { because, reasonInfo, type FixedReason } from '../reasons.js';
 import { afterGap, armRefusal, lossOf, summarise, wakeTextOf } from './idle-verdict.js';
 
 export type { IdleOptions, Protocol } from '../kinds/idle-options.js';
