@@ -240,7 +240,7 @@ async function memoryRun(kind, low, high, steps = 4) {
 async function timerRun() {
   const { startReflector } = await import(new URL('reflector/server.js', DIST).href);
   const { runProbes, runOne, makeLookup } = await import(new URL('engine/run.js', DIST).href);
-  const { idleDeadlineMs } = await import(new URL('probers/idle-common.js', DIST).href);
+  const { idleCheckDeadlineMs } = await import(new URL('kinds/idle-options.js', DIST).href);
   const r = await startReflector({ tcpPorts: [0], udpPorts: [0], maxFlowsPerSource: 1000, ratePerSecond: 1000, rateBurst: 2000 });
   // Something for the load probes to hit: one open port, and closed ones (RST).
   const open = createServer((s) => s.destroy());
@@ -251,7 +251,7 @@ async function timerRun() {
   for (let k = 0; k < 3; k++) {
     for (const [kind, port] of [['tcp-idle', r.tcp[0]], ['udp-idle', r.udp[0]]]) {
       const options = { gaps, require: gaps.at(-1) };
-      specs.push({ id: `${kind}-${k}`, line: 'bench', kind, host: '127.0.0.1', port, options, timeoutMs: idleDeadlineMs(kind, options) });
+      specs.push({ id: `${kind}-${k}`, line: 'bench', kind, host: '127.0.0.1', port, options, timeoutMs: idleCheckDeadlineMs(kind === 'tcp-idle' ? 'tcp' : 'udp', options) });
     }
   }
   let busy = true;

@@ -30,7 +30,7 @@ export const DEFAULTS = {
   udpSends: 3,
   /**
    * Linux answers closed ports with ICMP at a burst of about 6, then 1 per `icmp_ratelimit`
-   * (1000 ms) per destination (../shared/LAB.md). Silent ports of a host that also refused others
+   * (1000 ms) per destination (net.ipv4.icmp_ratelimit). Silent ports of a host that also refused others
    * are rechecked one at a time, this far apart, so a rate-limited ICMP is not read as silence.
    */
   udpRecheckIntervalMs: 1000,
@@ -39,8 +39,6 @@ export const DEFAULTS = {
   retries: 1,
 } as const;
 
-/** Retry only where an outcome is ambiguous or transient (local resource shortage). */
-export const RETRYABLE_REASONS = new Set(['EADDRNOTAVAIL', 'EMFILE', 'ENFILE', 'EAI_AGAIN', 'ENOBUFS']);
 
 /** Limits of the trust-path probers (issue 4): downloads are capped so a hostile endpoint cannot exhaust memory. */
 export const TRUST_LIMITS = {

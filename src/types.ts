@@ -4,7 +4,7 @@
  */
 
 /**
- * What one probe saw. Each state has exactly one meaning (see ../shared/STYLE.md):
+ * What one probe saw. Each state has exactly one meaning (README, "What the results mean"):
  * - `ok`            the expected behaviour was seen (handshake completed, reply received, valid answer)
  * - `refused`       an active refusal: TCP RST, ICMP port unreachable
  * - `unreachable`   ICMP host/net/admin unreachable, or no route
@@ -40,10 +40,15 @@ export type Verdict = 'pass' | 'fail' | 'partial' | 'inconclusive';
 
 /** Timing phases of a connection. An absent phase is absent, never 0. */
 export interface Phases {
+  /** @minimum 0 */
   resolveMs?: number;
+  /** @minimum 0 */
   connectMs?: number;
+  /** @minimum 0 */
   tlsMs?: number;
+  /** @minimum 0 */
   firstByteMs?: number;
+  /** @minimum 0 */
   transferMs?: number;
 }
 
@@ -51,15 +56,22 @@ export interface Phases {
 export interface SamplingInfo {
   cidr: string;
   strategy: 'spread' | 'random' | 'all';
-  /** Addresses actually probed. */
+  /**
+   * Addresses actually probed.
+   * @asType integer
+   */
   sampled: number;
   /** Addresses in the range (a decimal string: an IPv6 range does not fit a number). */
   rangeSize: string;
+  /** @asType integer */
   seed?: number;
 }
 
-/** One probe the engine will send: fully resolved, no parameters left. */
-export interface ProbeSpec {
+/**
+ * One probe the engine will send: fully resolved, no parameters left. `O` is the shape of its
+ * options: a prober declares its kind's (`Prober<HttpOptions>`), read off the kind's schema.
+ */
+export interface ProbeSpec<O extends object = Record<string, unknown>> {
   /** Stable id, unique in a plan, e.g. `provisioning-primary/tcp/54.215.171.160:80`. */
   id: string;
   /** Id of the documented line this probe checks. */
@@ -68,8 +80,11 @@ export interface ProbeSpec {
   /** The host as documented: an IP literal or a DNS name. */
   host: string;
   port?: number;
-  /** Kind-specific options (payload, expected reply, HTTP method and path, record types, …). */
-  options: Record<string, unknown>;
+  /**
+   * Kind-specific options (payload, expected reply, HTTP method and path, record types, …), as the
+   * catalog validator let them through (the kind's schema), or as typed code built them.
+   */
+  options: O;
   timeoutMs: number;
   /**
    * Deadline of the connection set-up (connect, TLS, upgrade) for kinds whose `timeoutMs` covers a
@@ -112,7 +127,29 @@ export interface ProbeContext {
    * HTTP proxies (`--proxy`, HTTP_PROXY / HTTPS_PROXY / NO_PROXY) for the kinds that can use one
    * (http, tls, ws, ocsp, crl); absent means direct. Holds credentials: never print it whole.
    */
-  proxy?: import('./util/proxy.js').ProxySettings;
+  proxy?: ProxySettings;
+}
+
+/** One proxy server. */
+export interface ProxyEndpoint {
+  host: string;
+  port: number;
+  /** `Basic …` when the URL carried credentials. Never print or log it. */
+  authorization?: string;
+  /** `http://host:port`, with `***@` where credentials were: safe to print. */
+  display: string;
+}
+
+/** The proxy configuration of a run. */
+export interface ProxySettings {
+  http?: ProxyEndpoint;
+  https?: ProxyEndpoint;
+  /** NO_PROXY entries: names, `.suffix`, IPs, CIDR ranges, optional `:port`, or `*`. */
+  noProxy: string[];
+  /** Where the settings came from, for the report. */
+  source: 'flag' | 'env';
+  /** Also run each proxiable probe directly and attach that outcome as `data.direct`. */
+  compareDirect?: boolean;
 }
 
 /**
@@ -153,8 +190,11 @@ export interface ProbeOutcome {
   data?: Record<string, unknown>;
 }
 
-/** The one signature every prober implements. */
-export type Prober = (spec: ProbeSpec, ctx: ProbeContext) => Promise<ProbeOutcome>;
+/**
+ * The one signature every prober implements. `O`: the options of its kind (src/kinds/), which the
+ * catalog's schema checked before the run, so the prober reads them without re-checking.
+ */
+export type Prober<O extends object = Record<string, unknown>> = (spec: ProbeSpec<O>, ctx: ProbeContext) => Promise<ProbeOutcome>;
 
 /** A probe result as it appears in a report. */
 export interface ProbeResult extends ProbeOutcome {
@@ -162,11 +202,21 @@ export interface ProbeResult extends ProbeOutcome {
   line: string;
   kind: string;
   host: string;
+  /**
+   * @asType integer
+   * @minimum 1
+   * @maximum 65535
+   */
   port?: number;
   sampledFrom?: string;
   /** Wall-clock start, ISO 8601. */
   startedAt: string;
+  /** @minimum 0 */
   durationMs: number;
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   attempts: number;
   /** True when the outcome came from a bug in netcheck rather than the network. */
   internal?: boolean;
@@ -216,8 +266,11 @@ export interface Diagnosis {
 export interface RunSummary {
   verdicts: Record<Verdict, number>;
   statuses: Partial<Record<Status, number>>;
+  /** @asType integer */
   requiredFailing: number;
+  /** @asType integer */
   requiredInconclusive: number;
+  /** @asType integer */
   probes: number;
 }
 
@@ -235,7 +288,16 @@ export interface EnvironmentInfo {
   /** `unknown` when the interfaces could not be read (then `interfaces` is empty but says nothing). */
   interfacesSource?: 'unknown';
   /** Default routes (src/platform/network.ts); empty when there are none or, with routeSource `unknown`, when unreadable. */
-  defaultRoutes: { family: 4 | 6; interface: string; gateway?: string; metric: number }[];
+  defaultRoutes: {
+    family: 4 | 6;
+    interface: string;
+    gateway?: string;
+    /**
+     * @asType integer
+     * @minimum 0
+     */
+    metric: number;
+  }[];
   /** Where defaultRoutes came from: /proc (Linux), `route print` (Windows), `netstat -rn` (macOS, BSD), or `unknown`. */
   routeSource?: 'proc' | 'route print' | 'netstat -rn' | 'unknown';
   /** `system`: the resolver list Node reads from the OS (Windows registry, or resolv.conf's defaults). */
@@ -244,7 +306,13 @@ export interface EnvironmentInfo {
   proxy: { name: string; value: string }[];
   /** Public source address of this host as seen by a far end, when a probe learned it. */
   egress?: { address: string; source: string };
-  time: { collectedAt: string; timeZone: string; utcOffsetMinutes: number };
+  time: {
+    /** @format date-time */
+    collectedAt: string;
+    timeZone: string;
+    /** @asType integer */
+    utcOffsetMinutes: number;
+  };
 }
 
 /** The finished result of a run: the only input of every renderer. */
@@ -253,8 +321,11 @@ export interface Report {
   tool: { name: 'netcheck'; version: string };
   catalog: { id: string; title: string; sources: string[]; file?: string; document?: SourceDocument };
   parameters: Record<string, string>;
+  /** @format date-time */
   startedAt: string;
+  /** @format date-time */
   finishedAt: string;
+  /** @minimum 0 */
   durationMs: number;
   interrupted: boolean;
   diagnoses: Diagnosis[];
@@ -311,6 +382,7 @@ export interface AllowRule {
   /** `outbound`: from your network to the addresses. `inbound`: from the addresses to your systems. */
   direction: 'outbound' | 'inbound';
   protocol: 'tcp' | 'udp';
+  /** @minItems 1 */
   ports: number[];
   /** IPv4 addresses and ranges (contained ranges folded into their parents). */
   v4: string[];
@@ -391,7 +463,10 @@ export interface IdleFlowResult {
   wakeLateMs?: number;
   /** When a reset, close or ICMP error arrived, in ms after the flow was armed. */
   lostAtMs?: number;
-  /** WebSocket close code, when a close frame ended the flow. */
+  /**
+   * WebSocket close code, when a close frame ended the flow.
+   * @asType integer
+   */
   closeCode?: number;
 }
 
@@ -444,4 +519,63 @@ export interface TimerResult {
   mode?: 'reflector' | 'hold';
   bracket?: IdleBracket;
   flows?: IdleFlowResult[];
+}
+
+/** RFC 4787 terms; `address-dependent` needs a second far-end address (STUN RFC 5780 mode). */
+export type NatMapping = 'none' | 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
+/** One reflector address cannot tell endpoint-independent from address-dependent filtering. */
+export type NatFiltering = 'none' | 'endpoint-independent' | 'endpoint-independent-or-address-dependent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
+
+/** `ProbeOutcome.data` of a nat check. */
+export interface NatData {
+  /** Against a netcheck reflector's two ports, or a STUN server's two addresses (RFC 5780). */
+  method: 'reflector' | 'stun-rfc5780';
+  /** The two far-end ports used. */
+  ports: [number, number];
+  /** STUN mode: the server's other address (OTHER-ADDRESS). */
+  otherAddress?: string;
+  /** Public address:port the far end saw from one socket, per destination (`to`: port or address:port). */
+  seen: { port?: number; to?: string; seen: string }[];
+  /** This socket's own address:port (as bound), to recognise "no NAT". */
+  local?: string;
+  mapping: NatMapping;
+  filtering: NatFiltering;
+  /** Peer-to-peer media needs a relay (TURN) when the mapping depends on the destination. */
+  needsRelay: boolean | null;
+  /** One sentence per finding. */
+  notes: string[];
+}
+
+/** One entry of an address list file (a catalog `file` parameter), with its line for errors. */
+export interface IpListEntry {
+  value: string;
+  line: number;
+}
+
+/** An address list a catalog parameter names (`$office-ips`): read by the catalog, compared by ip-list and stun. */
+export interface IpList {
+  param: string;
+  file: string;
+  entries: IpListEntry[];
+}
+
+/**
+ * A list option (`disjointFrom: [$office-ips]`) as the plan resolved it: the parameter's address
+ * list, or `unset` when the parameter was not given (the prober says what it could not compare).
+ */
+export type ResolvedList = IpList | { param: string; unset: true };
+
+/**
+ * The run met EMFILE/ENFILE (too many open files): the engine lowered the number of probes in
+ * flight and re-sent the probes that got it. `gaveUp` probes could not be sent even one at a
+ * time; they are `local` results, not network verdicts.
+ */
+export interface FdShortage {
+  /** Probes in flight when the first shortage was seen. */
+  inFlight: number;
+  /** The most probes in flight allowed afterwards. */
+  loweredTo: number;
+  /** Probes re-sent after a shortage. */
+  retried: number;
+  gaveUp: number;
 }

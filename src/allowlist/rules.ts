@@ -6,11 +6,11 @@
  */
 import { isIP } from 'node:net';
 import type { Plan, PlanLine } from '../catalog/expand.js';
-import { PORTED_KINDS, portsOf } from '../catalog/load.js';
-import { isUrlTarget, parseUrlTarget, URL_KINDS } from '../trust/url.js';
+import { portsOf } from '../catalog/load.js';
+import { isUrlTarget, parseUrlTarget } from '../trust/url.js';
 import type { AllowRule } from '../types.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
-import { protocolOf } from '../probers/protocol.js';
+import { PORTED_KINDS, protocolOf, URL_KINDS } from '../probers/index.js';
 
 /** One rule (defined with the Report types, which carry rules in their fix list). */
 export type { AllowRule } from '../types.js';

@@ -7,14 +7,12 @@ import { DEFAULTS } from '../constants.js';
 import { UsageError } from '../errors.js';
 import type { ProbeSpec, SamplingInfo } from '../types.js';
 import { parseDuration } from '../util/duration.js';
-import { idleDeadlineMs } from '../probers/idle-common.js';
-import { protocolOf } from '../probers/protocol.js';
-import { mediaDeadlineMs } from '../media/options.js';
+import { kindDeadlineMs, kindOf, PORTED_KINDS, protocolOf } from '../probers/index.js';
 import { expandCidr, formatPorts, hostPort, parseCidr, parsePorts, sampleCidr } from '../util/ip.js';
 import { filterAwsPrefixes, awsRegions, type AwsIpRanges } from './awsIpRanges.js';
 import { readIpList, type IpList } from './ipList.js';
 import { isUrlTarget, parseUrlTarget } from '../trust/url.js';
-import { PORTED_KINDS, paramValueProblem, portsOf, type LoadedCatalog } from './load.js';
+import { paramValueProblem, portsOf, type LoadedCatalog } from './load.js';
 import type { CatalogDef, LineDef, ParamDef, PortsValue, SectionDef } from './schema.js';
 
 /** Why inbound checks are planned but never sent, with the rule to add. */
@@ -299,9 +297,9 @@ export function expandCatalog(cat: LoadedCatalog, opts: ExpandOptions): Plan {
           );
         }
         // Idle-timer kinds last minutes: their deadline comes from their gaps, not the 3 s default.
-        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (idleDeadlineMs(kind, options) ?? mediaDeadlineMs(kind, options) ?? timeoutDefault);
-        // ws-hold's deadline covers its hold; opening the WebSocket gets the run's --timeout.
-        const setup = kind === 'ws-hold' ? { setupTimeoutMs: Math.min(timeoutDefault, timeoutMs) } : {};
+        const timeoutMs = timeout ? parseDuration(timeout, `${line.id} timeout`) : (kindDeadlineMs(kind, options) ?? timeoutDefault);
+        // A kind whose deadline covers a hold (ws-hold) opens its flow within the run's --timeout.
+        const setup = kindOf(kind)?.setupTimeout ? { setupTimeoutMs: Math.min(timeoutDefault, timeoutMs) } : {};
         const portsValue = checkPorts ?? line.ports;
         const ported = PORTED_KINDS.has(kind);
         const ports = ported && portsValue !== undefined ? resolvePorts(portsValue, params) : undefined;

@@ -7,17 +7,9 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseCidr } from '../util/ip.js';
 
-/** One entry of a list, with the file line it came from (reports cite it). */
-export interface IpListEntry {
-  value: string;
-  line: number;
-}
+import type { IpList, IpListEntry } from '../types.js';
 
-export interface IpList {
-  param: string;
-  file: string;
-  entries: IpListEntry[];
-}
+export type { IpList, IpListEntry };
 
 /** Read a list file; a bad entry is one UsageError naming the flag, file and line (exit 2). */
 export function readIpList(param: string, file: string): IpList {

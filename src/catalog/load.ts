@@ -13,12 +13,10 @@ import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 import { CatalogError } from '../errors.js';
 import { parseCidr, parsePorts } from '../util/ip.js';
-import { isUrlTarget, parseHostPort, parseUrlTarget, URL_KINDS } from '../trust/url.js';
-import { CHECK_OPTION_SCHEMAS, type CatalogDef, type PortsValue } from './schema.js';
+import { KINDS, PORTED_KINDS, URL_KINDS } from '../probers/index.js';
+import { isUrlTarget, parseHostPort, parseUrlTarget } from '../trust/url.js';
+import type { CatalogDef, PortsValue } from './schema.js';
 import { catalogValidator, type CatalogValidator } from './validator.js';
-
-/** Kinds whose checks address a port. */
-export const PORTED_KINDS = new Set(['tcp', 'udp', 'http', 'tls', 'ws-hold', 'tcp-idle', 'udp-idle', 'ws-idle', 'stun', 'media', 'nat']);
 
 export interface LoadedCatalog {
   def: CatalogDef;
@@ -287,9 +285,13 @@ function explainAjvError(err: ErrorObject, path: (string | number)[], data: unkn
               ? `${describe(value)} is not an http(s) URL, e.g. https://vendor.example/firewall`
               : String(params.pattern).startsWith('^\\d{4}')
                 ? `${describe(value)} is not a date; use YYYY-MM-DD, e.g. 2026-11-22`
-                : `${describe(value)} must be lower-case letters, digits and dashes`);
+                : String(params.pattern) === '^/'
+                  ? `${describe(value)} is not a request path; start it with /, e.g. /health`
+                  : String(params.pattern).startsWith('^(sha256')
+                    ? `${describe(value)} is not a SHA-256 fingerprint (64 hex digits, colons allowed)`
+                    : `${describe(value)} must be lower-case letters, digits and dashes`);
     case 'discriminator': {
-      const kinds = Object.keys(CHECK_OPTION_SCHEMAS).join(', ');
+      const kinds = KINDS.join(', ');
       return fail('unknown-kind', [...path, 'kind'], `'${String(getAt(data, [...path, 'kind']))}' is not a probe kind; known kinds: ${kinds}`);
     }
     case 'minItems':

@@ -4,8 +4,9 @@
  * its deadline is derived from its longest gap, not the 3 s default.
  */
 import { UsageError } from '../errors.js';
-import { defaultGapsMs, idleDeadlineMs, idleOptions } from '../probers/idle-common.js';
-import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
+import { idleKindOf, kindDeadlineMs, kindOf } from '../probers/index.js';
+import { defaultGapsMs, idleOptions } from '../kinds/idle-options.js';
+import type { WsIdleOptions } from '../kinds/ws-idle.js';
 import type { ProbeSpec } from '../types.js';
 import { hostPort } from '../util/ip.js';
 import type { TimerDef } from './schema.js';
@@ -37,10 +38,12 @@ export function timerProbes(timers: TimerDef[], o: TimerPlanOptions): ProbeSpec[
   if (!(scale > 0)) throw new UsageError('--timer-scale must be a number above 0 (e.g. --timer-scale 0.01 turns 12m into 7.2s)');
   return timers.map((t) => {
     const requireMs = Math.round(t.seconds * 1000 * scale);
-    const kind = t.protocol === 'udp' ? 'udp-idle' : t.protocol === 'ws' ? 'ws-idle' : 'tcp-idle';
-    const port = t.protocol === 'udp' ? (o.udpPort ?? REFLECTOR_DEFAULTS.udpPort) : t.protocol === 'ws' ? (o.wsPort ?? REFLECTOR_DEFAULTS.wsPort) : (o.tcpPort ?? REFLECTOR_DEFAULTS.tcpPort);
+    const idle = idleKindOf(t.protocol);
+    const kind = idle.name;
+    const port = (t.protocol === 'udp' ? o.udpPort : t.protocol === 'ws' ? o.wsPort : o.tcpPort) ?? idle.idle!.defaultPort;
     const gapsMs = o.gapsMs?.[t.protocol] ?? o.gapsMs?.all ?? defaultGapsMs(t.protocol, requireMs);
-    const options: Record<string, unknown> = {
+    // Milliseconds, not catalog text: typed by the idle probers' options (no catalog validator runs here).
+    const options: WsIdleOptions = {
       requireMs,
       gapsMs,
       ...(t.protocol === 'ws' && o.wsTls ? { tls: true } : {}),
@@ -53,7 +56,7 @@ export function timerProbes(timers: TimerDef[], o: TimerPlanOptions): ProbeSpec[
       host: o.reflector,
       port,
       options,
-      timeoutMs: idleDeadlineMs(kind, options)!,
+      timeoutMs: kindDeadlineMs(kind, options)!,
     };
   });
 }
@@ -62,8 +65,7 @@ export function timerProbes(timers: TimerDef[], o: TimerPlanOptions): ProbeSpec[
 export function timerRunMs(specs: ProbeSpec[]): number {
   let longest = 0;
   for (const s of specs) {
-    const proto = s.kind === 'udp-idle' ? 'udp' : s.kind === 'ws-idle' ? 'ws' : 'tcp';
-    const o = idleOptions(proto, s.options);
+    const o = idleOptions(kindOf(s.kind)?.idle?.protocol ?? 'tcp', s.options);
     // The last gap plus its answer; the grace is only spent when a send after a gap is lost.
     longest = Math.max(longest, Math.max(...o.gapsMs) + 1000);
   }

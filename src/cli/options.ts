@@ -9,8 +9,8 @@ import { UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { PATH_FLAGS } from './path-options.js';
 import { TIMER_FLAGS } from './timers.js';
-import { proxySettings, type ProxySettings } from '../util/proxy.js';
-import { checkOutputs } from './output.js';
+import { proxySettings, type ProxySettings } from '../net/proxy.js';
+import { checkOutputs, type OutputOptions } from './output.js';
 
 /**
  * Repeatable, comma-separated list options. Not yargs `array: true`: a greedy array swallows the
@@ -109,7 +109,7 @@ export function paramsFromArgv(argv: Record<string, unknown>): Record<string, st
   return out;
 }
 
-export interface CommonRunOptions {
+export interface CommonRunOptions extends OutputOptions {
   timeoutMs?: number;
   concurrency?: number;
   perHostConcurrency?: number;
@@ -117,16 +117,7 @@ export interface CommonRunOptions {
   family?: 4 | 6;
   control?: string | false;
   udpRecheckIntervalMs?: number;
-  format: string;
-  output?: string;
-  verbose: boolean;
-  quiet: boolean;
-  color: boolean;
-  /** Mask internal addresses, host names and credentials in every output (`--redact`). */
-  redact?: boolean;
-  /** node_exporter textfile to write the run's metrics to (`--prometheus-textfile`). */
-  prometheusTextfile?: string;
-  /** `--proxy` or the proxy variables (src/util/proxy.ts); absent means direct. */
+  /** `--proxy` or the proxy variables (src/net/proxy.ts); absent means direct. */
   proxy?: ProxySettings;
 }
 

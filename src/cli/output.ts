@@ -6,11 +6,23 @@ import { isInternalAddress, redactReport } from '../report/redact.js';
 import type { Report } from '../types.js';
 import { describeIoError, unwritableReason, writeChunksAtomic, writeFileAtomic } from '../util/atomic.js';
 import { writeChunksToStream } from '../util/atomic-stream.js';
-import type { CommonRunOptions } from './options.js';
 import { interrupts, noteStdoutError } from './signals.js';
 
+/** Where and how a run's report is written: the output part of every run command's options. */
+export interface OutputOptions {
+  format: string;
+  output?: string;
+  verbose: boolean;
+  quiet: boolean;
+  color: boolean;
+  /** Mask internal addresses, host names and credentials in every output (`--redact`). */
+  redact?: boolean;
+  /** node_exporter textfile to write the run's metrics to (`--prometheus-textfile`). */
+  prometheusTextfile?: string;
+}
+
 /** The format the `--output` file gets: `--format` when given, else its extension, else text. */
-export function outputFormat(o: Pick<CommonRunOptions, 'format' | 'output'>): string {
+export function outputFormat(o: Pick<OutputOptions, 'format' | 'output'>): string {
   return o.format !== 'text' ? o.format : (o.output ? formatForFile(o.output) : undefined) ?? 'text';
 }
 
@@ -19,7 +31,7 @@ export function outputFormat(o: Pick<CommonRunOptions, 'format' | 'output'>): st
  * `--prometheus-textfile`), and `--format` does not contradict the extension of `--output`. A
  * run of minutes must not end by throwing its results away.
  */
-export function checkOutputs(o: Pick<CommonRunOptions, 'format' | 'output' | 'prometheusTextfile'>, formatGiven: boolean): void {
+export function checkOutputs(o: Pick<OutputOptions, 'format' | 'output' | 'prometheusTextfile'>, formatGiven: boolean): void {
   if (o.output !== undefined) {
     const byExt = formatForFile(o.output);
     if (formatGiven && byExt && byExt !== o.format) {
@@ -44,7 +56,7 @@ export function checkOutputs(o: Pick<CommonRunOptions, 'format' | 'output' | 'pr
  * filled up or the folder went away since), the old file stays as it was, the report goes to
  * stdout instead, and an {@link OutputError} (exit 74) is thrown at the end.
  */
-export async function emitReport(full: Report, o: CommonRunOptions): Promise<void> {
+export async function emitReport(full: Report, o: OutputOptions): Promise<void> {
   const report = o.redact ? redactReport(full) : full;
   const failures: string[] = [];
   const failed = await writeReport(report, o);
@@ -68,7 +80,7 @@ export async function emitReport(full: Report, o: CommonRunOptions): Promise<voi
 }
 
 /** Render and write; returns why the `--output` file could not be written, if it could not. */
-async function writeReport(report: Report, o: CommonRunOptions): Promise<string | undefined> {
+async function writeReport(report: Report, o: OutputOptions): Promise<string | undefined> {
   if (o.output) {
     const fmt = outputFormat(o);
     const r = RENDERERS[fmt]!;
@@ -91,7 +103,7 @@ async function writeReport(report: Report, o: CommonRunOptions): Promise<string 
 }
 
 /** The report on stdout; JSON in chunks, waiting for a slow reader. A reader that left is noted (exit 141). */
-async function toStdout(report: Report, fmt: string, o: CommonRunOptions): Promise<void> {
+async function toStdout(report: Report, fmt: string, o: OutputOptions): Promise<void> {
   if (fmt !== 'json') {
     process.stdout.write(RENDERERS[fmt]!(report, { color: fmt === 'text' && o.color, verbose: o.verbose }));
     return;

@@ -18,16 +18,13 @@ import { redactReport } from '../report/redact.js';
 import type { Report, Verdict } from '../types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { version } from '../version.js';
-import { ProbeEndpoint, type ProbeEndpointOptions } from './probe-endpoint.js';
+import { ProbeEndpoint, type DaemonTarget, type ProbeEndpointOptions } from './probe-endpoint.js';
 import { startServer, stopServer } from './server.js';
 import { ReportStore } from './store.js';
 import { BasicAuth, type WebConfig } from './webconfig.js';
 import { sleep, Webhook, type WebhookOptions } from './webhook.js';
 
-export interface DaemonTarget {
-  id: string;
-  plan: Plan;
-}
+export type { DaemonTarget };
 
 export interface DaemonOptions {
   targets: DaemonTarget[];

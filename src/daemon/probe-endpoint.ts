@@ -21,17 +21,23 @@ import type { Plan, PlanLine } from '../catalog/expand.js';
 import { isHostname } from '../catalog/load.js';
 import { CATALOG_SCHEMA_ID, type CatalogDef } from '../catalog/schema.js';
 import { DEFAULTS } from '../constants.js';
+import { KIND_LIST, KINDS, kindOf, LONG_KINDS } from '../probers/index.js';
 import { runCheck as realRunCheck, type CheckOptions } from '../engine/check.js';
 import { redactReport } from '../report/redact.js';
 import { STATUSES, type ProbeResult, type ProbeSpec, type Report, type Verdict } from '../types.js';
 import { hostPort } from '../util/ip.js';
-import type { DaemonTarget } from './daemon.js';
 
 /** Kinds a scrape can run: not the ones that hold a connection for minutes (idle timers, ws-hold). */
-const SCRAPE_KINDS = new Set(['tcp', 'udp', 'dns', 'http', 'tls', 'stun', 'ocsp', 'crl', 'ip-list']);
+const SCRAPE_KINDS: ReadonlySet<string> = new Set(KINDS.filter((k) => !LONG_KINDS.has(k)));
 /** Kinds an ad-hoc `kind=` may name (the URL kinds need a catalog line; ip-list sends nothing). */
-const ADHOC_KINDS = ['tcp', 'udp', 'dns', 'http', 'tls', 'stun'];
+const ADHOC_KINDS = KIND_LIST.filter((k) => SCRAPE_KINDS.has(k.name) && (k.target === 'host:port' || k.target === 'host')).map((k) => k.name);
 const VERDICTS: Verdict[] = ['pass', 'fail', 'partial', 'inconclusive'];
+
+/** A catalog the daemon checks: its id and its plan. */
+export interface DaemonTarget {
+  id: string;
+  plan: Plan;
+}
 
 export interface ProbeEndpointOptions {
   targets: DaemonTarget[];
@@ -105,7 +111,7 @@ function scrapePlan(q: URLSearchParams, targets: DaemonTarget[], adhocTimeoutMs:
 function retarget(specs: ProbeSpec[], pl: PlanLine, t: { host: string; port?: number }): ProbeSpec[] {
   const out = new Map<string, ProbeSpec>();
   for (const s of specs) {
-    if (s.kind === 'ocsp' || s.kind === 'crl' || s.kind === 'ip-list') throw new BadRequest(`line '${pl.id}' checks ${s.kind}, whose targets are URLs or lists: target= does not apply`);
+    if (kindOf(s.kind)?.target === 'url' || kindOf(s.kind)?.target === 'list') throw new BadRequest(`line '${pl.id}' checks ${s.kind}, whose targets are URLs or lists: target= does not apply`);
     if (s.host === '-' || s.host.startsWith('$')) continue; // inbound or unset parameter: nothing to aim
     const port = s.kind === 'dns' ? undefined : (t.port ?? s.port);
     const id = `${pl.id}/${s.kind}/${s.kind === 'dns' ? t.host : hostPort(t.host, port)}`;

@@ -21,11 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { parseCatalog } from '../catalog/load.js';
 import { expandCatalog } from '../catalog/expand.js';
-import { runCheck } from '../engine/check.js';
+import type { Plan } from '../catalog/expand.js';
+import type { CheckOptions } from '../engine/check.js';
 import { EXIT } from '../errors.js';
-import { checkRunOptions } from '../cli/options.js';
-import { emitReport, interruptControllers } from '../cli/output.js';
-import { makeProgress, startInfo } from '../cli/progress.js';
 import type { Report, Status } from '../types.js';
 import { DNSD_JS, startDnsd } from './dnsd.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from './netns.js';
@@ -161,44 +159,11 @@ function childArgv(): { cli: string[]; serve: string[]; dnsd: string[] } {
   return { cli: [process.execPath, fileURLToPath(new URL('../../bin/netcheck.js', import.meta.url))], serve: [process.execPath, SERVE_JS], dnsd: [process.execPath, DNSD_JS] };
 }
 
-/** Run the demo; returns the exit code (0 when the report shows exactly what was staged). */
-export async function runDemo(argv: Record<string, unknown>): Promise<number> {
-  const o = checkRunOptions({ ...argv, control: argv.control });
-  const support = labSupport();
-  const useNetns = support.ok && !argv.loopback;
-  if (!useNetns && !o.quiet) {
-    process.stderr.write(
-      `netcheck demo: loopback lab (${argv.loopback ? '--loopback' : support.ok ? '' : support.why}); a firewall's silence and ICMP cannot be staged on loopback, so 'filtered' and 'unreachable' are not shown. Run as root with nftables installed for the full lab.\n`,
-    );
-  }
-  const timeout = argv.timeout ? String(argv.timeout) : '1500ms';
-  let report: Report;
-  let firewall: boolean;
-  if (useNetns) {
-    firewall = true;
-    const r = await netnsDemo(timeout, o.quiet);
-    if (!r) return EXIT.INTERRUPTED;
-    report = r;
-  } else {
-    firewall = false;
-    report = await loopbackDemo({ ...o, timeoutMs: o.timeoutMs ?? 1500 });
-  }
-  await emitReport(report, o);
-  if (report.interrupted) return EXIT.INTERRUPTED;
-  const problems = selfCheck(report, firewall);
-  if (!o.quiet) {
-    const statuses = [...new Set(report.probes.map((p) => p.status))];
-    process.stderr.write(
-      problems.length === 0
-        ? `netcheck demo: self-check passed — every staged behaviour showed up as its status (${statuses.join(', ')}).\n` +
-            `Next: netcheck plan eschat --signaling-port 7400, then on a real network: netcheck eschat --signaling-port 7400\n`
-        : `netcheck demo: self-check FAILED on this machine:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
-    );
-  }
-  return problems.length === 0 ? EXIT.OK : EXIT.FAILED;
-}
+/** Runs a plan of the demo with these options (the command adds progress and Ctrl-C handling). */
+export type DemoRunner = (plan: Plan, opts: Pick<CheckOptions, 'dnsServers' | 'control'>) => Promise<Report>;
 
-async function loopbackDemo(o: ReturnType<typeof checkRunOptions>): Promise<Report> {
+/** The loopback lab: local servers staging each behaviour loopback can show, checked by `run`. */
+export async function loopbackDemo(o: { timeoutMs?: number; control?: string | false }, run: DemoRunner): Promise<Report> {
   const host = '127.0.0.1';
   const s = await serve({ host, tcp: [0, 0], tcpHang: [0], udp: [0, 0], http: [0] });
   const dns = await startDnsd({ host, records: { 'maps.demo.test': ['127.0.0.1'] } });
@@ -223,31 +188,18 @@ async function loopbackDemo(o: ReturnType<typeof checkRunOptions>): Promise<Repo
     };
     const cat = parseCatalog(demoCatalogYaml(host, ports, false), 'demo (loopback)');
     const plan = expandCatalog(cat, { params: {}, timeoutMs: o.timeoutMs ?? 1500 });
-    const progress = makeProgress('demo', o.quiet);
-    const signals = interruptControllers(o.quiet);
-    progress.start(startInfo(plan));
-    try {
-      const report = await runCheck(plan, {
-        ...o,
-        dnsServers: [`${host}:${dns.port}`],
-        // A closed loopback port must not connect; if it does, something intercepts even loopback.
-        control: o.control ?? `${host}:${closedTcp.tcp[0]}`,
-        stopSignal: signals.stop.signal,
-        hardSignal: signals.hard.signal,
-        onResult: progress.onResult,
-      });
-      progress.end();
-      return report;
-    } finally {
-      signals.dispose();
-    }
+    return await run(plan, {
+      dnsServers: [`${host}:${dns.port}`],
+      // A closed loopback port must not connect; if it does, something intercepts even loopback.
+      control: o.control ?? `${host}:${closedTcp.tcp[0]}`,
+    });
   } finally {
     await Promise.all([s.close(), dns.close(), silent.close(), reflector.close()]);
   }
 }
 
 /** The full lab: probes run from the client namespace through a real firewall. */
-async function netnsDemo(timeout: string, quiet: boolean): Promise<Report | undefined> {
+export async function netnsDemo(timeout: string, quiet: boolean): Promise<Report | undefined> {
   const P = { open: [80, 443], reset: 7400, drop: 5223, prohibited: 8443, httpOk: 8080, httpHang: 8081, udpEcho: [4201, 4202, 4203, 4204], udpClosed: [4205, 4206], udpDropped: [4207, 4208], dns: 53, voice: 4210, voiceLossy: 4211 };
   const ruleset = statefulRuleset(
     `

@@ -1,6 +1,6 @@
 /**
  * The lab: three network namespaces (client → firewall → server) joined by veth pairs, with a real
- * nftables firewall in the middle (../shared/LAB.md). Tests, the benchmark and `netcheck demo`
+ * nftables firewall in the middle. Tests, the benchmark and `netcheck demo`
  * build one per run and tear it down after, so nothing is ever routed from the root namespace.
  *
  * ```

@@ -6,11 +6,11 @@
  */
 import { isIP } from 'node:net';
 import type { ProbeResult, ProbeSpec, ResolvedAddress, Status } from '../types.js';
+import { traceProtocolOf } from '../probers/index.js';
+import { isLoopbackAddress } from '../util/ip.js';
 import { diagnoseStall, STALL_REASONS, type ReflectorTarget } from './pmtu.js';
 import { traceRoute, type TraceOptions, type TraceResult } from './trace.js';
 
-/** Kinds whose failures are traced, and the protocol the trace uses. */
-const TRACE_PROTOCOL: Record<string, 'tcp' | 'udp'> = { tcp: 'tcp', http: 'tcp', tls: 'tcp', 'ws-hold': 'tcp', udp: 'udp', stun: 'udp', media: 'udp' };
 /** Silence or ICMP: what a trace can explain. A reset or a stalled exchange reached something. */
 const TRACED: ReadonlySet<Status> = new Set(['filtered', 'unreachable', 'open|filtered']);
 
@@ -41,7 +41,7 @@ const TRACE_CONCURRENCY = 2;
 export async function pathPhase(results: ProbeResult[], o: PathPhaseOptions): Promise<void> {
   const jobs: (() => Promise<void>)[] = [];
   if (o.trace) jobs.push(...traceJobs(results, o));
-  const stalls = results.filter((r) => r.status === 'timeout' && STALL_REASONS.has(r.reason) && r.address && !isLoopback(r.address));
+  const stalls = results.filter((r) => r.status === 'timeout' && STALL_REASONS.has(r.reason) && r.address && !isLoopbackAddress(r.address));
   for (const r of stalls) jobs.push(() => diagnoseStall(r, o.specs?.get(r.id), o.reflector, o.lookup, o.signal));
   if (!jobs.length || o.signal?.aborted) return;
   o.onNotice?.(`netcheck: looking for where ${jobs.length === 1 ? 'a failure happens' : `${jobs.length} failures happen`} (path trace${stalls.length ? ', path-MTU test' : ''})…\n`);
@@ -53,15 +53,11 @@ export async function pathPhase(results: ProbeResult[], o: PathPhaseOptions): Pr
   );
 }
 
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
-}
-
 /** One trace per line, protocol and port: the first failed address stands for the rest. */
 function traceJobs(results: ProbeResult[], o: PathPhaseOptions): (() => Promise<void>)[] {
   const groups = new Map<string, ProbeResult[]>();
   for (const r of results) {
-    const protocol = TRACE_PROTOCOL[r.kind];
+    const protocol = traceProtocolOf(r.kind);
     if (!protocol || r.port === undefined) continue;
     const key = `${r.line}|${protocol}|${r.port}`;
     const rs = groups.get(key);
@@ -71,7 +67,7 @@ function traceJobs(results: ProbeResult[], o: PathPhaseOptions): (() => Promise<
   const picked: { r: ProbeResult; protocol: 'tcp' | 'udp'; address: string }[] = [];
   // Nothing got through at all (the run's NO_OUTBOUND_CONNECTIVITY): one trace shows where
   // everything stops; a trace per line would say the same thing many times, seconds later.
-  const noneOk = !results.some((r) => r.status === 'ok' && TRACE_PROTOCOL[r.kind]);
+  const noneOk = !results.some((r) => r.status === 'ok' && traceProtocolOf(r.kind));
   const max = noneOk ? 1 : (o.traceMax ?? TRACE_MAX);
   for (const [key, rs] of groups) {
     // Another address of the same line and port got through: nothing on the way blocks the port.
@@ -107,6 +103,6 @@ const RETRY_AFTER_MS = 1000;
 /** The address to trace: the one probed; never loopback (no path to find there). */
 function targetAddress(r: ProbeResult): string | undefined {
   const a = r.address ?? (isIP(r.host) ? r.host : undefined);
-  if (!a || isLoopback(a)) return undefined;
+  if (!a || isLoopbackAddress(a)) return undefined;
   return a;
 }

@@ -19,7 +19,9 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { httpScheme, type HttpOptions } from '../kinds/http.js';
 import type { ProbeResult, ProbeSpec } from '../types.js';
+import { sniName } from '../util/ip.js';
 
 /** A netcheck reflector (`netcheck reflect`), as `--reflector HOST --reflector-udp-port P` give it. */
 export interface ReflectorTarget {
@@ -113,9 +115,9 @@ export async function udpEchoSizes(address: string, port: number, o: { sizes?: r
 }
 
 /** A HEAD request to the server of a stalled http probe: does a small reply get through? */
-function smallRequest(spec: ProbeSpec, address: string, timeoutMs: number, signal?: AbortSignal): Promise<{ answered: boolean; bytes?: number }> {
-  const scheme = spec.options.scheme === 'https' || (spec.options.scheme === undefined && spec.port === 443) ? 'https' : 'http';
-  const path = typeof spec.options.path === 'string' ? spec.options.path : '/';
+function smallRequest(spec: ProbeSpec<HttpOptions>, address: string, timeoutMs: number, signal?: AbortSignal): Promise<{ answered: boolean; bytes?: number }> {
+  const scheme = httpScheme(spec);
+  const path = spec.options.path ?? '/';
   const req = scheme === 'https' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     const r = req(
@@ -127,7 +129,7 @@ function smallRequest(spec: ProbeSpec, address: string, timeoutMs: number, signa
         headers: { host: spec.host, 'user-agent': 'netcheck', connection: 'close' },
         timeout: timeoutMs,
         agent: false,
-        ...(scheme === 'https' ? { rejectUnauthorized: false, ...(isIP(spec.host) ? {} : { servername: spec.host }) } : {}),
+        ...(scheme === 'https' ? { rejectUnauthorized: false, ...(sniName(spec.host) ? { servername: spec.host } : {}) } : {}),
         ...(signal ? { signal } : {}),
       },
       (res) => {

@@ -6,22 +6,35 @@
  *      given, names that issuer and carries its valid signature.
  * Downloads stop at a size cap (`maxBytes`, default 20 MiB).
  */
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Pkijs from 'pkijs';
 import { TRUST_LIMITS } from '../constants.js';
-import { loadCertFile, pemOrDer, type LoadedCert } from '../trust/certfile.js';
+import type { LoadedCert } from '../trust/certfile.js';
 import { fetchCapped } from '../trust/fetch.js';
 import { parseUrlTarget } from '../trust/url.js';
+import { x509Stack, type X509Stack } from '../trust/x509.js';
+import type { CrlOptions } from '../kinds/crl.js';
 import type { Prober, ProbeOutcome } from '../types.js';
+import { because } from '../reasons.js';
 
-export const crl: Prober = async (spec, ctx) => {
-  const u = typeof spec.options.url === 'string' ? parseUrlTarget(spec.options.url) : { error: 'a crl probe needs a URL target' };
-  if ('error' in u) return { status: 'error', reason: 'BAD_URL', detail: u.error, data: { level: 0 } };
-  const maxBytes = typeof spec.options.maxBytes === 'number' ? spec.options.maxBytes : TRUST_LIMITS.crlMaxBytes;
+// Bound by the first CRL probe (loadX509): the X.509 stack stays out of start-up.
+let asn1js: X509Stack['asn1js'];
+let pkijs: X509Stack['pkijs'];
+let loadCertFile: X509Stack['certfile']['loadCertFile'];
+let pemOrDer: X509Stack['certfile']['pemOrDer'];
+
+async function loadX509(): Promise<void> {
+  ({ asn1js, pkijs, certfile: { loadCertFile, pemOrDer } } = await x509Stack());
+}
+
+export const crl: Prober<CrlOptions> = async (spec, ctx) => {
+  await loadX509();
+  const u = spec.options.url !== undefined ? parseUrlTarget(spec.options.url) : { error: 'a crl probe needs a URL target' };
+  if ('error' in u) return { ...because('BAD_URL'), detail: u.error, data: { level: 0 } };
+  const maxBytes = spec.options.maxBytes ?? TRUST_LIMITS.crlMaxBytes;
   let issuer: LoadedCert | undefined;
-  if (typeof spec.options.issuer === 'string') {
+  if (spec.options.issuer !== undefined) {
     const c = loadCertFile(spec.options.issuer);
-    if ('error' in c) return { status: 'error', reason: 'CERT_FILE_UNUSABLE', detail: `issuer: ${c.error}`, data: { level: 0 } };
+    if ('error' in c) return { ...because('CERT_FILE_UNUSABLE'), detail: `issuer: ${c.error}`, data: { level: 0 } };
     issuer = c;
   }
 
@@ -31,9 +44,9 @@ export const crl: Prober = async (spec, ctx) => {
   const data: Record<string, unknown> = { url: u.url, ...r.data };
   const lvl2 = (o: Omit<ProbeOutcome, 'data'>, extra: Record<string, unknown> = {}): ProbeOutcome => ({ ...base, ...o, data: { ...data, ...extra, level: 2 } });
 
-  if (r.statusCode !== 200) return lvl2({ status: 'error', reason: 'CRL_HTTP_STATUS', detail: `the server answered HTTP ${r.statusCode} instead of a CRL` });
+  if (r.statusCode !== 200) return lvl2({ ...because('CRL_HTTP_STATUS'), detail: `the server answered HTTP ${r.statusCode} instead of a CRL` });
   const der = pemOrDer(r.body, 'X509 CRL');
-  let list: pkijs.CertificateRevocationList | undefined;
+  let list: Pkijs.CertificateRevocationList | undefined;
   if (der && der.length) {
     const asn = asn1js.fromBER(new Uint8Array(der));
     if (asn.offset !== -1) {
@@ -44,7 +57,7 @@ export const crl: Prober = async (spec, ctx) => {
       }
     }
   }
-  if (!list) return lvl2({ status: 'error', reason: 'CRL_GARBAGE', detail: `HTTP 200, but the ${r.body.length}-byte body is not a CRL` });
+  if (!list) return lvl2({ ...because('CRL_GARBAGE'), detail: `HTTP 200, but the ${r.body.length}-byte body is not a CRL` });
 
   const thisUpdate = list.thisUpdate.value;
   const nextUpdate = list.nextUpdate?.value;
@@ -60,7 +73,7 @@ export const crl: Prober = async (spec, ctx) => {
 
   if (issuer) {
     if (!list.issuer.isEqual(issuer.pki.subject)) {
-      return lvl2({ status: 'error', reason: 'CRL_WRONG_ISSUER', detail: `the CRL is issued by ${facts.issuer}, not by ${rdnText(issuer.pki.subject)}` }, facts);
+      return lvl2({ ...because('CRL_WRONG_ISSUER'), detail: `the CRL is issued by ${facts.issuer}, not by ${rdnText(issuer.pki.subject)}` }, facts);
     }
     let good = false;
     try {
@@ -69,21 +82,20 @@ export const crl: Prober = async (spec, ctx) => {
       good = false;
     }
     facts.signatureVerified = good;
-    if (!good) return lvl2({ status: 'error', reason: 'CRL_BAD_SIGNATURE', detail: `the CRL's signature does not verify with ${rdnText(issuer.pki.subject)}'s key` }, facts);
+    if (!good) return lvl2({ ...because('CRL_BAD_SIGNATURE'), detail: `the CRL's signature does not verify with ${rdnText(issuer.pki.subject)}'s key` }, facts);
   }
 
   const now = Date.now();
   if (thisUpdate.getTime() > now + TRUST_LIMITS.clockSkewMs) {
-    return lvl2({ status: 'error', reason: 'CRL_NOT_YET_VALID', detail: `thisUpdate ${thisUpdate.toISOString()} is in the future (check this machine's clock)` }, facts);
+    return lvl2({ ...because('CRL_NOT_YET_VALID'), detail: `thisUpdate ${thisUpdate.toISOString()} is in the future (check this machine's clock)` }, facts);
   }
   if (nextUpdate && nextUpdate.getTime() < now - TRUST_LIMITS.clockSkewMs) {
-    return lvl2({ status: 'error', reason: 'CRL_EXPIRED', detail: `the CRL expired at ${nextUpdate.toISOString()} (nextUpdate): clients will treat revocation status as unknown` }, facts);
+    return lvl2({ ...because('CRL_EXPIRED'), detail: `the CRL expired at ${nextUpdate.toISOString()} (nextUpdate): clients will treat revocation status as unknown` }, facts);
   }
   const signed = facts.signatureVerified ? `, signed by ${facts.issuer}` : ' (signature not checked: give the issuer to check it)';
   return {
     ...base,
-    status: 'ok',
-    reason: 'CRL_FRESH',
+    ...because('CRL_FRESH'),
     detail: `a fresh CRL of ${r.body.length} bytes, ${facts.revokedCount} revoked, next update ${facts.nextUpdate ?? 'not stated'}${signed}`,
     data: { ...data, ...facts, level: 3 },
   };
@@ -92,10 +104,8 @@ export const crl: Prober = async (spec, ctx) => {
 const ATTR: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C', '2.5.4.8': 'ST', '2.5.4.7': 'L', '1.2.840.113549.1.9.1': 'emailAddress' };
 
 /** A distinguished name as `C=US, O=…, CN=…` (order as encoded). */
-export function rdnText(rdn: pkijs.RelativeDistinguishedNames): string {
+export function rdnText(rdn: Pkijs.RelativeDistinguishedNames): string {
   return rdn.typesAndValues
     .map((tv) => `${ATTR[tv.type] ?? tv.type}=${String((tv.value as { valueBlock?: { value?: unknown } }).valueBlock?.value ?? '')}`)
     .join(', ');
 }
-
-

@@ -5,15 +5,17 @@
  */
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { DnsOptions } from '../kinds/dns.js';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { parseCidr, cidrContains } from '../util/ip.js';
-import { classify, errorCode } from './classify.js';
-import { ms, resolverInUse } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { ms, resolverInUse } from '../net/target.js';
+import { because } from '../reasons.js';
 
 type RecordType = 'A' | 'AAAA';
 
-export const dns: Prober = async (spec, ctx) => {
-  const types = (Array.isArray(spec.options.types) ? spec.options.types : ['A', 'AAAA']) as RecordType[];
+export const dns: Prober<DnsOptions> = async (spec, ctx) => {
+  const types: RecordType[] = spec.options.types ?? ['A', 'AAAA'];
   // One try, with the whole deadline: c-ares would otherwise retry and overrun it.
   const resolver = new Resolver({ timeout: Math.max(50, spec.timeoutMs - 50), tries: 1 });
   if (ctx.dnsServers?.length) resolver.setServers(ctx.dnsServers);
@@ -41,17 +43,16 @@ export const dns: Prober = async (spec, ctx) => {
         // Not `ok`: the answer is not the one the document gives (a DNS filter's block page, or a
         // moved name), and rules built from the document would not let that traffic through.
         return {
-          status: 'error',
-          reason: 'DNS_DRIFT',
+          ...because('DNS_DRIFT'),
           detail: `resolves, but ${drift.join(', ')} ${drift.length === 1 ? 'is' : 'are'} not among the addresses the document gives for ${spec.host}`,
           phases: { resolveMs },
           data: { ...data, drift },
         };
       }
-      return { status: 'ok', reason: 'RESOLVED', detail: `${addresses.length} address(es): ${addresses.slice(0, 4).join(', ')}${addresses.length > 4 ? ', …' : ''}`, phases: { resolveMs }, data };
+      return { ...because('RESOLVED'), detail: `${addresses.length} address(es): ${addresses.slice(0, 4).join(', ')}${addresses.length > 4 ? ', …' : ''}`, phases: { resolveMs }, data };
     }
     if (ctx.signal.aborted) {
-      return { status: 'filtered', reason: 'DNS_TIMEOUT', detail: `no DNS answer within ${spec.timeoutMs}ms`, phases: { resolveMs }, data };
+      return { ...because('DNS_TIMEOUT', 'filtered'), detail: `no DNS answer within ${spec.timeoutMs}ms`, phases: { resolveMs }, data };
     }
     // Every type failed: report the most telling error (a hard answer beats "no data").
     const codes = Object.values(errors);
@@ -65,9 +66,10 @@ export const dns: Prober = async (spec, ctx) => {
 };
 
 /** Addresses that fall outside every address or range the document pairs with the name. */
-function driftOf(expected: unknown, got: string[]): string[] | undefined {
-  if (!Array.isArray(expected) || expected.length === 0) return undefined;
-  const ranges = (expected as string[]).map((e) => parseCidr(e));
+function driftOf(expected: string[] | undefined, got: string[]): string[] | undefined {
+  if (!expected?.length) return undefined;
+  const ranges = expected.map((e) => parseCidr(e));
   const out = got.filter((a) => isIP(a) !== 0 && !ranges.some((r) => cidrContains(r, a)));
   return out.length ? out : undefined;
 }
+

@@ -1,159 +1,23 @@
 /**
  * What the idle-timer kinds (`tcp-idle`, `udp-idle`, `ws-idle`) share: several flows opened in
  * parallel at t0 with staggered silent gaps; after its gap each flow waits for the reflector to
- * speak first (a firewall that forgot the flow shows only then, ../shared/LAB.md), then answers
- * (the reverse direction). The per-kind files only say how to open a channel.
+ * speak first (a stateful firewall that forgot the flow drops nothing until then: the lab tests show it), then answers
+ * (the reverse direction). The per-kind files only say how to open a channel; the exchange with the
+ * reflector is reflector/client.ts, the verdict idle-verdict.ts.
  *
  * All waits are against absolute deadlines (util/deadline.ts), never counted ticks.
  */
-import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { REFLECTOR_DEFAULTS, armMac, encode, isControl, parse, type Message } from '../reflector/protocol.js';
-import type { IdleBracket, IdleCheckData, IdleFlowResult, IdleLoss, ProbeContext, ProbeOutcome, ProbeSpec, Status, Verdict } from '../types.js';
-import { atDeadline, nowMs } from '../util/deadline.js';
-import { formatDuration, parseDuration } from '../util/duration.js';
-import { classify } from './classify.js';
+import { arm, awaitWake, back, hello, type Channel, type ChannelEvent } from '../reflector/client.js';
+import type { IdleFlowResult, ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
+import { nowMs } from '../util/deadline.js';
+import { formatDuration } from '../util/duration.js';
+import { idleOptions, type IdleOptions, type IdleProbeOptions, type Protocol } from '../kinds/idle-options.js';
+import { afterGap, armRefusal, lossOf, summarise, wakeTextOf } from './idle-verdict.js';
 
-export type Protocol = 'tcp' | 'udp' | 'ws';
-
-/** What a channel reports, in order. */
-export type ChannelEvent =
-  | { type: 'message'; msg: Message }
-  /** Bytes that are not NCR1: the far end is not a reflector (an echo server, the vendor's server…). */
-  | { type: 'data' }
-  | { type: 'error'; code: string | undefined }
-  | { type: 'closed'; code?: number; reason?: string };
-
-/** One flow's transport, as the per-kind files open it. Events queue until read. */
-export abstract class Channel {
-  /** TCP lines end with a newline. */
-  abstract readonly newline: boolean;
-  /** Datagrams may be lost: requests are re-sent within their deadline. */
-  abstract readonly datagram: boolean;
-  abstract send(buf: Buffer): void;
-  abstract close(): void;
-
-  private readonly queue: ChannelEvent[] = [];
-  private waiter: ((e: ChannelEvent) => void) | undefined;
-  /** Set once an error or close has been seen: later reads return it again. */
-  private terminal: ChannelEvent | undefined;
-
-  protected push(e: ChannelEvent): void {
-    if (this.terminal) return;
-    if (e.type === 'error' || e.type === 'closed') this.terminal = e;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w(e);
-    } else this.queue.push(e);
-  }
-
-  /** Feed raw control bytes (one message) from the transport. */
-  protected pushMessage(buf: Buffer): void {
-    if (!isControl(buf)) return this.push({ type: 'data' });
-    const m = parse(buf);
-    this.push('error' in m ? { type: 'data' } : { type: 'message', msg: m });
-  }
-
-  /** The next event, or `timeout` at the deadline, or `aborted` when a signal fires. */
-  next(deadlineMs: number, signals: AbortSignal[]): Promise<ChannelEvent | 'timeout' | 'aborted'> {
-    const q = this.queue.shift();
-    if (q) return Promise.resolve(q);
-    if (this.terminal) return Promise.resolve(this.terminal);
-    if (signals.some((s) => s.aborted)) return Promise.resolve('aborted');
-    return new Promise((resolve) => {
-      const done = (v: ChannelEvent | 'timeout' | 'aborted'): void => {
-        cancel();
-        for (const s of signals) s.removeEventListener('abort', onAbort);
-        this.waiter = undefined;
-        resolve(v);
-      };
-      const onAbort = (): void => done('aborted');
-      const cancel = atDeadline(deadlineMs, () => done('timeout'));
-      for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
-      this.waiter = (e) => done(e);
-    });
-  }
-}
+export type { IdleOptions, Protocol } from '../kinds/idle-options.js';
 
 export type OpenResult = { ok: true; channel: Channel; address: string } | { ok: false; outcome: ProbeOutcome };
-
-/** Options of an idle-timer check, normalised from catalog strings or CLI numbers. */
-export interface IdleOptions {
-  requireMs: number;
-  gapsMs: number[];
-  mode: 'reflector' | 'hold';
-  /** How long after a gap's deadline the reflector's send may still arrive. */
-  graceMs: number;
-  /** How long the client's answer after the gap waits for its reply. */
-  backWaitMs: number;
-  /** Deadline of the set-up exchange (HELLO/ARM). */
-  setupMs: number;
-}
-
-/** Default gaps as fractions of the required timer (issue 3): 12 min TCP → 2, 5, 8, 11, 12.5, 15 min. */
-const TCP_FRACTIONS = [2 / 12, 5 / 12, 8 / 12, 11 / 12, 12.5 / 12, 15 / 12];
-/** 1 min UDP → 20, 40, 55, 65, 90 s. */
-const UDP_FRACTIONS = [20 / 60, 40 / 60, 55 / 60, 65 / 60, 90 / 60];
-
-/** The staggered gaps a check uses when none are given, derived from the required timer. */
-export function defaultGapsMs(protocol: Protocol, requireMs: number): number[] {
-  return (protocol === 'udp' ? UDP_FRACTIONS : TCP_FRACTIONS).map((f) => Math.round(requireMs * f));
-}
-
-function durationOpt(v: unknown, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'number') return v;
-  return parseDuration(String(v), what);
-}
-
-/**
- * Grace after a gap: how late the reflector's send may arrive and still count. 5% of the longest
- * gap, between 2 s (a loaded client can stall for hundreds of ms; a late send must not read as a
- * lost flow) and 5 s. It only costs time on flows that were lost.
- */
-export function defaultGraceMs(gapMs: number): number {
-  return Math.min(5000, Math.max(2000, Math.round(gapMs * 0.05)));
-}
-
-/**
- * Normalise spec options. Catalog checks give durations as text (`require: 12m`, `gaps: [2m, 5m]`);
- * the CLI gives milliseconds (`requireMs`, `gapsMs`).
- */
-export function idleOptions(protocol: Protocol, o: Record<string, unknown>): IdleOptions {
-  const gapsRaw = (o.gapsMs ?? o.gaps) as unknown[] | undefined;
-  let gapsMs = gapsRaw?.map((g, i) => durationOpt(g, `gaps[${i}]`)!);
-  let requireMs = durationOpt(o.requireMs ?? o.require, 'require');
-  if (requireMs === undefined) requireMs = gapsMs?.length ? Math.max(...gapsMs) : protocol === 'udp' ? 60_000 : 720_000;
-  if (!gapsMs?.length) gapsMs = defaultGapsMs(protocol, requireMs);
-  gapsMs = [...new Set(gapsMs)].sort((a, b) => a - b);
-  const longest = Math.max(...gapsMs);
-  return {
-    requireMs,
-    gapsMs,
-    mode: o.mode === 'hold' ? 'hold' : 'reflector',
-    graceMs: durationOpt(o.graceMs ?? o.grace, 'grace') ?? defaultGraceMs(longest),
-    backWaitMs: durationOpt(o.backWaitMs ?? o.backWait, 'backWait') ?? 3000,
-    setupMs: durationOpt(o.setupMs ?? o.setup, 'setup') ?? 5000,
-  };
-}
-
-/**
- * The deadline the engine should give an idle check: its longest gap plus grace, the reverse
- * answer and set-up, with slack. Expansion sets `spec.timeoutMs` from this (not the 3 s default).
- */
-export function idleDeadlineMs(kind: string, options: Record<string, unknown>): number | undefined {
-  if (kind === 'ws-hold') {
-    const holdMs = durationOpt(options.holdMs ?? options.hold, 'hold') ?? 15 * 60_000;
-    const pongMs = durationOpt(options.pongTimeoutMs ?? options.pongTimeout, 'pongTimeout') ?? 10_000;
-    return holdMs + pongMs + 15_000;
-  }
-  const protocol = kind === 'tcp-idle' ? 'tcp' : kind === 'udp-idle' ? 'udp' : kind === 'ws-idle' ? 'ws' : undefined;
-  if (!protocol) return undefined;
-  const o = idleOptions(protocol, options);
-  // Set-up counts twice (HELLO, ARM); 5 s slack so the engine's deadline never cuts a finished flow.
-  return Math.max(...o.gapsMs) + o.graceMs + o.backWaitMs + 2 * o.setupMs + 5000;
-}
 
 interface FlowEnv {
   protocol: Protocol;
@@ -166,302 +30,139 @@ interface FlowEnv {
   onUpdate: () => void;
 }
 
-const LOSS_OF_CODE: Record<string, IdleLoss> = {
-  ECONNRESET: 'rst',
-  EPIPE: 'rst',
-  ECONNREFUSED: 'icmp',
-  EHOSTUNREACH: 'icmp',
-  ENETUNREACH: 'icmp',
-  EHOSTDOWN: 'icmp',
-  ETIMEDOUT: 'silent-drop',
-};
-
-function lossFromCode(protocol: Protocol, code: string | undefined): IdleLoss {
-  const l = code ? LOSS_OF_CODE[code] : undefined;
-  // A connected UDP socket reports ICMP port unreachable as ECONNREFUSED; on TCP that code after
-  // the handshake would be odd, so any unknown TCP error counts as a reset.
-  if (l) return l;
-  return protocol === 'udp' ? 'icmp' : 'rst';
-}
-
-function describeLoss(l: IdleLoss, protocol: Protocol, code?: string, closeCode?: number): string {
-  switch (l) {
-    case 'rst':
-      return `a TCP reset arrived (${code ?? 'RST'}): something on the path (or the reflector) tore the flow down`;
-    case 'icmp':
-      return `an ICMP error arrived (${code ?? 'ICMP'})`;
-    case 'closed':
-      return protocol === 'ws' ? `the WebSocket was closed${closeCode !== undefined ? ` (close code ${closeCode})` : ''}` : 'the connection was closed (FIN)';
-    case 'silent-drop':
-      return 'nothing arrived and nothing said why: the state was forgotten and packets dropped silently';
-    case 'nat-remapped':
-      return 'the NAT mapping changed';
+/** One flow as it runs: its channel, its signals, and its result (reported on every change). */
+class FlowRun {
+  readonly signals: AbortSignal[];
+  constructor(
+    readonly ch: Channel,
+    readonly id: string,
+    readonly gapMs: number,
+    readonly env: FlowEnv,
+    readonly result: IdleFlowResult,
+  ) {
+    this.signals = [env.signal, ...(env.stop ? [env.stop] : [])];
+  }
+  set(patch: Partial<IdleFlowResult>): void {
+    Object.assign(this.result, patch);
+    this.env.onUpdate();
+  }
+  stopped(): boolean {
+    return !!this.env.stop?.aborted || this.env.signal.aborted;
+  }
+  /** The channel failed or closed: the flow is lost, in `direction`. */
+  lose(e: ChannelEvent, direction: IdleFlowResult['direction'], t0: number): void {
+    const patch = lossOf(e, this.env.protocol, direction, Math.round(nowMs() - t0));
+    if (patch) this.set(patch);
+  }
+  interrupted(detail: string): void {
+    this.set({ state: 'pending', survived: null, reason: 'INTERRUPTED', detail });
+  }
+  /** A failure during set-up (greeting or arming): an error of the flow, not a loss. */
+  failedSetUp(e: ChannelEvent): void {
+    this.lose(e, 'during-gap', nowMs());
+    this.set({ state: 'error', survived: null, detail: `the flow failed during set-up: ${this.result.detail}` });
   }
 }
 
 /** Run one flow of a check, from open to decision. Never throws for network conditions. */
 async function runFlow(open: () => Promise<OpenResult>, id: string, gapMs: number, env: FlowEnv, result: IdleFlowResult, held: Set<string>): Promise<void> {
-  const { protocol, opts } = env;
-  const signals = [env.signal, ...(env.stop ? [env.stop] : [])];
-  const set = (patch: Partial<IdleFlowResult>): void => {
-    Object.assign(result, patch);
-    env.onUpdate();
-  };
   const opened = await open();
   if (!opened.ok) {
-    set({ state: 'error', survived: null, reason: opened.outcome.reason, detail: `could not open the flow: ${opened.outcome.detail ?? opened.outcome.reason}` });
+    Object.assign(result, { state: 'error', survived: null, reason: opened.outcome.reason, detail: `could not open the flow: ${opened.outcome.detail ?? opened.outcome.reason}` });
+    env.onUpdate();
     return;
   }
-  const ch = opened.channel;
+  const f = new FlowRun(opened.channel, id, gapMs, env, result);
   try {
-    /** Send a request and wait for a reply of `verb` (re-sent on datagram transports). */
-    const request = async (buf: Buffer, verb: string, waitMs: number): Promise<ChannelEvent | 'timeout' | 'aborted'> => {
-      const deadline = nowMs() + waitMs;
-      const tries = ch.datagram ? 3 : 1;
-      for (let i = 0; i < tries; i++) {
-        ch.send(buf);
-        const slot = i === tries - 1 ? deadline : nowMs() + waitMs / tries;
-        for (;;) {
-          const e = await ch.next(slot, signals);
-          if (e === 'timeout') break;
-          if (e === 'aborted' || e.type !== 'message') return e;
-          if (e.msg.verb === verb || e.msg.verb === 'ERR') return e;
-          // Our own request coming back: an echo server, not a reflector.
-          if (e.msg.verb === 'HELLO' || e.msg.verb === 'ARM' || e.msg.verb === 'BACK') return { type: 'data' };
-          // Anything else (a late duplicate) is ignored.
-        }
-      }
-      return 'timeout';
-    };
-    const stopped = (): boolean => !!env.stop?.aborted || env.signal.aborted;
-    const failFromEvent = (e: ChannelEvent, direction: IdleFlowResult['direction'], t0: number): void => {
-      if (e.type === 'error') {
-        const l = lossFromCode(protocol, e.code);
-        set({ state: 'lost', survived: false, lost: l, direction, reason: e.code ?? 'ERROR', detail: describeLoss(l, protocol, e.code), lostAtMs: Math.round(nowMs() - t0) });
-      } else if (e.type === 'closed') {
-        set({ state: 'lost', survived: false, lost: 'closed', direction, reason: e.code !== undefined ? `WS_CLOSE_${e.code}` : 'FIN', detail: describeLoss('closed', protocol, undefined, e.code), lostAtMs: Math.round(nowMs() - t0), ...(e.code !== undefined ? { closeCode: e.code } : {}) });
-      }
-    };
-
-    // Hold: the far end is not a reflector (or we were told not to speak to it).
-    const hold = async (t0: number, why: string): Promise<void> => {
-      held.add(id);
-      if (protocol === 'udp') {
-        set({ state: 'unproven', survived: null, reason: 'NOT_A_REFLECTOR', detail: `${why}; a UDP flow has no state visible from this side, so without a reflector nothing can be measured` });
-        return;
-      }
-      const e = await ch.next(t0 + gapMs, signals);
-      if (e === 'aborted') return set({ state: 'pending', survived: null, reason: 'INTERRUPTED', detail: 'stopped before the gap ended' });
-      if (e === 'timeout' || e.type === 'message' || e.type === 'data') {
-        set({
-          state: 'unproven',
-          survived: null,
-          reason: 'HELD_OPEN',
-          detail: `still open after ${formatDuration(gapMs)} from our side; the server did not speak after the gap, so an expired firewall state would not have shown`,
-        });
-        return;
-      }
-      failFromEvent(e, 'during-gap', t0);
-      result.detail += ` after ${formatDuration(result.lostAtMs ?? 0)} idle — by the server or by the path; only a reflector can tell which`;
-    };
-
-    if (opts.mode === 'hold') return await hold(nowMs(), 'told not to speak to this endpoint (mode: hold)');
-
-    const nonce = randomBytes(6).toString('hex');
-    const hello = await request(encode('HELLO', { n: nonce }, REFLECTOR_DEFAULTS.helloPadBytes, ch.newline), 'TOKEN', opts.setupMs);
-    if (hello === 'aborted') return set({ state: 'pending', survived: null, reason: 'INTERRUPTED', detail: 'stopped during set-up' });
-    if (hello === 'timeout' && ch.datagram) {
-      // UDP silence: the reflector's port may be blocked as well as absent; never call it a non-reflector.
-      return set({ state: 'error', survived: null, reason: 'UDP_SILENCE', detail: `no answer to the reflector greeting within ${formatDuration(opts.setupMs)}: UDP to this port is blocked, or no reflector listens there` });
-    }
-    if (hello === 'timeout' || hello.type === 'data') {
-      return await hold(nowMs(), hello === 'timeout' ? 'the far end did not answer the reflector greeting: it is not a netcheck reflector' : 'the far end answered, but not as a netcheck reflector');
-    }
-    if (hello.type !== 'message') {
-      failFromEvent(hello, 'during-gap', nowMs());
-      set({ state: 'error', survived: null, detail: `the flow failed during set-up: ${result.detail}` });
-      return;
-    }
-    if (hello.msg.verb === 'ERR') return set({ state: 'error', survived: null, reason: `REFLECTOR_${(hello.msg.fields.code ?? 'error').toUpperCase()}`, detail: `the reflector refused the greeting (${hello.msg.fields.code})` });
-    const token = hello.msg.fields.t ?? '';
-    const fields: Record<string, string | number> = { t: token, id, gap: gapMs };
-    if (env.secret !== undefined) fields.mac = armMac(env.secret, token, id, gapMs);
-    const armed = await request(encode('ARM', fields, REFLECTOR_DEFAULTS.armPadBytes, ch.newline), 'ARMED', opts.setupMs);
-    if (armed === 'aborted') return set({ state: 'pending', survived: null, reason: 'INTERRUPTED', detail: 'stopped during set-up' });
-    if (armed === 'timeout' || armed.type === 'data') return set({ state: 'error', survived: null, reason: 'REFLECTOR_NO_ANSWER', detail: 'the reflector answered the greeting but not the request to arm the flow' });
-    if (armed.type !== 'message') {
-      failFromEvent(armed, 'during-gap', nowMs());
-      set({ state: 'error', survived: null, detail: `the flow failed during set-up: ${result.detail}` });
-      return;
-    }
-    if (armed.msg.verb === 'ERR') {
-      const code = armed.msg.fields.code ?? 'error';
-      const why: Record<string, string> = {
-        auth: 'the reflector needs the shared secret (--reflector-secret) and this one is missing or wrong',
-        token: 'the reflector did not accept its own token (did the source address change during set-up?)',
-        flows: 'the reflector holds too many flows',
-        gap: 'the gap is longer than the reflector allows',
-      };
-      return set({ state: 'error', survived: null, reason: `REFLECTOR_${code.toUpperCase()}`, detail: why[code] ?? `the reflector refused to arm the flow (${code})` });
-    }
-    const t0 = nowMs();
-    const seen = armed.msg.fields.seen;
-    set({ state: 'pending', survived: null, reason: 'WAITING', detail: 'idle', ...(seen ? { seen } : {}) });
-
-    // The silent gap: wait for the reflector to speak first.
-    const gapEnd = t0 + gapMs;
-    let woke = false;
-    for (;;) {
-      const e = await ch.next(gapEnd + opts.graceMs, signals);
-      if (e === 'aborted') return set({ state: 'pending', survived: null, reason: 'INTERRUPTED', detail: `stopped ${formatDuration(Math.max(0, gapEnd - nowMs()))} before the gap ended` });
-      if (e === 'timeout') break;
-      if (e.type === 'message' && e.msg.verb === 'WAKE' && e.msg.fields.id === id) {
-        woke = true;
-        result.wakeLateMs = Math.round(nowMs() - gapEnd);
-        break;
-      }
-      if (e.type === 'error' || e.type === 'closed') {
-        failFromEvent(e, 'during-gap', t0);
-        return;
-      }
-    }
-    if (stopped()) return set({ state: 'pending', survived: null, reason: 'INTERRUPTED', detail: 'stopped before the answer' });
-
-    // The reverse direction: the client answers on the same flow.
-    const back = await request(encode('BACK', { t: token, id }, REFLECTOR_DEFAULTS.backPadBytes, ch.newline), 'BACKOK', opts.backWaitMs);
-    const wakeText = woke ? `the reflector's send after ${formatDuration(gapMs)} arrived` : `the reflector's send after ${formatDuration(gapMs)} never arrived`;
-    if (back === 'aborted') {
-      if (!woke) return set({ state: 'pending', survived: null, reason: 'INTERRUPTED', detail: 'stopped during the answer' });
-      return set({ state: 'survived', survived: true, reason: 'WAKE_RECEIVED', detail: `${wakeText} (stopped before the answer came back)` });
-    }
-    if (back !== 'timeout' && (back.type === 'error' || back.type === 'closed')) {
-      failFromEvent(back, woke ? 'client-to-reflector' : 'reflector-to-client', t0);
-      result.detail = `${wakeText}; then ${result.detail}`;
-      return;
-    }
-    const backOk = back !== 'timeout' && back.type === 'message' && back.msg.verb === 'BACKOK' ? back.msg : undefined;
-    const seenAfter = backOk?.fields.seen;
-    if (seenAfter) result.seenAfter = seenAfter;
-    if (backOk && seen && seenAfter && seenAfter !== seen) {
-      return set({
-        state: 'lost',
-        survived: false,
-        lost: 'nat-remapped',
-        direction: woke ? 'client-to-reflector' : 'reflector-to-client',
-        reason: 'NAT_REMAPPED',
-        detail: `${wakeText}; the answer reached the reflector from ${seenAfter}, not ${seen}: the NAT mapping expired and a new one was made`,
-      });
-    }
-    if (woke && backOk) return set({ state: 'survived', survived: true, reason: 'WAKE_RECEIVED', detail: `${wakeText} (${result.wakeLateMs} ms after the deadline) and the answer came back on the same mapping` });
-    if (woke) {
-      return set({ state: 'lost', survived: false, lost: 'silent-drop', direction: 'client-to-reflector', reason: 'BACK_UNANSWERED', detail: `${wakeText}, but the answer got no reply within ${formatDuration(opts.backWaitMs)}` });
-    }
-    // No wake: whether the answer still got through tells an expired mapping from a forgotten flow.
-    return set({
-      state: 'lost',
-      survived: false,
-      lost: 'silent-drop',
-      direction: 'reflector-to-client',
-      reason: 'WAKE_MISSING',
-      detail: backOk
-        ? `${wakeText}, yet the answer got through on the same mapping: the path dropped the reflector's send silently (its state had expired; the answer made new state)${protocol === 'udp' ? ', or the datagram was lost' : ''}`
-        : `${wakeText}, and the answer got no reply within ${formatDuration(opts.backWaitMs)}: the path forgot the flow and drops it silently`,
-    });
+    if (env.opts.mode === 'hold') return await hold(f, held, nowMs(), 'told not to speak to this endpoint (mode: hold)');
+    const armed = await setUp(f, held);
+    if (armed) await gapAndBack(f, armed.token, armed.seen);
   } finally {
-    ch.close();
+    f.ch.close();
   }
 }
 
-/** The bracket that a set of flows shows. */
-export function bracketOf(flows: IdleFlowResult[], protocol: Protocol): IdleBracket {
-  const P = protocol === 'ws' ? 'WebSocket' : protocol.toUpperCase();
-  const survived = flows.filter((f) => f.state === 'survived').map((f) => f.gapMs);
-  const lost = flows.filter((f) => f.state === 'lost').map((f) => f.gapMs);
-  const longest = survived.length ? Math.max(...survived) : undefined;
-  const shortest = lost.length ? Math.min(...lost) : undefined;
-  const consistent = longest === undefined || shortest === undefined || longest < shortest;
-  let text: string;
-  const d = formatDuration;
-  if (longest === undefined && shortest === undefined) text = `no ${P} flow could be tested to its end`;
-  else if (shortest === undefined) text = `this path kept idle ${P} flows for at least ${d(longest!)} (the longest gap tested)`;
-  else if (longest === undefined) text = `this path forgets idle ${P} flows within ${d(shortest)} (the shortest gap tested)`;
-  else if (consistent) text = `this path forgets idle ${P} flows after ${d(longest)} to ${d(shortest)}`;
-  else text = `inconsistent: a ${P} flow idle ${d(shortest)} was lost while one idle ${d(longest)} survived (packet loss, or more than a simple idle timer)`;
-  return { ...(longest !== undefined ? { longestSurvivedMs: longest } : {}), ...(shortest !== undefined ? { shortestLostMs: shortest } : {}), consistent, text };
+/** Hold: the far end is not a reflector (or we were told not to speak to it); only a close during the gap shows anything. */
+async function hold(f: FlowRun, held: Set<string>, t0: number, why: string): Promise<void> {
+  held.add(f.id);
+  if (f.env.protocol === 'udp') {
+    f.set({ state: 'unproven', survived: null, reason: 'NOT_A_REFLECTOR', detail: `${why}; a UDP flow has no state visible from this side, so without a reflector nothing can be measured` });
+    return;
+  }
+  const e = await f.ch.next(t0 + f.gapMs, f.signals);
+  if (e === 'aborted') return f.interrupted('stopped before the gap ended');
+  if (e === 'timeout' || e.type === 'message' || e.type === 'data') {
+    f.set({
+      state: 'unproven',
+      survived: null,
+      reason: 'HELD_OPEN',
+      detail: `still open after ${formatDuration(f.gapMs)} from our side; the server did not speak after the gap, so an expired firewall state would not have shown`,
+    });
+    return;
+  }
+  f.lose(e, 'during-gap', t0);
+  f.result.detail += ` after ${formatDuration(f.result.lostAtMs ?? 0)} idle — by the server or by the path; only a reflector can tell which`;
 }
 
-const STATUS_OF_LOSS: Record<IdleLoss, Status> = { rst: 'refused', icmp: 'unreachable', closed: 'refused', 'silent-drop': 'filtered', 'nat-remapped': 'filtered' };
-const REASON_OF_LOSS: Record<IdleLoss, string> = {
-  rst: 'IDLE_LOST_RST',
-  icmp: 'IDLE_LOST_ICMP',
-  closed: 'IDLE_LOST_CLOSED',
-  'silent-drop': 'IDLE_LOST_SILENT',
-  'nat-remapped': 'IDLE_NAT_REMAPPED',
-};
-
-/** Verdict and outcome of a check from its flows. */
-export function summarise(flows: IdleFlowResult[], protocol: Protocol, opts: IdleOptions, interrupted: boolean, held: ReadonlySet<string> = new Set()): { outcome: Omit<ProbeOutcome, 'address'>; data: IdleCheckData } {
-  const mode: IdleCheckData['mode'] = held.size > 0 && held.size >= flows.filter((f) => f.state !== 'error' && f.state !== 'pending').length ? 'hold' : opts.mode;
-  const bracket = mode === 'hold' ? { consistent: true, text: 'not measured: the far end is not a netcheck reflector, so it never spoke after a gap' } : bracketOf(flows, protocol);
-  const R = opts.requireMs;
-  const P = protocol === 'ws' ? 'WebSocket' : protocol.toUpperCase();
-  const lostEarly = flows.filter((f) => f.state === 'lost' && f.gapMs <= R).sort((a, b) => a.gapMs - b.gapMs);
-  const provedLong = flows.some((f) => f.state === 'survived' && f.gapMs >= R);
-  let verdict: Verdict;
-  let verdictReason: string;
-  let status: Status;
-  let reason: string;
-  const need = `required: ${formatDuration(R)}`;
-  if (mode === 'hold') {
-    const held = flows.filter((f) => f.state === 'unproven' && f.reason === 'HELD_OPEN').map((f) => f.gapMs);
-    const lostHeld = flows.filter((f) => f.state === 'lost').sort((a, b) => a.gapMs - b.gapMs)[0];
-    verdict = 'inconclusive';
-    status = 'open|filtered';
-    reason = 'IDLE_UNPROVEN';
-    verdictReason = lostHeld
-      ? `the far end is not a netcheck reflector; the ${P} flow ended ${lostHeld.detail.replace(/^./, (c) => c.toLowerCase())}`
-      : held.length
-        ? `still open after ${formatDuration(Math.max(...held))} from our side; the server did not speak after the gap, so an expired firewall state would not have shown (${need}; run against a netcheck reflector to prove it)`
-        : (flows[0]?.detail ?? 'nothing could be measured');
-  } else if (lostEarly.length) {
-    const f = lostEarly[0]!;
-    verdict = 'fail';
-    status = STATUS_OF_LOSS[f.lost!];
-    reason = REASON_OF_LOSS[f.lost!];
-    verdictReason = `${bracket.text}; ${need}. The flow idle ${formatDuration(f.gapMs)} was lost: ${f.detail}`;
-  } else if (provedLong) {
-    verdict = 'pass';
-    status = 'ok';
-    reason = 'IDLE_TIMER_OK';
-    verdictReason = `${bracket.text}; ${need}`;
-  } else {
-    verdict = 'inconclusive';
-    const errors = flows.filter((f) => f.state === 'error');
-    if (errors.length === flows.length && errors[0]) {
-      const e = errors[0];
-      const c = classify(e.reason, 'connect');
-      status = e.reason === 'UDP_SILENCE' ? 'open|filtered' : c.status;
-      reason = e.reason;
-      verdictReason = `no flow could be set up: ${e.detail}`;
-    } else if (interrupted) {
-      status = 'skipped';
-      reason = 'INTERRUPTED';
-      verdictReason = `interrupted before a flow idle ${formatDuration(R)} or longer could finish; so far ${bracket.text}`;
-    } else {
-      // Nothing failed within the requirement, nothing proved it: ambiguous, like UDP silence.
-      status = 'open|filtered';
-      reason = 'IDLE_NOT_PROVEN';
-      verdictReason = `${bracket.text}; ${need}, and no flow idle that long survived to prove it`;
-    }
+/** Greet the reflector and arm the flow: its token and source as the reflector saw it, or undefined when the flow ended here. */
+async function setUp(f: FlowRun, held: Set<string>): Promise<{ token: string; seen?: string } | undefined> {
+  const { opts } = f.env;
+  const h = await hello(f.ch, opts.setupMs, f.signals);
+  if (h === 'aborted') return void f.interrupted('stopped during set-up');
+  if (h === 'timeout' && f.ch.datagram) {
+    // UDP silence: the reflector's port may be blocked as well as absent; never call it a non-reflector.
+    return void f.set({ state: 'error', survived: null, reason: 'UDP_SILENCE', detail: `no answer to the reflector greeting within ${formatDuration(opts.setupMs)}: UDP to this port is blocked, or no reflector listens there` });
   }
-  return {
-    outcome: { status, reason, detail: verdictReason },
-    data: { protocol, requireMs: R, mode, flows, bracket, verdict, verdictReason },
-  };
+  if (h === 'timeout' || h.type === 'data') {
+    return void (await hold(f, held, nowMs(), h === 'timeout' ? 'the far end did not answer the reflector greeting: it is not a netcheck reflector' : 'the far end answered, but not as a netcheck reflector'));
+  }
+  if (h.type !== 'message') return void f.failedSetUp(h);
+  if (h.msg.verb === 'ERR') return void f.set({ state: 'error', survived: null, reason: `REFLECTOR_${(h.msg.fields.code ?? 'error').toUpperCase()}`, detail: `the reflector refused the greeting (${h.msg.fields.code})` });
+  const token = h.msg.fields.t ?? '';
+  const armed = await arm(f.ch, token, f.id, f.gapMs, f.env.secret, opts.setupMs, f.signals);
+  if (armed === 'aborted') return void f.interrupted('stopped during set-up');
+  if (armed === 'timeout' || armed.type === 'data') return void f.set({ state: 'error', survived: null, reason: 'REFLECTOR_NO_ANSWER', detail: 'the reflector answered the greeting but not the request to arm the flow' });
+  if (armed.type !== 'message') return void f.failedSetUp(armed);
+  if (armed.msg.verb === 'ERR') return void f.set(armRefusal(armed.msg.fields.code ?? 'error'));
+  const seen = armed.msg.fields.seen;
+  return { token, ...(seen ? { seen } : {}) };
+}
+
+/** The silent gap, the reflector's send after it, and the client's answer on the same flow. */
+async function gapAndBack(f: FlowRun, token: string, seen: string | undefined): Promise<void> {
+  const { opts, protocol } = f.env;
+  const t0 = nowMs();
+  f.set({ state: 'pending', survived: null, reason: 'WAITING', detail: 'idle', ...(seen ? { seen } : {}) });
+
+  // The silent gap: wait for the reflector to speak first.
+  const gapEnd = t0 + f.gapMs;
+  const w = await awaitWake(f.ch, f.id, gapEnd, opts.graceMs, f.signals);
+  if (w === 'aborted') return f.interrupted(`stopped ${formatDuration(Math.max(0, gapEnd - nowMs()))} before the gap ended`);
+  if (!w.woke && w.event) return f.lose(w.event, 'during-gap', t0);
+  if (w.woke) f.result.wakeLateMs = w.lateMs;
+  const woke = w.woke;
+  if (f.stopped()) return f.interrupted('stopped before the answer');
+
+  // The reverse direction: the client answers on the same flow.
+  const b = await back(f.ch, token, f.id, opts.backWaitMs, f.signals);
+  const wakeText = wakeTextOf(woke, f.gapMs);
+  if (b === 'aborted') {
+    if (!woke) return f.interrupted('stopped during the answer');
+    return f.set({ state: 'survived', survived: true, reason: 'WAKE_RECEIVED', detail: `${wakeText} (stopped before the answer came back)` });
+  }
+  if (b !== 'timeout' && (b.type === 'error' || b.type === 'closed')) {
+    f.lose(b, woke ? 'client-to-reflector' : 'reflector-to-client', t0);
+    f.result.detail = `${wakeText}; then ${f.result.detail}`;
+    return;
+  }
+  const backOk = b !== 'timeout' && b.type === 'message' && b.msg.verb === 'BACKOK' ? b.msg : undefined;
+  const seenAfter = backOk?.fields.seen;
+  if (seenAfter) f.result.seenAfter = seenAfter;
+  f.set(afterGap({ protocol, gapMs: f.gapMs, backWaitMs: opts.backWaitMs, woke, ...(f.result.wakeLateMs !== undefined ? { wakeLateMs: f.result.wakeLateMs } : {}), backOk: !!backOk, ...(seen ? { seen } : {}), ...(seenAfter ? { seenAfter } : {}) }));
 }
 
 /** Run an idle-timer check: all flows in parallel from t0, then the verdict. */
-export async function runIdleCheck(spec: ProbeSpec, ctx: ProbeContext, protocol: Protocol, open: () => Promise<OpenResult>): Promise<ProbeOutcome> {
+export async function runIdleCheck(spec: ProbeSpec<IdleProbeOptions>, ctx: ProbeContext, protocol: Protocol, open: () => Promise<OpenResult>): Promise<ProbeOutcome> {
   const opts = idleOptions(protocol, spec.options);
   const flows: IdleFlowResult[] = opts.gapsMs.map((gapMs, i) => ({ id: `f${i + 1}`, protocol, gapMs, state: 'pending', survived: null, reason: 'STARTING', detail: 'not started' }));
   const startedAt = Date.now();
@@ -487,7 +188,7 @@ export async function runIdleCheck(spec: ProbeSpec, ctx: ProbeContext, protocol:
     opts,
     signal: ctx.signal,
     ...(ctx.stopSignal ? { stop: ctx.stopSignal } : {}),
-    ...(ctx.reflectorSecret !== undefined ? { secret: ctx.reflectorSecret } : typeof spec.options.secret === 'string' ? { secret: spec.options.secret } : {}),
+    ...(ctx.reflectorSecret !== undefined ? { secret: ctx.reflectorSecret } : spec.options.secret !== undefined ? { secret: spec.options.secret } : {}),
     onUpdate: report,
   };
   report();

@@ -4,22 +4,23 @@
  * `disjointFrom`. Commversion's case: a banned customer's IP must never be one of the platform's
  * or the office's own addresses, or the ban would block the company itself.
  */
-import type { IpList } from '../catalog/ipList.js';
+import type { IpListOptions } from '../kinds/ipList.js';
 import type { Prober } from '../types.js';
 import { parseCidr, type Cidr } from '../util/ip.js';
+import { because } from '../reasons.js';
 
 function overlaps(a: Cidr, b: Cidr): boolean {
   return a.family === b.family && a.base < b.base + b.size && b.base < a.base + a.size;
 }
 
-export const ipList: Prober = async (spec) => {
+export const ipList: Prober<IpListOptions> = async (spec) => {
   let entry: Cidr;
   try {
     entry = parseCidr(spec.host);
   } catch (err) {
-    return { status: 'error', reason: 'IP_LIST_SYNTAX', detail: (err as Error).message };
+    return { ...because('IP_LIST_SYNTAX'), detail: (err as Error).message };
   }
-  const refs = (Array.isArray(spec.options.disjointFrom) ? spec.options.disjointFrom : []) as (IpList | { param: string; unset: true })[];
+  const refs = spec.options.disjointFrom ?? [];
   const compared: string[] = [];
   const unset: string[] = [];
   const hits: { param: string; file: string; line: number; value: string }[] = [];
@@ -34,18 +35,16 @@ export const ipList: Prober = async (spec) => {
   const data = { compared, ...(unset.length ? { notGiven: unset } : {}), ...(hits.length ? { overlaps: hits } : {}) };
   if (hits.length) {
     return {
-      status: 'error',
-      reason: 'LIST_OVERLAP',
+      ...because('LIST_OVERLAP'),
       detail: `${spec.host} overlaps ${hits.map((h) => `${h.value} in --${h.param} (${h.file}:${h.line})`).join(', ')}: blocking it would also block your own addresses`,
       data,
     };
   }
   if (compared.length === 0) {
-    return { status: 'skipped', reason: 'NOTHING_TO_COMPARE', detail: `valid entry; not compared: ${unset.map((u) => `--${u}`).join(', ')} not given`, data };
+    return { ...because('NOTHING_TO_COMPARE'), detail: `valid entry; not compared: ${unset.map((u) => `--${u}`).join(', ')} not given`, data };
   }
   return {
-    status: 'ok',
-    reason: 'NO_OVERLAP',
+    ...because('NO_OVERLAP'),
     detail: `valid, and outside ${compared.map((c) => `--${c}`).join(', ')}${unset.length ? ` (not compared: ${unset.map((u) => `--${u}`).join(', ')} not given)` : ''}`,
     data,
   };

@@ -14,13 +14,14 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { decodeMediaPacket, encodeMediaPacket, isMediaPacket, Rfc3550Jitter } from '../media/packet.js';
-import { DRAIN_MAX_MS, mediaOptions, type MediaOptions } from '../media/options.js';
+import { DRAIN_MAX_MS, mediaOptions, type MediaOptions, type MediaProbeOptions } from '../media/options.js';
 import { estimateMos, mosWords, percentile, type Thresholds } from '../media/quality.js';
 import { REFLECTOR_DEFAULTS, encode, isControl, mediaMac, parse, type Message } from '../reflector/protocol.js';
 import type { Prober, ProbeOutcome, Status } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
+import { because, type FixedReason } from '../reasons.js';
 
 /** `ProbeOutcome.data` of a media check. */
 export interface MediaData {
@@ -112,12 +113,12 @@ class Link {
   }
 }
 
-export const media: Prober = async (spec, ctx) => {
+export const media: Prober<MediaProbeOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;
   const o = mediaOptions(spec.options);
-  const secret = ctx.reflectorSecret ?? (typeof spec.options.secret === 'string' ? spec.options.secret : undefined);
+  const secret = ctx.reflectorSecret ?? spec.options.secret;
   const n = Math.max(1, Math.round((o.pps * o.durationMs) / 1000));
   const sid = randomBytes(8);
   const sidHex = sid.toString('hex');
@@ -166,13 +167,13 @@ export const media: Prober = async (spec, ctx) => {
     const link = new Link(s, onMedia);
     const fail = (e: { error: string }, during: string): ProbeOutcome =>
       e.error === 'NOT_A_REFLECTOR'
-        ? { status: 'error', reason: 'NOT_A_REFLECTOR', detail: `the far end answered ${during}, but not as a netcheck reflector: per-direction loss needs one (\`netcheck reflect --udp ${spec.port}\`)`, address }
+        ? { ...because('NOT_A_REFLECTOR'), detail: `the far end answered ${during}, but not as a netcheck reflector: per-direction loss needs one (\`netcheck reflect --udp ${spec.port}\`)`, address }
         : { ...classify(e.error, 'udp'), address };
 
     // Set-up: a token bound to our address, then the session.
     const hello = await link.request(encode('HELLO', { n: randomBytes(6).toString('hex') }, REFLECTOR_DEFAULTS.helloPadBytes), 'TOKEN', o.setupMs, ctx.signal);
     if (hello === 'timeout') {
-      return { status: 'open|filtered', reason: 'UDP_SILENCE', detail: `no answer to the reflector greeting within ${formatDuration(o.setupMs)}: UDP ${spec.port} is blocked, or no reflector listens there`, address };
+      return { ...because('UDP_SILENCE'), detail: `no answer to the reflector greeting within ${formatDuration(o.setupMs)}: UDP ${spec.port} is blocked, or no reflector listens there`, address };
     }
     if ('error' in hello) return fail(hello, 'the greeting');
     if (hello.verb === 'ERR') return { status: 'error', reason: `REFLECTOR_${(hello.fields.code ?? 'error').toUpperCase()}`, detail: `the reflector refused the greeting (${hello.fields.code})`, address };
@@ -180,7 +181,7 @@ export const media: Prober = async (spec, ctx) => {
     const fields: Record<string, string | number> = { t: token, id: sidHex, pps: o.pps, dur: o.durationMs, size: o.size };
     if (secret !== undefined) fields.mac = mediaMac(secret, token, sidHex, o.pps, o.durationMs, o.size);
     const opened = await link.request(encode('MEDIA', fields, REFLECTOR_DEFAULTS.mediaPadBytes), 'MEDIAOK', o.setupMs, ctx.signal);
-    if (opened === 'timeout') return { status: 'error', reason: 'REFLECTOR_NO_ANSWER', detail: 'the reflector answered the greeting but not the request to open a media session (an older reflector?)', address };
+    if (opened === 'timeout') return { ...because('REFLECTOR_NO_ANSWER'), detail: 'the reflector answered the greeting but not the request to open a media session (an older reflector?)', address };
     if ('error' in opened) return fail(opened, 'the session request');
     if (opened.verb === 'ERR') {
       const code = opened.fields.code ?? 'error';
@@ -280,8 +281,7 @@ export function judge(o: MediaOptions, m: Measured, address: string): ProbeOutco
   };
   if (m.received === 0 && !refl) {
     return {
-      status: 'open|filtered',
-      reason: 'MEDIA_NO_ECHO',
+      ...because('MEDIA_NO_ECHO'),
       detail: `the session opened, but none of ${m.sent} datagrams came back and the reflector's counters did not either: media on this port is dropped (the direction is unknown)`,
       address,
       data: data as unknown as Record<string, unknown>,
@@ -305,22 +305,21 @@ export function judge(o: MediaOptions, m: Measured, address: string): ProbeOutco
   };
   // Thresholds, loss first: it is what listeners hear most.
   const dirName = (d: string): string => (refl ? (d === 'up' ? 'up' : 'down') : 'round trip');
-  let status: Status = 'ok';
-  let reason = 'MEDIA_OK';
+  let { status, reason }: { status: Status; reason: FixedReason } = because('MEDIA_OK');
   for (const d of dirs) {
     if (d.loss >= o.maxLossPct) {
       data.exceeded.push(`loss ${dirName(d.name)} ${d.loss}% ≥ ${o.maxLossPct}%`);
-      if (status === 'ok') [status, reason] = ['filtered', 'MEDIA_LOSS'];
+      if (status === 'ok') ({ status, reason } = because('MEDIA_LOSS'));
     }
   }
   if (!Number.isNaN(avg) && avg >= o.maxRttMs) {
     data.exceeded.push(`RTT ${r1(avg)} ms ≥ ${o.maxRttMs} ms`);
-    if (status === 'ok') [status, reason] = ['timeout', 'MEDIA_RTT'];
+    if (status === 'ok') ({ status, reason } = because('MEDIA_RTT'));
   }
   for (const d of dirs) {
     if (d.jitter >= o.maxJitterMs) {
       data.exceeded.push(`jitter ${dirName(d.name)} ${d.jitter} ms ≥ ${o.maxJitterMs} ms`);
-      if (status === 'ok') [status, reason] = ['timeout', 'MEDIA_JITTER'];
+      if (status === 'ok') ({ status, reason } = because('MEDIA_JITTER'));
     }
   }
   return { status, reason, detail: describeMedia(data), address, data: data as unknown as Record<string, unknown> };

@@ -18,7 +18,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ProbeOutcome } from '../types.js';
 import { formatDuration } from '../util/duration.js';
-import { classify, errorCode } from './classify.js';
+import { classify, errorCode } from '../net/classify.js';
 import { STUN_MAGIC_COOKIE } from './stun.js';
 
 const BINDING_REQUEST = 0x0001;
@@ -30,7 +30,8 @@ const ATTR_XOR_MAPPED_ADDRESS = 0x0020;
 const ATTR_RESPONSE_ORIGIN = 0x802b;
 const ATTR_OTHER_ADDRESS = 0x802c;
 
-import type { NatData, NatFiltering as Filtering, NatMapping as Mapping } from './nat.js';
+import type { NatData, NatFiltering as Filtering, NatMapping as Mapping } from '../types.js';
+import { because } from '../reasons.js';
 
 interface Endpoint {
   address: string;
@@ -154,11 +155,11 @@ export async function stunNat(server: Endpoint, waitMs: number, signal: AbortSig
     const t1 = await f.binding(server, waitMs, signal);
     if (!t1?.mapped) {
       if (f.error) return { ...classify(f.error, 'udp'), address: server.address };
-      return { status: 'open|filtered', reason: 'UDP_SILENCE', detail: `no STUN answer from ${fmt(server)} within ${formatDuration(waitMs)}: blocked, or no STUN server listens there`, address: server.address };
+      return { ...because('UDP_SILENCE'), detail: `no STUN answer from ${fmt(server)} within ${formatDuration(waitMs)}: blocked, or no STUN server listens there`, address: server.address };
     }
     const other = t1.other;
     if (!other || other.address === server.address) {
-      return { status: 'error', reason: 'STUN_NO_RFC5780', detail: `${fmt(server)} answers STUN but gives no OTHER-ADDRESS on a second address: it does not support RFC 5780 NAT discovery (coturn does with two --listening-ip)`, address: server.address };
+      return { ...because('STUN_NO_RFC5780'), detail: `${fmt(server)} answers STUN but gives no OTHER-ADDRESS on a second address: it does not support RFC 5780 NAT discovery (coturn does with two --listening-ip)`, address: server.address };
     }
     const local = f.s.address();
     const own = t1.mapped.port === local.port && Object.values(networkInterfaces()).some((l) => (l ?? []).some((i) => i.address === t1.mapped!.address));
@@ -203,8 +204,7 @@ export async function stunNat(server: Endpoint, waitMs: number, signal: AbortSig
       notes,
     };
     return {
-      status: mapping === 'unknown' ? 'open|filtered' : 'ok',
-      reason: mapping === 'none' ? 'NAT_NONE' : mapping === 'endpoint-independent' ? 'NAT_ENDPOINT_INDEPENDENT' : mapping === 'unknown' ? 'NAT_UNKNOWN' : 'NAT_SYMMETRIC',
+      ...because(mapping === 'none' ? 'NAT_NONE' : mapping === 'endpoint-independent' ? 'NAT_ENDPOINT_INDEPENDENT' : mapping === 'unknown' ? 'NAT_UNKNOWN' : 'NAT_SYMMETRIC'),
       detail: notes.join('; '),
       address: server.address,
       data: data as unknown as Record<string, unknown>,

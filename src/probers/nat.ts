@@ -19,51 +19,30 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { REFLECTOR_DEFAULTS, encode, isControl, parse, type Message } from '../reflector/protocol.js';
-import type { Prober, ProbeOutcome } from '../types.js';
+import type { NatOptions } from '../kinds/nat.js';
+import type { NatData, NatFiltering, NatMapping, Prober, ProbeOutcome } from '../types.js';
 import { NAT_WAIT_MS } from '../media/options.js';
 import { formatDuration } from '../util/duration.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
 import { stunNat } from './nat-stun.js';
+import { because } from '../reasons.js';
 
-/** RFC 4787 terms; `address-dependent` needs a second far-end address (STUN RFC 5780 mode). */
-export type NatMapping = 'none' | 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
-/** One reflector address cannot tell endpoint-independent from address-dependent filtering. */
-export type NatFiltering = 'none' | 'endpoint-independent' | 'endpoint-independent-or-address-dependent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
-
-/** `ProbeOutcome.data` of a nat check. */
-export interface NatData {
-  /** Against a netcheck reflector's two ports, or a STUN server's two addresses (RFC 5780). */
-  method: 'reflector' | 'stun-rfc5780';
-  /** The two far-end ports used. */
-  ports: [number, number];
-  /** STUN mode: the server's other address (OTHER-ADDRESS). */
-  otherAddress?: string;
-  /** Public address:port the far end saw from one socket, per destination (`to`: port or address:port). */
-  seen: { port?: number; to?: string; seen: string }[];
-  /** This socket's own address:port (as bound), to recognise "no NAT". */
-  local?: string;
-  mapping: NatMapping;
-  filtering: NatFiltering;
-  /** Peer-to-peer media needs a relay (TURN) when the mapping depends on the destination. */
-  needsRelay: boolean | null;
-  /** One sentence per finding. */
-  notes: string[];
-}
+export type { NatData, NatFiltering, NatMapping } from '../types.js';
 
 interface Reply {
   msg: Message;
   from: RemoteInfo;
 }
 
-export const nat: Prober = async (spec, ctx) => {
+export const nat: Prober<NatOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;
   // A STUN server with RFC 5780 (`server: stun`): its second address tells address dependence too.
   if (spec.options.server === 'stun') return stunNat({ address, port: spec.port! }, Math.min(NAT_WAIT_MS, spec.timeoutMs / 6), ctx.signal);
   const portA = spec.port!;
-  const portB = typeof spec.options.altPort === 'number' ? spec.options.altPort : portA + 1;
+  const portB = spec.options.altPort ?? portA + 1;
   // Within the engine's deadline (media/options.ts): three exchanges of at most this long each.
   const waitMs = Math.min(NAT_WAIT_MS, spec.timeoutMs / 4);
   let sock: Socket | undefined;
@@ -114,7 +93,7 @@ export const nat: Prober = async (spec, ctx) => {
     const a = await hello(portA);
     if (!a) {
       if (sockError) return { ...classify(sockError, 'udp'), address };
-      return { status: 'open|filtered', reason: 'UDP_SILENCE', detail: `no answer from a reflector on UDP ${portA} within ${formatDuration(waitMs)}: blocked, or no reflector listens there`, address };
+      return { ...because('UDP_SILENCE'), detail: `no answer from a reflector on UDP ${portA} within ${formatDuration(waitMs)}: blocked, or no reflector listens there`, address };
     }
     if (a.msg.verb === 'ERR') return { status: 'error', reason: `REFLECTOR_${(a.msg.fields.code ?? 'error').toUpperCase()}`, detail: `the reflector refused the greeting (${a.msg.fields.code})`, address };
     const seenA = a.msg.fields.seen ?? '';
@@ -161,8 +140,7 @@ export const nat: Prober = async (spec, ctx) => {
       notes,
     };
     const outcome: ProbeOutcome = {
-      status: mapping === 'unknown' ? 'open|filtered' : 'ok',
-      reason: mapping === 'none' ? 'NAT_NONE' : mapping === 'endpoint-independent' ? 'NAT_ENDPOINT_INDEPENDENT' : mapping === 'address-and-port-dependent' ? 'NAT_SYMMETRIC' : 'NAT_UNKNOWN',
+      ...because(mapping === 'none' ? 'NAT_NONE' : mapping === 'endpoint-independent' ? 'NAT_ENDPOINT_INDEPENDENT' : mapping === 'address-and-port-dependent' ? 'NAT_SYMMETRIC' : 'NAT_UNKNOWN'),
       detail: notes.join('; '),
       address,
       data: data as unknown as Record<string, unknown>,

@@ -7,55 +7,73 @@
  * `unauthorized`) proves level 2, and the outcome says level 3 needs a certificate.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Asn1js from 'asn1js';
+import type * as Pkijs from 'pkijs';
 import { TRUST_LIMITS } from '../constants.js';
-import { ab, loadCertFile, parseCert, type LoadedCert } from '../trust/certfile.js';
+import type { LoadedCert } from '../trust/certfile.js';
 import { fetchPeerChain, parseHostPort } from '../trust/handshake.js';
 import { fetchCapped } from '../trust/fetch.js';
 import { parseUrlTarget } from '../trust/url.js';
+import { x509Stack, type X509Stack } from '../trust/x509.js';
+import type { OcspOptions } from '../kinds/ocsp.js';
 import type { Prober, ProbeOutcome } from '../types.js';
+import { because } from '../reasons.js';
+
+// Bound by the first OCSP probe (loadX509): the X.509 stack stays out of start-up.
+let asn1js: X509Stack['asn1js'];
+let pkijs: X509Stack['pkijs'];
+let ab: X509Stack['certfile']['ab'];
+let loadCertFile: X509Stack['certfile']['loadCertFile'];
+let parseCert: X509Stack['certfile']['parseCert'];
+
+async function loadX509(): Promise<void> {
+  ({ asn1js, pkijs, certfile: { ab, loadCertFile, parseCert } } = await x509Stack());
+}
 
 const OID_NONCE = '1.3.6.1.5.5.7.48.1.2';
 const OID_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 const RESPONSE_STATUS = ['successful', 'malformedRequest', 'internalError', 'tryLater', '(unused)', 'sigRequired', 'unauthorized'];
 
-export const ocsp: Prober = async (spec, ctx) => {
-  const u = typeof spec.options.url === 'string' ? parseUrlTarget(spec.options.url) : { error: 'an ocsp probe needs a URL target' };
-  if ('error' in u) return { status: 'error', reason: 'BAD_URL', detail: u.error, data: { level: 0 } };
-  const maxBytes = typeof spec.options.maxBytes === 'number' ? spec.options.maxBytes : TRUST_LIMITS.ocspMaxBytes;
+export const ocsp: Prober<OcspOptions> = async (spec, ctx) => {
+  await loadX509();
+  const o = spec.options;
+  const u = o.url !== undefined ? parseUrlTarget(o.url) : { error: 'an ocsp probe needs a URL target' };
+  if ('error' in u) return { ...because('BAD_URL'), detail: u.error, data: { level: 0 } };
+  const maxBytes = o.maxBytes ?? TRUST_LIMITS.ocspMaxBytes;
 
   let cert: LoadedCert | undefined;
   let issuer: LoadedCert | undefined;
   for (const k of ['cert', 'issuer'] as const) {
-    const p = spec.options[k];
-    if (typeof p !== 'string') continue;
+    const p = o[k];
+    if (p === undefined) continue;
     const c = loadCertFile(p);
-    if ('error' in c) return { status: 'error', reason: 'CERT_FILE_UNUSABLE', detail: `${k}: ${c.error}`, data: { level: 0 } };
+    if ('error' in c) return { ...because('CERT_FILE_UNUSABLE'), detail: `${k}: ${c.error}`, data: { level: 0 } };
     if (k === 'cert') cert = c;
     else issuer = c;
   }
-  if (cert && !issuer) return { status: 'error', reason: 'CERT_FILE_UNUSABLE', detail: 'an OCSP question about a certificate needs its issuer too (issuer)', data: { level: 0 } };
+  if (cert && !issuer) return { ...because('CERT_FILE_UNUSABLE'), detail: 'an OCSP question about a certificate needs its issuer too (issuer)', data: { level: 0 } };
   // certFrom: ask about the certificate a documented host presents (leaf + the issuer it sends).
   let certFrom: Record<string, unknown> | undefined;
-  if (!cert && typeof spec.options.certFrom === 'string') {
-    const hp = parseHostPort(spec.options.certFrom);
-    if (!hp) return { status: 'error', reason: 'BAD_CERT_FROM', detail: `certFrom '${spec.options.certFrom}' is not HOST[:PORT]`, data: { level: 0 } };
+  if (!cert && o.certFrom !== undefined) {
+    const from = o.certFrom;
+    // HOST[:PORT] is beyond the schema: the catalog loader and `--cert-from` check it; a spec built elsewhere may not be.
+    const hp = parseHostPort(from);
+    if (!hp) return { ...because('BAD_CERT_FROM'), detail: `certFrom '${from}' is not HOST[:PORT]`, data: { level: 0 } };
     const chain = await fetchPeerChain(hp.host, hp.port, spec, ctx);
     if (chain.ok && chain.ders.length >= 2) {
-      cert = parseCert(chain.ders[0]!, `${spec.options.certFrom} leaf`);
-      issuer = parseCert(chain.ders[1]!, `${spec.options.certFrom} issuer`);
-      certFrom = { from: spec.options.certFrom, subject: cert.x509.subject.split('\n').join(', ') };
+      cert = parseCert(chain.ders[0]!, `${from} leaf`);
+      issuer = parseCert(chain.ders[1]!, `${from} issuer`);
+      certFrom = { from, subject: cert.x509.subject.split('\n').join(', ') };
     } else {
       // Without a certificate the responder can still prove level 2; say why level 3 was out of reach.
-      certFrom = { from: spec.options.certFrom, ...(chain.ok ? { error: 'the server sent no issuer certificate' } : { error: chain.outcome.reason, detail: chain.outcome.detail }) };
+      certFrom = { from, ...(chain.ok ? { error: 'the server sent no issuer certificate' } : { error: chain.outcome.reason, detail: chain.outcome.detail }) };
     }
   }
 
   // The request: about the real certificate (with a nonce, to rule out replayed answers), or about a made-up one.
   const nonce = randomBytes(16);
   const req = new pkijs.OCSPRequest();
-  let certID: pkijs.CertID;
+  let certID: Pkijs.CertID;
   if (cert && issuer) {
     await req.createForCertificate(cert.pki, { hashAlgorithm: 'SHA-1', issuerCertificate: issuer.pki });
     certID = req.tbsRequest.requestList[0]!.reqCert;
@@ -81,21 +99,20 @@ export const ocsp: Prober = async (spec, ctx) => {
   const lvl2 = (o: Omit<ProbeOutcome, 'data'>, extra: Record<string, unknown> = {}): ProbeOutcome => ({ ...base, ...o, data: { ...data, ...extra, level: 2 } });
 
   if (r.statusCode !== 200) {
-    return lvl2({ status: 'error', reason: 'OCSP_HTTP_STATUS', detail: `the responder answered HTTP ${r.statusCode} instead of an OCSP response` });
+    return lvl2({ ...because('OCSP_HTTP_STATUS'), detail: `the responder answered HTTP ${r.statusCode} instead of an OCSP response` });
   }
-  let resp: pkijs.OCSPResponse;
+  let resp: Pkijs.OCSPResponse;
   try {
     resp = pkijs.OCSPResponse.fromBER(ab(r.body));
   } catch {
-    return lvl2({ status: 'error', reason: 'OCSP_GARBAGE', detail: `HTTP 200, but the ${r.body.length}-byte body is not an OCSP response` });
+    return lvl2({ ...because('OCSP_GARBAGE'), detail: `HTTP 200, but the ${r.body.length}-byte body is not an OCSP response` });
   }
   const rs = resp.responseStatus.valueBlock.valueDec;
   const rsName = RESPONSE_STATUS[rs] ?? `status ${rs}`;
   data.responseStatus = rsName;
   if (!cert || !issuer) {
     return lvl2({
-      status: 'ok',
-      reason: 'OCSP_RESPONDER_ANSWERED',
+      ...because('OCSP_RESPONDER_ANSWERED'),
       detail: `an OCSP responder answered (${rsName}); level 3 (a signed status of a real certificate) needs a certificate and its issuer${certFrom?.error ? ` (certFrom ${String(certFrom.from)}: ${String(certFrom.detail ?? certFrom.error)})` : ''}`,
     });
   }
@@ -103,14 +120,14 @@ export const ocsp: Prober = async (spec, ctx) => {
     return lvl2({ status: 'error', reason: `OCSP_${rsName.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, detail: `the responder refused to answer about this certificate (${rsName})` });
   }
 
-  let basic: pkijs.BasicOCSPResponse;
+  let basic: Pkijs.BasicOCSPResponse;
   try {
     basic = pkijs.BasicOCSPResponse.fromBER(resp.responseBytes.response.valueBlock.valueHexView);
   } catch {
-    return lvl2({ status: 'error', reason: 'OCSP_GARBAGE', detail: 'the OCSP response does not hold a parseable basic response' });
+    return lvl2({ ...because('OCSP_GARBAGE'), detail: 'the OCSP response does not hold a parseable basic response' });
   }
   const single = await findSingle(basic, certID);
-  if (!single) return lvl2({ status: 'error', reason: 'OCSP_CERTID_MISMATCH', detail: 'the signed answer is not about the certificate asked for' });
+  if (!single) return lvl2({ ...because('OCSP_CERTID_MISMATCH'), detail: 'the signed answer is not about the certificate asked for' });
 
   const thisUpdate = single.thisUpdate;
   const nextUpdate = single.nextUpdate;
@@ -122,18 +139,18 @@ export const ocsp: Prober = async (spec, ctx) => {
   const sig = await verifySignature(basic, issuer);
   facts.signatureVerified = sig.ok;
   if (sig.ok) facts.signer = sig.signer;
-  if (!sig.ok) return lvl2({ status: 'error', reason: 'OCSP_BAD_SIGNATURE', detail: `the OCSP answer's signature does not check out: ${sig.why}` }, facts);
+  if (!sig.ok) return lvl2({ ...because('OCSP_BAD_SIGNATURE'), detail: `the OCSP answer's signature does not check out: ${sig.why}` }, facts);
 
   const nonceState = checkNonce(basic, nonce);
   facts.nonce = nonceState;
-  if (nonceState === 'mismatch') return lvl2({ status: 'error', reason: 'OCSP_NONCE_MISMATCH', detail: 'the answer carries a different nonce than the request: a replayed or cached answer' }, facts);
+  if (nonceState === 'mismatch') return lvl2({ ...because('OCSP_NONCE_MISMATCH'), detail: 'the answer carries a different nonce than the request: a replayed or cached answer' }, facts);
 
   const now = Date.now();
   if (thisUpdate.getTime() > now + TRUST_LIMITS.clockSkewMs) {
-    return lvl2({ status: 'error', reason: 'OCSP_NOT_YET_VALID', detail: `thisUpdate ${thisUpdate.toISOString()} is in the future (check this machine's clock)` }, facts);
+    return lvl2({ ...because('OCSP_NOT_YET_VALID'), detail: `thisUpdate ${thisUpdate.toISOString()} is in the future (check this machine's clock)` }, facts);
   }
   if (nextUpdate && nextUpdate.getTime() < now - TRUST_LIMITS.clockSkewMs) {
-    return lvl2({ status: 'error', reason: 'OCSP_STALE', detail: `the answer expired at ${nextUpdate.toISOString()} (nextUpdate): a stale cache or a broken responder` }, facts);
+    return lvl2({ ...because('OCSP_STALE'), detail: `the answer expired at ${nextUpdate.toISOString()} (nextUpdate): a stale cache or a broken responder` }, facts);
   }
 
   const st = certStatusOf(single);
@@ -144,21 +161,21 @@ export const ocsp: Prober = async (spec, ctx) => {
   return { ...out, reason: 'OCSP_UNKNOWN', detail: `signed answer: the responder does not know ${subject} (unknown)` };
 };
 
-async function findSingle(basic: pkijs.BasicOCSPResponse, id: pkijs.CertID): Promise<pkijs.SingleResponse | undefined> {
+async function findSingle(basic: Pkijs.BasicOCSPResponse, id: Pkijs.CertID): Promise<Pkijs.SingleResponse | undefined> {
   return basic.tbsResponseData.responses.find((s) => s.certID.isEqual(id));
 }
 
-function certStatusOf(s: pkijs.SingleResponse): { status: 'good' | 'revoked' | 'unknown'; revocationTime?: string; revocationReason?: number } {
-  const cs = s.certStatus as asn1js.BaseBlock & { idBlock: { tagNumber: number }; valueBlock: { value?: asn1js.BaseBlock[] } };
+function certStatusOf(s: Pkijs.SingleResponse): { status: 'good' | 'revoked' | 'unknown'; revocationTime?: string; revocationReason?: number } {
+  const cs = s.certStatus as Asn1js.BaseBlock & { idBlock: { tagNumber: number }; valueBlock: { value?: Asn1js.BaseBlock[] } };
   switch (cs.idBlock.tagNumber) {
     case 0:
       return { status: 'good' };
     case 1: {
       const parts = cs.valueBlock.value ?? [];
-      const t = parts[0] as asn1js.GeneralizedTime | undefined;
+      const t = parts[0] as Asn1js.GeneralizedTime | undefined;
       let reason: number | undefined;
-      const r = parts[1] as (asn1js.BaseBlock & { valueBlock: { value?: asn1js.BaseBlock[] } }) | undefined;
-      const inner = r?.valueBlock.value?.[0] as asn1js.Enumerated | undefined;
+      const r = parts[1] as (Asn1js.BaseBlock & { valueBlock: { value?: Asn1js.BaseBlock[] } }) | undefined;
+      const inner = r?.valueBlock.value?.[0] as Asn1js.Enumerated | undefined;
       if (inner && 'valueDec' in inner.valueBlock) reason = inner.valueBlock.valueDec;
       return { status: 'revoked', ...(t && typeof t.toDate === 'function' ? { revocationTime: t.toDate().toISOString() } : {}), ...(reason !== undefined ? { revocationReason: reason } : {}) };
     }
@@ -171,10 +188,10 @@ function certStatusOf(s: pkijs.SingleResponse): { status: 'good' | 'revoked' | '
  * RFC 6960 §4.2.2.2: the answer is signed by the issuing CA itself, or by a responder certificate
  * the CA issued with the id-kp-OCSPSigning extended key usage.
  */
-async function verifySignature(basic: pkijs.BasicOCSPResponse, issuer: LoadedCert): Promise<{ ok: true; signer: 'issuer' | 'delegated' } | { ok: false; why: string }> {
+async function verifySignature(basic: Pkijs.BasicOCSPResponse, issuer: LoadedCert): Promise<{ ok: true; signer: 'issuer' | 'delegated' } | { ok: false; why: string }> {
   const embedded = basic.certs ?? [];
-  const candidates: pkijs.Certificate[] = [issuer.pki, ...embedded];
-  const matches: pkijs.Certificate[] = [];
+  const candidates: Pkijs.Certificate[] = [issuer.pki, ...embedded];
+  const matches: Pkijs.Certificate[] = [];
   const rid = basic.tbsResponseData.responderID;
   for (const c of candidates) {
     if (rid instanceof pkijs.RelativeDistinguishedNames) {
@@ -214,7 +231,7 @@ async function verifySignature(basic: pkijs.BasicOCSPResponse, issuer: LoadedCer
   return { ok: false, why: 'the signature does not verify with the responder certificate' };
 }
 
-function checkNonce(basic: pkijs.BasicOCSPResponse, nonce: Buffer): 'matched' | 'absent' | 'mismatch' {
+function checkNonce(basic: Pkijs.BasicOCSPResponse, nonce: Buffer): 'matched' | 'absent' | 'mismatch' {
   const ext = basic.tbsResponseData.responseExtensions?.find((e) => e.extnID === OID_NONCE);
   if (!ext) return 'absent';
   const got = Buffer.from(ext.extnValue.valueBlock.valueHexView);

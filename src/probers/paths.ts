@@ -12,8 +12,13 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ProbeContext, ProbeOutcome, Prober, ResolvedAddress, Status } from '../types.js';
 import { ipToBigInt } from '../util/ip.js';
-import { proxyFor, proxySchemeOf, routeData } from '../util/proxy.js';
-import { lookupWithin, ms } from './common.js';
+import { proxyFor, routeData } from '../net/proxy.js';
+import { lookupWithin, ms } from '../net/target.js';
+import type { ProxyScheme, SchemeInput } from '../kinds/kind.js';
+import { because } from '../reasons.js';
+
+/** The scheme a proxy would see for a kind's probe (its descriptor's); none for kinds no proxy carries. */
+export type SchemeOf = ((spec: SchemeInput) => ProxyScheme) | undefined;
 
 /** A name resolving to more addresses than this is probed on the first ones only (and says so). */
 export const MAX_ADDRESSES_PER_NAME = 16;
@@ -62,8 +67,7 @@ function noIpv6Route(o: ProbeOutcome, address: string): ProbeOutcome {
   if (!noV6Stack && !((o.reason === 'ENETUNREACH' || o.reason === 'EADDRNOTAVAIL') && !hasIpv6Route(address))) return o;
   return {
     ...o,
-    status: 'skipped',
-    reason: 'NO_IPV6_ROUTE',
+    ...because('NO_IPV6_ROUTE'),
     detail: noV6Stack
       ? `IPv6 is disabled on this host, so ${address} cannot be tried (not a firewall failure)`
       : `this host has no IPv6 route towards ${address}: IPv6 is not available on this network, so this path cannot be tested here (not a firewall failure)`,
@@ -73,16 +77,16 @@ function noIpv6Route(o: ProbeOutcome, address: string): ProbeOutcome {
 const FAMILY_NAME = { 4: 'IPv4', 6: 'IPv6' } as const;
 
 /** Probe every address a name resolves to; see the module comment. */
-export function perAddress(inner: Prober): Prober {
+export function perAddress(inner: Prober, schemeOf: SchemeOf): Prober {
   const byName = perName(inner);
   // Not async: an IP literal (every probe of a sweep) goes to the prober without another promise.
   return (spec, ctx) => {
     // Through a proxy, the proxy resolves the name and picks the address: nothing to fan out.
-    if (ctx.proxy && proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) return inner(spec, ctx);
+    if (ctx.proxy && schemeOf && proxyFor(ctx.proxy, schemeOf(spec), spec.host, spec.port)) return inner(spec, ctx);
     const literal = isIP(spec.host);
     if (literal === 0) return byName(spec, ctx);
     if (ctx.family && literal !== ctx.family) {
-      return Promise.resolve({ status: 'skipped', reason: 'FAMILY_EXCLUDED', detail: `${spec.host} is an IPv${literal} address and this run is IPv${ctx.family}-only`, address: spec.host });
+      return Promise.resolve({ ...because('FAMILY_EXCLUDED'), detail: `${spec.host} is an IPv${literal} address and this run is IPv${ctx.family}-only`, address: spec.host });
     }
     return literal === 6 ? inner(spec, ctx).then((o) => noIpv6Route(o, spec.host)) : inner(spec, ctx);
   };
@@ -140,9 +144,9 @@ function perName(inner: Prober): Prober {
 }
 
 /** With `--compare-direct`, also run a proxied probe directly and attach that outcome. */
-export function compareDirect(inner: Prober): Prober {
+export function compareDirect(inner: Prober, schemeOf: NonNullable<SchemeOf>): Prober {
   return async (spec, ctx) => {
-    if (!ctx.proxy?.compareDirect || !proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) return noteRoute(await inner(spec, ctx));
+    if (!ctx.proxy?.compareDirect || !proxyFor(ctx.proxy, schemeOf(spec), spec.host, spec.port)) return noteRoute(await inner(spec, ctx));
     const [via, direct] = await Promise.all([inner(spec, ctx).then(noteRoute), inner(spec, { ...ctx, proxy: undefined })]);
     const d = direct.data ?? {};
     return {
@@ -166,10 +170,10 @@ export function compareDirect(inner: Prober): Prober {
 }
 
 /** Add `route` (direct, or proxy with the redacted proxy) to a kind's results (for kinds that do not add it themselves). */
-export function withRoute(inner: Prober): Prober {
+export function withRoute(inner: Prober, schemeOf: NonNullable<SchemeOf>): Prober {
   return async (spec, ctx) => {
     const o = await inner(spec, ctx);
-    return noteRoute({ ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, proxySchemeOf(spec), spec.host, spec.port)) } });
+    return noteRoute({ ...o, data: { ...o.data, ...routeData(proxyFor(ctx.proxy, schemeOf(spec), spec.host, spec.port)) } });
   };
 }
 

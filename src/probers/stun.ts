@@ -7,11 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import type { Prober, ProbeOutcome } from '../types.js';
-import type { IpList } from '../catalog/ipList.js';
+import type { StunOptions } from '../kinds/stun.js';
+import type { IpList, Prober, ProbeOutcome, ResolvedList } from '../types.js';
 import { bigIntToIp, cidrContains, parseCidr } from '../util/ip.js';
-import { classify, errorCode } from './classify.js';
-import { ms, resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { ms, resolveTarget } from '../net/target.js';
+import { because } from '../reasons.js';
 
 /** RFC 5389 §6: the fixed magic cookie in every message. */
 export const STUN_MAGIC_COOKIE = 0x2112a442;
@@ -89,9 +90,8 @@ export function parseStunResponse(msg: Buffer, transactionId: Buffer): StunAnswe
  * Is the discovered address in the lists given (`compareWith`, resolved by the plan)? Said in the
  * outcome, not judged: an address missing from the client's whitelist is what to send the client.
  */
-function compareLists(address: string, refs: unknown): { note: string; data: Record<string, unknown> } | undefined {
-  if (!Array.isArray(refs) || refs.length === 0) return undefined;
-  const lists = refs as (IpList | { param: string; unset: true })[];
+function compareLists(address: string, lists: ResolvedList[] | undefined): { note: string; data: Record<string, unknown> } | undefined {
+  if (!lists?.length) return undefined;
   const given = lists.filter((l): l is IpList => !('unset' in l));
   if (given.length === 0) return undefined;
   const inLists = given.flatMap((l) => l.entries.filter((e) => cidrContains(parseCidr(e.value), address)).map((e) => ({ param: l.param, file: l.file, line: e.line, value: e.value })));
@@ -101,7 +101,7 @@ function compareLists(address: string, refs: unknown): { note: string; data: Rec
     : { note: `not in ${names}: send ${address} to the client for whitelisting`, data: { listedIn: [], comparedWith: given.map((l) => l.param) } };
 }
 
-export const stun: Prober = async (spec, ctx) => {
+export const stun: Prober<StunOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;
@@ -119,8 +119,7 @@ export const stun: Prober = async (spec, ctx) => {
       const done = (o: ProbeOutcome): void => resolve(o);
       const onAbort = (): void =>
         done({
-          status: 'open|filtered',
-          reason: 'STUN_NO_REPLY',
+          ...because('STUN_NO_REPLY'),
           detail: `no STUN answer from ${address}:${port} within ${spec.timeoutMs}ms (${sends} request(s)) and no ICMP error: UDP dropped on the way, or no STUN server there`,
           ...base,
           data: { sends },
@@ -136,18 +135,17 @@ export const stun: Prober = async (spec, ctx) => {
         if (a === undefined) return;
         const rttMs = ms(performance.now() - t0);
         const data: Record<string, unknown> = { sends, rttMs, server: `${address}:${port}`, ...(localPort ? { localPort } : {}) };
-        if (a === 'malformed') return done({ status: 'error', reason: 'STUN_BAD_RESPONSE', detail: 'the STUN server answered with a malformed message', ...base, data });
+        if (a === 'malformed') return done({ ...because('STUN_BAD_RESPONSE'), detail: 'the STUN server answered with a malformed message', ...base, data });
         if (a.software) data.software = a.software;
         if (a.type === 'error') {
-          return done({ status: 'error', reason: 'STUN_ERROR_RESPONSE', detail: `the STUN server answered with error ${a.errorCode ?? '?'} ${a.errorReason ?? ''}`.trim(), ...base, data: { ...data, errorCode: a.errorCode } });
+          return done({ ...because('STUN_ERROR_RESPONSE'), detail: `the STUN server answered with error ${a.errorCode ?? '?'} ${a.errorReason ?? ''}`.trim(), ...base, data: { ...data, errorCode: a.errorCode } });
         }
-        if (!a.mapped) return done({ status: 'error', reason: 'STUN_NO_MAPPED_ADDRESS', detail: 'the STUN server answered without a mapped address', ...base, data });
+        if (!a.mapped) return done({ ...because('STUN_NO_MAPPED_ADDRESS'), detail: 'the STUN server answered without a mapped address', ...base, data });
         Object.assign(data, { mappedAddress: a.mapped.address, mappedPort: a.mapped.port, mappedFamily: a.mapped.family, attribute: a.mapped.attribute });
         const listed = compareLists(a.mapped.address, spec.options.compareWith);
         if (listed) Object.assign(data, listed.data);
         done({
-          status: 'ok',
-          reason: 'STUN_MAPPED',
+          ...because('STUN_MAPPED'),
           detail: `this network's public address is ${a.mapped.address} (port ${a.mapped.port}) as ${spec.host} sees it${listed ? `; ${listed.note}` : ''}`,
           ...base,
           phases: { ...(base.phases ?? {}), firstByteMs: rttMs },

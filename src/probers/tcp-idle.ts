@@ -5,10 +5,14 @@
  * off on these sockets: a keepalive probe would refresh the very state being measured.
  */
 import { connect, type Socket } from 'node:net';
+import type { IdleProbeOptions } from '../kinds/idle-options.js';
 import type { Prober } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
-import { Channel, idleOptions, runIdleCheck, type OpenResult } from './idle-common.js';
+import { classify, errorCode, synTimeout } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
+import { Channel } from '../reflector/client.js';
+import { runIdleCheck, type OpenResult } from './idle-common.js';
+import { idleOptions } from '../kinds/idle-options.js';
+import { because } from '../reasons.js';
 
 const MAX_LINE = 1024;
 
@@ -45,7 +49,7 @@ class TcpChannel extends Channel {
   }
 }
 
-export const tcpIdle: Prober = async (spec, ctx) => {
+export const tcpIdle: Prober<IdleProbeOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address } = target;
@@ -54,8 +58,8 @@ export const tcpIdle: Prober = async (spec, ctx) => {
     new Promise((resolve) => {
       const s = connect({ host: address, port: spec.port!, noDelay: true, keepAlive: false });
       s.setKeepAlive(false);
-      const timer = setTimeout(() => finish({ ok: false, outcome: { status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${setupMs}ms` } }), setupMs);
-      const onAbort = (): void => finish({ ok: false, outcome: { status: 'skipped', reason: 'INTERRUPTED', detail: 'stopped before the connection was made' } });
+      const timer = setTimeout(() => finish({ ok: false, outcome: synTimeout(`no answer to the connection request within ${setupMs}ms`) }), setupMs);
+      const onAbort = (): void => finish({ ok: false, outcome: { ...because('INTERRUPTED'), detail: 'stopped before the connection was made' } });
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       let done = false;
       const finish = (r: OpenResult): void => {

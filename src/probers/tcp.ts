@@ -7,8 +7,9 @@
  */
 import { connect, isIP, type Socket } from 'node:net';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec, Prober } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { ms, resolveTarget } from './common.js';
+import { classify, errorCode, synTimeout } from '../net/classify.js';
+import { ms, resolveTarget } from '../net/target.js';
+import { because } from '../reasons.js';
 
 export const tcp: Prober = (spec, ctx) => {
   // An IP literal needs no resolution: go straight to the connect (no extra promise or await).
@@ -18,7 +19,7 @@ export const tcp: Prober = (spec, ctx) => {
 
 function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs: number | undefined, addresses: string[] | undefined): Promise<ProbeOutcome> {
   if (ctx.signal.aborted) {
-    return Promise.resolve(outcome({ status: 'filtered', reason: 'SYN_TIMEOUT', detail: 'deadline passed before the connection attempt', address }, resolveMs, undefined, addresses));
+    return Promise.resolve(outcome(synTimeout('deadline passed before the connection attempt', { address }), resolveMs, undefined, addresses));
   }
   return new Promise<ProbeOutcome>((resolve) => {
     const { signal } = ctx;
@@ -38,9 +39,9 @@ function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs:
       resolve(outcome(o, resolveMs, connectMs, addresses));
     };
     const onAbort = (): void =>
-      settle({ status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${spec.timeoutMs}ms (SYN dropped by a firewall, or no host)`, address }, undefined);
+      settle(synTimeout(spec.timeoutMs, { address }), undefined);
     signal.addEventListener('abort', onAbort, { once: true });
-    s.once('connect', () => settle({ status: 'ok', reason: 'CONNECTED', detail: 'TCP handshake completed', address }, ms(performance.now() - t0)));
+    s.once('connect', () => settle({ ...because('CONNECTED'), detail: 'TCP handshake completed', address }, ms(performance.now() - t0)));
     s.once('error', (err: Error) => {
       const c = classify(errorCode(err), 'connect');
       settle({ status: c.status, reason: c.reason, detail: c.detail, address }, ms(performance.now() - t0));

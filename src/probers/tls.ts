@@ -13,12 +13,15 @@ import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { analyseChain, MAX_CHAIN_CERTS, walkPeerChain } from '../trust/chain.js';
 import { customStore, mozillaStore, osStore, type RootStore } from '../trust/roots.js';
+import type { TlsOptions } from '../kinds/tls.js';
 import type { Phases, Prober, ProbeOutcome } from '../types.js';
-import { dial } from '../util/dial.js';
-import { proxyFor, routeData } from '../util/proxy.js';
+import { dial } from '../net/dial.js';
+import { proxyFor, routeData } from '../net/proxy.js';
+import { sniName } from '../util/ip.js';
 import { absorbErrors } from '../util/sockets.js';
-import { classifyTlsFailure, errorCode } from './classify.js';
-import { ms, resolveTarget } from './common.js';
+import { classifyTlsFailure } from '../net/classify.js';
+import { ms, resolveTarget } from '../net/target.js';
+import { because } from '../reasons.js';
 
 /** Days before expiry at which an otherwise good certificate is reported as expiring. */
 const DEFAULT_EXPIRY_WARN_DAYS = 14;
@@ -40,15 +43,14 @@ function loadCa(path: string): { pem: string; store: RootStore } | { error: stri
   return e;
 }
 
-export const tls: Prober = async (spec, ctx) => {
-  const servername = typeof spec.options.servername === 'string' ? spec.options.servername : isIP(spec.host) === 0 ? spec.host : undefined;
-  const expectIssuers = Array.isArray(spec.options.expectIssuers) ? (spec.options.expectIssuers as string[]) : undefined;
-  const warnDays = typeof spec.options.expiryWarnDays === 'number' ? spec.options.expiryWarnDays : DEFAULT_EXPIRY_WARN_DAYS;
+export const tls: Prober<TlsOptions> = async (spec, ctx) => {
+  const servername = spec.options.servername ?? sniName(spec.host);
+  const { expectIssuers, expiryWarnDays: warnDays = DEFAULT_EXPIRY_WARN_DAYS } = spec.options;
   const interceptionOnly = spec.options.interceptionOnly === true;
   let custom: { pem: string; store: RootStore } | undefined;
-  if (typeof spec.options.ca === 'string') {
+  if (spec.options.ca !== undefined) {
     const c = loadCa(spec.options.ca);
-    if ('error' in c) return { status: 'error', reason: 'CA_FILE_UNUSABLE', detail: c.error };
+    if ('error' in c) return { ...because('CA_FILE_UNUSABLE'), detail: c.error };
     custom = c;
   }
 
@@ -101,7 +103,7 @@ export const tls: Prober = async (spec, ctx) => {
     });
     if (!hs.ok) {
       if (hs.aborted) {
-        return { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected, but the TLS handshake did not finish within ${spec.timeoutMs}ms (the peer stalled)`, ...at, phases, data: { ...route, ...via } };
+        return { ...because('TLS_HANDSHAKE_TIMEOUT'), detail: `connected, but the TLS handshake did not finish within ${spec.timeoutMs}ms (the peer stalled)`, ...at, phases, data: { ...route, ...via } };
       }
       const f = classifyTlsFailure(hs.err);
       return { ...f, ...at, phases: { ...phases, tlsMs: ms(performance.now() - t1) }, data: { ...route, ...via, ...f.data } };
@@ -111,7 +113,7 @@ export const tls: Prober = async (spec, ctx) => {
     const peer = s.getPeerCertificate(true) as DetailedPeerCertificate;
     const base = { protocol: s.getProtocol(), cipher: s.getCipher()?.name, alpn: s.alpnProtocol || null, authorized: s.authorized, ...(s.authorizationError ? { authorizationError: String(s.authorizationError) } : {}) };
     if (!peer || !peer.raw) {
-      return { status: 'error', reason: 'TLS_NO_CERTIFICATE', detail: 'the handshake completed without a server certificate', ...at, phases, data: { ...route, ...via, ...base } };
+      return { ...because('TLS_NO_CERTIFICATE'), detail: 'the handshake completed without a server certificate', ...at, phases, data: { ...route, ...via, ...base } };
     }
     const { certs, presented } = walkPeerChain(peer);
     const servernameChecked = servername ?? (address && isIP(spec.host) !== 0 ? spec.host : undefined);
@@ -155,22 +157,22 @@ function roundPhases(p: Phases | undefined): Phases {
 /** Status and reason of a completed handshake, from the chain analysis. Worst finding first. */
 function verdict(a: ReturnType<typeof analyseChain>, warnDays: number): Pick<ProbeOutcome, 'status' | 'reason' | 'detail'> {
   if (a.truncated) {
-    return { status: 'error', reason: 'TLS_CHAIN_TOO_LONG', detail: `the peer presented a chain of ${a.presented} certificates (more than ${MAX_CHAIN_CERTS}; real chains hold 2–4): a broken or hostile server` };
+    return { ...because('TLS_CHAIN_TOO_LONG'), detail: `the peer presented a chain of ${a.presented} certificates (more than ${MAX_CHAIN_CERTS}; real chains hold 2–4): a broken or hostile server` };
   }
   if (a.interception) {
-    return { status: 'error', reason: 'TLS_INTERCEPTED', detail: `TLS interception: ${a.interceptionReasons.map((r) => r.detail).join('; ')}` };
+    return { ...because('TLS_INTERCEPTED'), detail: `TLS interception: ${a.interceptionReasons.map((r) => r.detail).join('; ')}` };
   }
   if (!a.linksValid) {
-    return { status: 'error', reason: 'TLS_CHAIN_BROKEN', detail: 'a certificate in the chain is not signed by the next one' };
+    return { ...because('TLS_CHAIN_BROKEN'), detail: 'a certificate in the chain is not signed by the next one' };
   }
-  if (a.leaf.expired) return { status: 'error', reason: 'TLS_CERT_EXPIRED', detail: `the server certificate expired ${-a.leaf.daysLeft} day(s) ago (${a.chain[0]!.notAfter})` };
-  if (a.leaf.notYetValid) return { status: 'error', reason: 'TLS_CERT_NOT_YET_VALID', detail: `the server certificate is valid only from ${a.chain[0]!.notBefore} (check this machine's clock)` };
-  if (a.leaf.hostnameMatch === false) return { status: 'error', reason: 'TLS_HOSTNAME_MISMATCH', detail: a.leaf.hostnameError ?? 'the certificate does not name this host' };
+  if (a.leaf.expired) return { ...because('TLS_CERT_EXPIRED'), detail: `the server certificate expired ${-a.leaf.daysLeft} day(s) ago (${a.chain[0]!.notAfter})` };
+  if (a.leaf.notYetValid) return { ...because('TLS_CERT_NOT_YET_VALID'), detail: `the server certificate is valid only from ${a.chain[0]!.notBefore} (check this machine's clock)` };
+  if (a.leaf.hostnameMatch === false) return { ...because('TLS_HOSTNAME_MISMATCH'), detail: a.leaf.hostnameError ?? 'the certificate does not name this host' };
   const issuer = a.anchor ? ` issued under ${a.anchor.subject} (${a.anchor.stores.join(', ')} store)` : '';
   if (a.leaf.daysLeft < warnDays) {
-    return { status: 'ok', reason: 'TLS_CERT_EXPIRING', detail: `handshake ok${issuer}, but the certificate expires in ${a.leaf.daysLeft} day(s)` };
+    return { ...because('TLS_CERT_EXPIRING'), detail: `handshake ok${issuer}, but the certificate expires in ${a.leaf.daysLeft} day(s)` };
   }
-  return { status: 'ok', reason: 'TLS_OK', detail: `handshake ok, chain of ${a.presented}${issuer}, no interception seen` };
+  return { ...because('TLS_OK'), detail: `handshake ok, chain of ${a.presented}${issuer}, no interception seen` };
 }
 
 /**
@@ -188,6 +190,7 @@ function interceptionVerdict(a: ReturnType<typeof analyseChain>): Pick<ProbeOutc
     a.leaf.notYetValid ? 'the certificate is not yet valid' : '',
   ].filter(Boolean);
   const issuer = a.anchor ? ` issued under ${a.anchor.subject} (${a.anchor.stores.join(', ')} store)` : '';
-  if (!notes.length) return { status: 'ok', reason: 'TLS_OK', detail: `handshake ok, chain of ${a.presented}${issuer}, no interception seen` };
-  return { status: 'ok', reason: 'TLS_NOT_INTERCEPTED', detail: `handshake ok, chain of ${a.presented}${issuer}: no interception seen (${notes.join('; ')}: recorded, not judged, since only interception is checked here)` };
+  if (!notes.length) return { ...because('TLS_OK'), detail: `handshake ok, chain of ${a.presented}${issuer}, no interception seen` };
+  return { ...because('TLS_NOT_INTERCEPTED'), detail: `handshake ok, chain of ${a.presented}${issuer}: no interception seen (${notes.join('; ')}: recorded, not judged, since only interception is checked here)` };
 }
+

@@ -5,10 +5,12 @@
  * the reflector says which source address:port it saw, so a NAT remapping shows.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import type { IdleProbeOptions } from '../kinds/idle-options.js';
 import type { Prober } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
-import { Channel, runIdleCheck, type OpenResult } from './idle-common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
+import { Channel } from '../reflector/client.js';
+import { runIdleCheck, type OpenResult } from './idle-common.js';
 
 class UdpChannel extends Channel {
   readonly newline = false;
@@ -36,7 +38,7 @@ class UdpChannel extends Channel {
   }
 }
 
-export const udpIdle: Prober = async (spec, ctx) => {
+export const udpIdle: Prober<IdleProbeOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;

@@ -6,19 +6,21 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { DEFAULTS } from '../constants.js';
+import type { UdpOptions } from '../kinds/udp.js';
 import type { Prober, ProbeOutcome } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { decodePayload, ms, resolveTarget } from './common.js';
+import { classify, errorCode } from '../net/classify.js';
+import { decodePayload, ms, resolveTarget } from '../net/target.js';
+import { because } from '../reasons.js';
 
 const DEFAULT_PAYLOAD = 'netcheck udp probe\n';
 
-export const udp: Prober = async (spec, ctx) => {
+export const udp: Prober<UdpOptions> = async (spec, ctx) => {
   const target = await resolveTarget(spec, ctx);
   if (!target.ok) return target.outcome;
   const { address, family } = target;
   const phases = target.resolveMs === undefined ? {} : { resolveMs: ms(target.resolveMs) };
-  const payload = decodePayload(typeof spec.options.payload === 'string' ? spec.options.payload : DEFAULT_PAYLOAD);
-  const expect = typeof spec.options.expect === 'string' ? decodePayload(spec.options.expect) : undefined;
+  const payload = decodePayload(spec.options.payload ?? DEFAULT_PAYLOAD);
+  const expect = spec.options.expect !== undefined ? decodePayload(spec.options.expect) : undefined;
   const sends = DEFAULTS.udpSends;
 
   let sock: Socket | undefined;
@@ -35,8 +37,7 @@ export const udp: Prober = async (spec, ctx) => {
       };
       const onAbort = (): void =>
         finish({
-          status: 'open|filtered',
-          reason: 'UDP_SILENCE',
+          ...because('UDP_SILENCE'),
           detail: `no reply and no ICMP error to ${sent} datagram(s) within ${spec.timeoutMs}ms: a listener that does not answer this payload, or a firewall dropping silently`,
         });
       if (ctx.signal.aborted) return onAbort();
@@ -52,15 +53,14 @@ export const udp: Prober = async (spec, ctx) => {
         const rtt = ms(performance.now() - t0);
         if (expect && !msg.includes(expect)) {
           finish({
-            status: 'error',
-            reason: 'UDP_UNEXPECTED_REPLY',
+            ...because('UDP_UNEXPECTED_REPLY'),
             detail: `a reply came back (${msg.length} bytes) but did not contain the expected bytes: something else answers on this port`,
             phases: { firstByteMs: rtt },
             data: { replyBytes: msg.length },
           });
           return;
         }
-        finish({ status: 'ok', reason: 'UDP_REPLY', detail: `reply of ${msg.length} bytes`, phases: { firstByteMs: rtt }, data: { replyBytes: msg.length } });
+        finish({ ...because('UDP_REPLY'), detail: `reply of ${msg.length} bytes`, phases: { firstByteMs: rtt }, data: { replyBytes: msg.length } });
       });
       s.connect(spec.port!, address, (err?: Error) => {
         // connect() itself fails with no route (ENETUNREACH): the socket is not connected, and

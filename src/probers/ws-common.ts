@@ -3,18 +3,21 @@
  * name kept for Host and SNI, OS keepalive off, no compression, and optional certificate pinning
  * (a netcheck reflector with a self-signed certificate prints its SHA-256 fingerprint).
  */
-import { connect as netConnect, isIP, type NetConnectOpts, type Socket } from 'node:net';
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 // Static: this module loads with the ws-hold/ws-idle probers, before any deadline starts.
 import { WebSocket as WS, type WebSocket } from 'ws';
 import { normaliseFingerprint } from '../reflector/cert.js';
 import { REFLECTOR_DEFAULTS } from '../reflector/protocol.js';
+import type { WsOptions } from '../kinds/ws-options.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
-import { classify, errorCode } from './classify.js';
-import { resolveTarget } from './common.js';
-import { proxyFor } from '../util/proxy.js';
-import { tunnelAgent } from '../util/proxy-agent.js';
+import { classify, errorCode, synTimeout } from '../net/classify.js';
+import { resolveTarget } from '../net/target.js';
+import { proxyFor } from '../net/proxy.js';
+import { tunnelAgent } from '../net/proxy-agent.js';
+import { hostPort, sniName } from '../util/ip.js';
 import { absorbErrors } from '../util/sockets.js';
+import { because } from '../reasons.js';
 
 export interface WsOpened {
   ok: true;
@@ -24,11 +27,8 @@ export interface WsOpened {
 }
 
 /** Options shared by the WebSocket kinds. */
-export function wsUrlParts(spec: ProbeSpec): { tls: boolean; path: string; pin?: string } {
-  const o = spec.options;
-  const tls = o.tls === true || o.scheme === 'wss' || (o.tls === undefined && o.scheme === undefined && spec.port === 443);
-  const path = typeof o.path === 'string' ? o.path : REFLECTOR_DEFAULTS.wsPath;
-  const pin = typeof o.fingerprint === 'string' ? o.fingerprint : undefined;
+export function wsUrlParts(spec: ProbeSpec<WsOptions>): { tls: boolean; path: string; pin?: string } {
+  const { tls = spec.port === 443, path = REFLECTOR_DEFAULTS.wsPath, fingerprint: pin } = spec.options;
   return { tls, path, ...(pin ? { pin } : {}) };
 }
 
@@ -37,7 +37,7 @@ export function wsUrlParts(spec: ProbeSpec): { tls: boolean; path: string; pin?:
  * any failure, classified like the other probers: SYN_TIMEOUT before the connection, then
  * TLS_HANDSHAKE_TIMEOUT, then WS_HANDSHAKE_TIMEOUT when the upgrade got no answer.
  */
-export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutMs: number): Promise<WsOpened | { ok: false; outcome: ProbeOutcome }> {
+export async function openWebSocket(spec: ProbeSpec<WsOptions>, ctx: ProbeContext, timeoutMs: number): Promise<WsOpened | { ok: false; outcome: ProbeOutcome }> {
   // Through a proxy (issue 4): a CONNECT tunnel for ws:// and wss:// alike, and the proxy resolves the name.
   const proxy = proxyFor(ctx.proxy, 'https', spec.host, spec.port);
   const target = proxy ? undefined : await resolveTarget(spec, ctx);
@@ -48,10 +48,9 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
   // The run's reflector pin (--reflector-fingerprint) is an extra trust anchor, not a replacement:
   // a certificate a CA vouches for still passes; one no CA vouches for passes only if it is this one.
   const extra = !want && tls && ctx.reflectorFingerprint ? normaliseFingerprint(ctx.reflectorFingerprint) : undefined;
-  if (pin && !want) return { ok: false, outcome: { status: 'error', reason: 'BAD_FINGERPRINT', detail: `'${pin}' is not a SHA-256 fingerprint (64 hex digits)` } };
-  const hostHeader = isIP(spec.host) === 6 ? `[${spec.host}]` : spec.host;
-  const addrInUrl = isIP(address) === 6 ? `[${address}]` : address;
-  const url = `${tls ? 'wss' : 'ws'}://${addrInUrl}:${spec.port}${path}`;
+  if (pin && !want) return { ok: false, outcome: { ...because('BAD_FINGERPRINT'), detail: `'${pin}' is not a SHA-256 fingerprint (64 hex digits)` } };
+  const hostHeader = hostPort(spec.host);
+  const url = `${tls ? 'wss' : 'ws'}://${hostPort(address, spec.port)}${path}`;
   let proxyFailure: ProbeOutcome | undefined;
   // The upgrade's own deadline: aborted at `timeoutMs` or with the probe. A tunnel through a proxy
   // gives up with it, rather than at the probe's deadline (minutes for ws-hold).
@@ -64,7 +63,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
         proxy,
         host: spec.host,
         port: spec.port!,
-        ...(tls ? { tls: { ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}), rejectUnauthorized: !want && !extra } } : {}),
+        ...(tls ? { tls: { ...(sniName(spec.host) ? { servername: spec.host } : {}), rejectUnauthorized: !want && !extra } } : {}),
         signal: upgrade.signal,
         timeoutMs,
         onProxyFailure: (o) => (proxyFailure = o),
@@ -80,7 +79,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       // As ws's own connectors do: `path` holds the HTTP path here, not a Unix socket, and an IP
       // literal is no SNI name.
       const opts = { ...o, path: o.socketPath } as unknown as ConnectionOptions & NetConnectOpts;
-      if (tls && opts.servername === undefined) opts.servername = isIP(String(o.host)) === 0 ? String(o.host) : '';
+      if (tls && opts.servername === undefined) opts.servername = sniName(String(o.host)) ?? '';
       const s = absorbErrors(tls ? tlsConnect(opts) : netConnect(opts));
       s.once('connect', () => (stage = tls ? 'tls' : 'upgrade'));
       if (tls) s.once('secureConnect', () => (stage = 'upgrade'));
@@ -93,7 +92,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
         ...(agent ? { agent } : { createConnection: createConnection as never }),
         perMessageDeflate: false,
         headers: { Host: `${hostHeader}:${spec.port}` },
-        ...(isIP(spec.host) === 0 ? { servername: spec.host } : {}),
+        ...(sniName(spec.host) ? { servername: spec.host } : {}),
         // With a pin, the pin is the trust decision (a self-signed reflector); otherwise CA validation.
         ...(want || extra ? { rejectUnauthorized: false } : {}),
       }),
@@ -114,7 +113,7 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       }
       resolve(r);
     };
-    const onAbort = (): void => finish({ ok: false, outcome: { status: 'skipped', reason: 'INTERRUPTED', detail: 'stopped before the WebSocket opened' } });
+    const onAbort = (): void => finish({ ok: false, outcome: { ...because('INTERRUPTED'), detail: 'stopped before the WebSocket opened' } });
     if (ctx.signal.aborted) return onAbort();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     ws.once('upgrade', (res) => {
@@ -125,14 +124,14 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
         const got = (sock as TLSSocket).getPeerCertificate?.()?.fingerprint256;
         if (got !== extra) {
           const why = String((sock as TLSSocket).authorizationError ?? 'not trusted');
-          finish({ ok: false, outcome: { status: 'error', reason: 'TLS_UNTRUSTED', detail: `TLS certificate not trusted (${why}) and not the reflector's pinned one (SHA-256 ${got ?? 'none'})` } });
+          finish({ ok: false, outcome: { ...because('TLS_UNTRUSTED'), detail: `TLS certificate not trusted (${why}) and not the reflector's pinned one (SHA-256 ${got ?? 'none'})` } });
         }
       }
       if (want) {
         const got = (sock as TLSSocket).getPeerCertificate?.()?.fingerprint256;
         if (got !== want) {
           pinFailed = got ?? 'none';
-          finish({ ok: false, outcome: { status: 'error', reason: 'TLS_PIN_MISMATCH', detail: `the server's certificate (SHA-256 ${pinFailed}) is not the pinned one (${want}): not the reflector you meant, or TLS interception` } });
+          finish({ ok: false, outcome: { ...because('TLS_PIN_MISMATCH'), detail: `the server's certificate (SHA-256 ${pinFailed}) is not the pinned one (${want}): not the reflector you meant, or TLS interception` } });
         }
       }
     });
@@ -141,18 +140,18 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
       finish({ ok: true, ws, socket: sock, address });
     });
     ws.once('unexpected-response', (_req, res) => {
-      finish({ ok: false, outcome: { status: 'error', reason: 'WS_UPGRADE_REFUSED', detail: `the server answered the WebSocket upgrade with HTTP ${res.statusCode}` } });
+      finish({ ok: false, outcome: { ...because('WS_UPGRADE_REFUSED'), detail: `the server answered the WebSocket upgrade with HTTP ${res.statusCode}` } });
     });
     ws.on('error', (err) => {
       if (done) return;
       if (proxyFailure) return finish({ ok: false, outcome: proxyFailure });
       const code = errorCode(err);
       if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-        finish({ ok: false, outcome: { status: 'error', reason: 'TLS_UNTRUSTED', detail: `TLS certificate not trusted (${code}); for a reflector with a self-signed certificate, pin its fingerprint` } });
+        finish({ ok: false, outcome: { ...because('TLS_UNTRUSTED'), detail: `TLS certificate not trusted (${code}); for a reflector with a self-signed certificate, pin its fingerprint` } });
         return;
       }
       if (stage === 'tls' && (code === 'ECONNRESET' || code === 'EPIPE')) {
-        finish({ ok: false, outcome: { status: 'refused', reason: 'TLS_RESET', detail: 'the connection was reset or closed during the TLS handshake (a filtering proxy or firewall may be rejecting it)' } });
+        finish({ ok: false, outcome: { ...because('TLS_RESET'), detail: 'the connection was reset or closed during the TLS handshake (a filtering proxy or firewall may be rejecting it)' } });
         return;
       }
       finish({ ok: false, outcome: classify(code, stage === 'connect' ? 'connect' : 'app', `the WebSocket upgrade failed: ${clip(err.message)}`) });
@@ -162,9 +161,9 @@ export async function openWebSocket(spec: ProbeSpec, ctx: ProbeContext, timeoutM
 
 /** Why the upgrade deadline passed, from how far it got. */
 function upgradeTimeout(stage: 'connect' | 'tls' | 'upgrade', timeoutMs: number): ProbeOutcome {
-  if (stage === 'connect') return { status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${timeoutMs}ms (SYN dropped by a firewall, or no host)` };
-  if (stage === 'tls') return { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected, but the TLS handshake did not finish within ${timeoutMs}ms` };
-  return { status: 'timeout', reason: 'WS_HANDSHAKE_TIMEOUT', detail: `connected, but the WebSocket upgrade got no answer within ${timeoutMs}ms` };
+  if (stage === 'connect') return synTimeout(timeoutMs);
+  if (stage === 'tls') return { ...because('TLS_HANDSHAKE_TIMEOUT'), detail: `connected, but the TLS handshake did not finish within ${timeoutMs}ms` };
+  return { ...because('WS_HANDSHAKE_TIMEOUT'), detail: `connected, but the WebSocket upgrade got no answer within ${timeoutMs}ms` };
 }
 
 function clip(s: string): string {

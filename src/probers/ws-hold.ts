@@ -6,22 +6,18 @@
  */
 import type { ProbeOutcome, Prober } from '../types.js';
 import { atDeadline, nowMs } from '../util/deadline.js';
-import { formatDuration, parseDuration } from '../util/duration.js';
-import { errorCode } from './classify.js';
-import { ms } from './common.js';
+import { formatDuration } from '../util/duration.js';
+import { errorCode } from '../net/classify.js';
+import { ms } from '../net/target.js';
 import { openWebSocket } from './ws-common.js';
+import { dur, HOLD_MS, PONG_TIMEOUT_MS, type WsHoldOptions } from '../kinds/ws-hold.js';
+import { because } from '../reasons.js';
 
-function dur(v: unknown, fallback: number, what: string): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return parseDuration(v, what);
-  return fallback;
-}
-
-export const wsHold: Prober = async (spec, ctx) => {
+export const wsHold: Prober<WsHoldOptions> = async (spec, ctx) => {
   const o = spec.options;
-  const holdMs = dur(o.holdMs ?? o.hold, 15 * 60_000, 'hold');
-  const pingEveryMs = dur(o.pingEveryMs ?? o.pingEvery, 30_000, 'pingEvery');
-  const pongTimeoutMs = dur(o.pongTimeoutMs ?? o.pongTimeout, 10_000, 'pongTimeout');
+  const holdMs = dur(o.hold, HOLD_MS, 'hold');
+  const pingEveryMs = dur(o.pingEvery, 30_000, 'pingEvery');
+  const pongTimeoutMs = dur(o.pongTimeout, PONG_TIMEOUT_MS, 'pongTimeout');
   const t0 = nowMs();
   const opened = await openWebSocket(spec, ctx, spec.setupTimeoutMs ?? Math.min(10_000, spec.timeoutMs));
   if (!opened.ok) return opened.outcome;
@@ -85,23 +81,22 @@ export const wsHold: Prober = async (spec, ctx) => {
     let out: ProbeOutcome;
     switch (end.how) {
       case 'held':
-        out = { status: 'ok', reason: 'WS_HELD', detail: `held open for ${formatDuration(heldMs)} ${cadence}; ${pongs} of ${pings} pings answered` };
+        out = { ...because('WS_HELD'), detail: `held open for ${formatDuration(heldMs)} ${cadence}; ${pongs} of ${pings} pings answered` };
         break;
       case 'stopped':
-        out = { status: 'skipped', reason: 'INTERRUPTED', detail: `stopped after ${formatDuration(heldMs)} of ${formatDuration(holdMs)}; the WebSocket was still open` };
+        out = { ...because('INTERRUPTED'), detail: `stopped after ${formatDuration(heldMs)} of ${formatDuration(holdMs)}; the WebSocket was still open` };
         break;
       case 'rst':
-        out = { status: 'refused', reason: 'WS_DROPPED_RST', detail: `dropped after ${formatDuration(heldMs)} ${cadence}: the connection was reset (${end.code})` };
+        out = { ...because('WS_DROPPED_RST'), detail: `dropped after ${formatDuration(heldMs)} ${cadence}: the connection was reset (${end.code})` };
         break;
       case 'closed':
         out = {
-          status: 'refused',
-          reason: 'WS_DROPPED_CLOSE',
+          ...because('WS_DROPPED_CLOSE'),
           detail: `dropped after ${formatDuration(heldMs)} ${cadence}: ${end.closeCode === 1006 ? 'the connection ended without a close frame (1006)' : `closed with code ${end.closeCode}${end.reason ? ` (${end.reason})` : ''}`}`,
         };
         break;
       case 'silence':
-        out = { status: 'timeout', reason: 'WS_DROPPED_SILENT', detail: `dropped after ${formatDuration(heldMs)} ${cadence}: a ping got no pong within ${formatDuration(pongTimeoutMs)} (the path went silent)` };
+        out = { ...because('WS_DROPPED_SILENT'), detail: `dropped after ${formatDuration(heldMs)} ${cadence}: a ping got no pong within ${formatDuration(pongTimeoutMs)} (the path went silent)` };
         break;
     }
     const kept = end.how === 'held' || end.how === 'stopped';
@@ -111,3 +106,4 @@ export const wsHold: Prober = async (spec, ctx) => {
     ws.terminate();
   }
 };
+

@@ -6,9 +6,12 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import type { WsIdleOptions } from '../kinds/ws-idle.js';
 import type { Prober } from '../types.js';
-import { errorCode } from './classify.js';
-import { Channel, idleOptions, runIdleCheck, type OpenResult } from './idle-common.js';
+import { errorCode } from '../net/classify.js';
+import { Channel } from '../reflector/client.js';
+import { runIdleCheck, type OpenResult } from './idle-common.js';
+import { idleOptions } from '../kinds/idle-options.js';
 import { openWebSocket } from './ws-common.js';
 
 class WsChannel extends Channel {
@@ -34,7 +37,7 @@ class WsChannel extends Channel {
   }
 }
 
-export const wsIdle: Prober = async (spec, ctx) => {
+export const wsIdle: Prober<WsIdleOptions> = async (spec, ctx) => {
   const setupMs = idleOptions('ws', spec.options).setupMs;
   const open = async (): Promise<OpenResult> => {
     const r = await openWebSocket(spec, ctx, setupMs);

@@ -3,17 +3,16 @@
  * remediation, run-level diagnoses first. Pure: no network, no clock reads beyond what is passed.
  */
 import type { Plan, PlanLine } from '../catalog/expand.js';
-import type { FdShortage } from '../engine/run.js';
-import type { Diagnosis, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
+import type { Diagnosis, FdShortage, LineResult, ProbeResult, Report, RunSummary, Status, Verdict } from '../types.js';
 import { REPORT_SCHEMA_VERSION, STATUSES } from '../types.js';
-import type { ResolverInfo } from '../probers/common.js';
-import { protocolOf } from '../probers/protocol.js';
-import { isStableReason } from '../probers/reasons.js';
+import type { ResolverInfo } from '../net/target.js';
+import { HANDSHAKE_ONLY_KINDS, protocolOf, TIMER_KINDS } from '../probers/index.js';
+import { isStableReason } from '../reasons.js';
 import { formatPorts, hostPort } from '../util/ip.js';
 import { buildFixList } from './fixlist.js';
 import { mediaReason } from './media.js';
 import { pathReason, pathRemediation } from './path.js';
-import { TIMER_KINDS, timerResults } from './timers.js';
+import { timerResults } from './timers.js';
 import { trustRemediation } from './trust-remediation.js';
 
 export interface BuildInput {
@@ -30,8 +29,6 @@ export interface BuildInput {
 }
 
 const HARD: ReadonlySet<Status> = new Set(['refused', 'unreachable', 'filtered', 'timeout', 'error']);
-/** Kinds whose `ok` only means "a TCP handshake completed", which an interceptor can fake. */
-const TCP_ONLY_KINDS = new Set(['tcp']);
 /** Silence: no answer at all. From a sampled address it may mean "no host there". */
 const SILENT: ReadonlySet<Status> = new Set(['filtered', 'open|filtered', 'timeout']);
 /**
@@ -116,7 +113,7 @@ export function lineVerdict(rs: ProbeResult[], policy: 'all' | 'any', intercepte
   }
   const v = policy === 'any' ? anyVerdict(considered) : allVerdict(considered);
   const ok = considered.filter((r) => r.status === 'ok');
-  if (intercepted && v.verdict === 'pass' && ok.every((r) => TCP_ONLY_KINDS.has(r.kind))) {
+  if (intercepted && v.verdict === 'pass' && ok.every((r) => HANDSHAKE_ONLY_KINDS.has(r.kind))) {
     return {
       verdict: 'inconclusive',
       reason: `${v.reason}, but TCP connects prove nothing here: the control address that must not answer did connect${skippedNote}`,

@@ -11,7 +11,7 @@
 import { isIP } from 'node:net';
 import type { Plan, PlanLine } from '../catalog/expand.js';
 import { collapseCidrs } from '../allowlist/rules.js';
-import { protocolOf } from '../probers/protocol.js';
+import { PORT_RULE_KINDS, protocolOf } from '../probers/index.js';
 import type { AllowRule, FixCode, FixInstruction, FixList, LineResult, ProbeResult, Status, TimerResult } from '../types.js';
 import { formatDuration } from '../util/duration.js';
 import { formatPorts, hostPort } from '../util/ip.js';
@@ -19,8 +19,6 @@ import { CONTENT_REASONS, PROXY_REASONS } from './trust-remediation.js';
 
 /** Statuses that say the packets did not get through: a rule can fix these. */
 const BLOCKED: ReadonlySet<Status> = new Set(['refused', 'unreachable', 'filtered', 'open|filtered']);
-/** Kinds that open no connection of their own (an address list, a timer check): never a port rule. */
-const NO_RULE_KINDS = new Set(['dns', 'ip-list', 'tcp-idle', 'udp-idle', 'ws-idle']);
 
 type Classified = { rule: true; protocol: 'tcp' | 'udp'; dest: string; port: number } | { rule: false; code: FixCode };
 
@@ -40,7 +38,7 @@ function classify(p: ProbeResult): Classified | undefined {
   if (p.reason.startsWith('WS_DROPPED')) return { rule: false, code: 'STALLED' };
   if (CONTENT_REASONS.test(p.reason)) return { rule: false, code: 'SERVICE' };
   if (p.status === 'timeout') return { rule: false, code: 'STALLED' };
-  if (BLOCKED.has(p.status) && p.port !== undefined && !NO_RULE_KINDS.has(p.kind)) {
+  if (BLOCKED.has(p.status) && p.port !== undefined && PORT_RULE_KINDS.has(p.kind)) {
     // A sampled address stands for its whole documented range: the rule names the range.
     return { rule: true, protocol: protocolOf(p.kind), dest: p.sampledFrom ?? p.host, port: p.port };
   }

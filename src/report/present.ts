@@ -3,6 +3,7 @@
  * same headline and reads idle-timer results the same way. Pure.
  */
 import type { AllowRule, FixCode, FixInstruction, ProbeResult, Report, SourceDocument, Verdict } from '../types.js';
+import { URL_KINDS } from '../probers/index.js';
 import { formatPorts, hostPort } from '../util/ip.js';
 
 export const VERDICT_LABEL: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', partial: 'PARTIAL', inconclusive: 'INCONCLUSIVE' };
@@ -14,7 +15,7 @@ export const VERDICT_LABEL: Record<Verdict, string> = { pass: 'PASS', fail: 'FAI
 export function probeTarget(p: ProbeResult): string {
   if (p.kind === 'dns') return p.host;
   const url = p.data?.url;
-  if ((p.kind === 'ocsp' || p.kind === 'crl') && typeof url === 'string' && url) return url;
+  if (URL_KINDS.has(p.kind) && typeof url === 'string' && url) return url;
   return hostPort(p.host, p.port);
 }
 

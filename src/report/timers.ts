@@ -7,9 +7,6 @@ import { timerLineId } from '../catalog/timers.js';
 import type { IdleCheckData, ProbeResult, TimerResult, Verdict } from '../types.js';
 import { hostPort } from '../util/ip.js';
 
-/** Kinds that measure idle timers: their statuses speak of timers, not of reachability. */
-export const TIMER_KINDS: ReadonlySet<string> = new Set(['tcp-idle', 'udp-idle', 'ws-idle', 'ws-hold']);
-
 /** One entry per catalog timer. */
 export function timerResults(timers: TimerDef[], results: ProbeResult[], interrupted: boolean): TimerResult[] {
   // The first result of each timer's line, found in one pass (not a scan of every result per timer).

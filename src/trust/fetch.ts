@@ -4,17 +4,12 @@
  * tunnel for https://). It reports how far it got: level 1 once a TCP connection (or tunnel)
  * exists, level 2 once an HTTP answer that is not a block page or proxy error arrived.
  */
-import { isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-// Static: loaded with the ocsp/crl probers, before any deadline starts (see probers/http.ts).
-import { Client } from 'undici';
-import { classify, errorCode } from '../probers/classify.js';
-import { ms, resolveTarget } from '../probers/common.js';
+// Static, with undici: loaded with the ocsp/crl probers, before any deadline starts.
+import { httpExchange } from '../net/http-exchange.js';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
-import { dial } from '../util/dial.js';
-import { absorbErrors, failSocketsOnAbort } from '../util/sockets.js';
-import { looksLikeHtml, proxyFor, proxyMarks, proxyRefusal, routeData, type ProxyEndpoint } from '../util/proxy.js';
+import { looksLikeHtml, proxyFor, proxyMarks, proxyRefusal, routeData, type ProxyEndpoint } from '../net/proxy.js';
 import type { UrlTarget } from './url.js';
+import { because } from '../reasons.js';
 
 export interface FetchRequest {
   method: 'GET' | 'POST';
@@ -41,135 +36,40 @@ export type FetchResult =
 export async function fetchCapped(spec: ProbeSpec, ctx: ProbeContext, u: UrlTarget, req: FetchRequest): Promise<FetchResult> {
   const proxy = proxyFor(ctx.proxy, u.scheme, u.host, u.port);
   const route = routeData(proxy);
-  const phases: Phases = {};
-  let address: string | undefined;
-  if (!proxy) {
-    const t = await resolveTarget({ ...spec, host: u.host, port: u.port }, ctx);
-    if (!t.ok) return { ok: false, level: 0, outcome: { ...t.outcome, data: { ...t.outcome.data, ...route, level: 0 } } };
-    address = t.address;
-    if (t.resolveMs !== undefined) phases.resolveMs = ms(t.resolveMs);
-  }
-  const at = address ? { address } : {};
-  // Forward-proxied plain HTTP goes to the proxy itself; everything else is a stream to the origin.
-  const forward = proxy && u.scheme === 'http' ? proxy : undefined;
-  let connectFailure: ProbeOutcome | undefined;
-  let connected = false;
-  let tlsDone = false;
-  let via: string | undefined;
-  const sockets: Socket[] = [];
-  const tReady = { t: 0 };
-
-  const client = new Client(new URL(u.url).origin, {
-    pipelining: 0,
-    connect: (_opts, cb) => {
-      const target = forward
-        ? dial({ address: forward.host, host: forward.host, port: forward.port, signal: ctx.signal, timeoutMs: spec.timeoutMs })
-        : dial({ address: address ?? u.host, host: u.host, port: u.port, ...(proxy ? { proxy } : {}), signal: ctx.signal, timeoutMs: spec.timeoutMs });
-      target.then(
-        (d) => {
-          if (!d.ok) {
-            connectFailure = d.outcome;
-            cb(Object.assign(new Error(d.outcome.reason), { code: 'NC_CONNECT_FAILED' }), null);
-            return;
-          }
-          sockets.push(absorbErrors(d.socket));
-          if (d.via) via = d.via;
-          phases.connectMs = ms(d.connectMs + (d.tunnelMs ?? 0));
-          connected = true;
-          if (u.scheme === 'http') {
-            tReady.t = performance.now();
-            cb(null, d.socket);
-            return;
-          }
-          const t1 = performance.now();
-          // Revocation data is signed in itself; the transport's certificate is not what is checked.
-          const s = absorbErrors(tlsConnect({ socket: d.socket, ...(isIP(u.host) === 0 ? { servername: u.host } : {}), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }));
-          sockets.push(s);
-          const onTlsError = (err: Error): void => cb(err, null);
-          s.once('error', onTlsError);
-          s.once('secureConnect', () => {
-            phases.tlsMs = ms(performance.now() - t1);
-            tReady.t = performance.now();
-            tlsDone = true;
-            s.off('error', onTlsError);
-            cb(null, s);
-          });
-        },
-        (err) => cb(err as Error, null),
-      );
-    },
-  });
-
+  const parsed = new URL(u.url);
   const headers: Record<string, string> = { 'user-agent': 'netcheck', accept: req.accept };
   if (req.contentType) headers['content-type'] = req.contentType;
-  if (forward?.authorization) headers['proxy-authorization'] = forward.authorization;
-  const path = forward ? u.url : `${new URL(u.url).pathname}${new URL(u.url).search}`;
-  // A stalled TLS handshake would otherwise keep undici waiting for the connector past the deadline.
-  const stopFailing = failSocketsOnAbort(ctx.signal, sockets);
-  try {
-    const res = await client.request({
-      path,
-      method: req.method,
-      headers,
-      ...(req.body ? { body: req.body } : {}),
-      signal: ctx.signal,
-      headersTimeout: spec.timeoutMs,
-      bodyTimeout: spec.timeoutMs,
-    });
-    phases.firstByteMs = ms(performance.now() - tReady.t);
-    const h: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : String(v);
-    const data: Record<string, unknown> = { ...route, httpStatus: res.statusCode, ...(h.via ?? via ? { via: h.via ?? via } : {}), ...(h['content-type'] ? { contentType: h['content-type'] } : {}) };
-    const declared = h['content-length'] !== undefined ? Number(h['content-length']) : undefined;
-    if (declared !== undefined && declared > req.maxBytes) {
-      res.body.destroy();
-      return { ok: false, level: 2, outcome: { status: 'error', reason: 'RESPONSE_TOO_LARGE', detail: `the answer announces ${declared} bytes, more than the cap of ${req.maxBytes}; not downloaded`, ...at, phases, data: { ...data, level: 2, declaredBytes: declared, maxBytes: req.maxBytes } } };
+  const x = await httpExchange(spec, ctx, {
+    scheme: u.scheme,
+    host: u.host,
+    port: u.port,
+    path: `${parsed.pathname}${parsed.search}`,
+    url: u.url,
+    method: req.method,
+    headers,
+    ...(req.body ? { body: req.body } : {}),
+    ...(proxy ? { proxy } : {}),
+    maxBytes: req.maxBytes,
+    overCap: 'refuse',
+    keepBody: true,
+  });
+  const at = x.address ? { address: x.address } : {};
+  const { phases } = x;
+  const via = x.headers?.via ?? x.tunnelVia;
+  const answer = (h: Record<string, string>, statusCode: number): Record<string, unknown> => ({ ...route, httpStatus: statusCode, ...(via ? { via } : {}), ...(h['content-type'] ? { contentType: h['content-type'] } : {}) });
+  if (!x.ok) {
+    if (x.stage === 'resolve') return { ok: false, level: 0, outcome: { ...x.outcome, data: { ...x.outcome.data, ...route, level: 0 } } };
+    if (x.stage === 'body') {
+      const data = { ...answer(x.headers!, x.statusCode!), level: 2, ...(x.outcome.reason === 'RESPONSE_TOO_LARGE' ? {} : { bodyBytes: x.bodyBytes }), ...x.outcome.data };
+      return { ok: false, level: 2, outcome: { ...x.outcome, ...at, phases, data } };
     }
-    const t2 = performance.now();
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    try {
-      for await (const chunk of res.body) {
-        bytes += (chunk as Buffer).length;
-        if (bytes > req.maxBytes) {
-          res.body.destroy();
-          return { ok: false, level: 2, outcome: { status: 'error', reason: 'RESPONSE_TOO_LARGE', detail: `the answer exceeded the cap of ${req.maxBytes} bytes; download stopped`, ...at, phases, data: { ...data, level: 2, maxBytes: req.maxBytes } } };
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (err) {
-      res.body.destroy();
-      if (ctx.signal.aborted) {
-        return { ok: false, level: 2, outcome: { status: 'timeout', reason: 'HTTP_BODY_DEADLINE', detail: `HTTP ${res.statusCode} arrived, but the body was still arriving at the deadline (${bytes} bytes read)`, ...at, phases, data: { ...data, level: 2, bodyBytes: bytes } } };
-      }
-      const o = classify(errorCode(err), 'app', `the body broke off: ${(err as Error).message}`);
-      return { ok: false, level: 2, outcome: { ...o, ...at, phases, data: { ...data, level: 2, bodyBytes: bytes } } };
-    }
-    phases.transferMs = ms(performance.now() - t2);
-    const body = Buffer.concat(chunks);
-    data.bodyBytes = body.length;
-    const blocked = blockedAnswer(res.statusCode, h, body, proxy);
-    if (blocked) return { ok: false, level: 1, outcome: { ...blocked, ...at, phases, data: { ...data, ...blocked.data, level: 1 } } };
-    return { ok: true, statusCode: res.statusCode, headers: h, body, phases, ...at, data };
-  } catch (err) {
-    if (connectFailure) return { ok: false, level: 0, outcome: { ...connectFailure, ...at, phases: { ...phases, ...(connectFailure.phases?.connectMs !== undefined ? { connectMs: ms(connectFailure.phases.connectMs) } : {}) }, data: { ...route, ...connectFailure.data, level: 0 } } };
-    if (!connected) {
-      if (ctx.signal.aborted) return { ok: false, level: 0, outcome: { status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 0 } } };
-      return { ok: false, level: 0, outcome: { ...classify(errorCode(err), 'connect'), ...at, phases, data: { ...route, level: 0 } } };
-    }
-    if (u.scheme === 'https' && !tlsDone && ctx.signal.aborted) {
-      return { ok: false, level: 1, outcome: { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `connected${proxy ? ` through ${proxy.display}` : ''}, but the TLS handshake did not finish within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 1 } } };
-    }
-    if (ctx.signal.aborted || errorCode(err) === 'UND_ERR_HEADERS_TIMEOUT') {
-      return { ok: false, level: 1, outcome: { status: 'timeout', reason: 'HTTP_HEADERS_TIMEOUT', detail: `connected${proxy ? ` through ${proxy.display}` : ''}, but no HTTP answer within ${spec.timeoutMs}ms`, ...at, phases, data: { ...route, level: 1 } } };
-    }
-    const o = classify(errorCode(err), 'app', `the HTTP exchange failed: ${(err as Error).message}`);
-    return { ok: false, level: 1, outcome: { ...o, ...at, phases, data: { ...route, level: 1 } } };
-  } finally {
-    stopFailing();
-    for (const s of sockets) s.destroy();
-    client.destroy().catch(() => undefined);
+    const level = x.stage === 'connect' ? 0 : 1;
+    return { ok: false, level, outcome: { ...x.outcome, ...at, phases, data: { ...route, ...x.outcome.data, level } } };
   }
+  const data = { ...answer(x.headers, x.statusCode), bodyBytes: x.body.length };
+  const blocked = blockedAnswer(x.statusCode, x.headers, x.body, proxy);
+  if (blocked) return { ok: false, level: 1, outcome: { ...blocked, ...at, phases, data: { ...data, ...blocked.data, level: 1 } } };
+  return { ok: true, statusCode: x.statusCode, headers: x.headers, body: x.body, phases, ...at, data };
 }
 
 /**
@@ -185,8 +85,7 @@ export function blockedAnswer(statusCode: number, headers: Record<string, string
   }
   if (looksLikeHtml(body, headers['content-type'])) {
     return {
-      status: 'refused',
-      reason: 'HTTP_BLOCK_PAGE',
+      ...because('HTTP_BLOCK_PAGE'),
       detail: `an HTML page (HTTP ${statusCode}) answered where revocation data was due: a block page, captive portal or error page${marks.length ? ` from a proxy (${marks.join(', ')})` : ''}`,
       data: { blockPage: true, ...(marks.length ? { proxyHeaders: marks } : {}) },
     };

@@ -2,14 +2,15 @@
  * Fetch the certificate chain a TLS server presents (directly or through the run's proxy), for
  * probes that need a real certificate to ask about: `ocsp` with `certFrom`.
  */
-import { isIP } from 'node:net';
 import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
-import { resolveTarget } from '../probers/common.js';
+import { resolveTarget } from '../net/target.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../types.js';
-import { dial } from '../util/dial.js';
-import { proxyFor } from '../util/proxy.js';
+import { dial } from '../net/dial.js';
+import { proxyFor } from '../net/proxy.js';
+import { sniName } from '../util/ip.js';
 import { absorbErrors } from '../util/sockets.js';
 import { walkPeerChain } from './chain.js';
+import { because } from '../reasons.js';
 
 export { parseHostPort } from './url.js';
 
@@ -27,19 +28,19 @@ export async function fetchPeerChain(host: string, port: number, spec: ProbeSpec
   let s: TLSSocket | undefined;
   try {
     return await new Promise((resolve) => {
-      const onAbort = (): void => resolve({ ok: false, outcome: { status: 'timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', detail: `the TLS handshake with ${host}:${port} did not finish in time` } });
+      const onAbort = (): void => resolve({ ok: false, outcome: { ...because('TLS_HANDSHAKE_TIMEOUT'), detail: `the TLS handshake with ${host}:${port} did not finish in time` } });
       if (ctx.signal.aborted) return onAbort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
-      s = absorbErrors(tlsConnect({ socket: d.socket, ...(isIP(host) === 0 ? { servername: host } : {}), rejectUnauthorized: false }));
+      s = absorbErrors(tlsConnect({ socket: d.socket, ...(sniName(host) ? { servername: host } : {}), rejectUnauthorized: false }));
       s.once('secureConnect', () => {
         ctx.signal.removeEventListener('abort', onAbort);
         const peer = s!.getPeerCertificate(true) as DetailedPeerCertificate;
-        if (!peer?.raw) return resolve({ ok: false, outcome: { status: 'error', reason: 'TLS_NO_CERTIFICATE', detail: `${host}:${port} presented no certificate` } });
+        if (!peer?.raw) return resolve({ ok: false, outcome: { ...because('TLS_NO_CERTIFICATE'), detail: `${host}:${port} presented no certificate` } });
         resolve({ ok: true, ders: walkPeerChain(peer, 4).certs.map((c) => c.raw) });
       });
       s.once('error', (err) => {
         ctx.signal.removeEventListener('abort', onAbort);
-        resolve({ ok: false, outcome: { status: 'error', reason: 'TLS_HANDSHAKE_FAILED', detail: `TLS handshake with ${host}:${port} failed: ${err.message}` } });
+        resolve({ ok: false, outcome: { ...because('TLS_HANDSHAKE_FAILED'), detail: `TLS handshake with ${host}:${port} failed: ${err.message}` } });
       });
     });
   } finally {

@@ -4,9 +4,6 @@
  */
 import { isIP } from 'node:net';
 
-/** Kinds whose targets are URLs. */
-export const URL_KINDS: ReadonlySet<string> = new Set(['ocsp', 'crl']);
-
 /** Does this target look like a URL (as opposed to a host, address or range)? */
 export function isUrlTarget(t: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(t);
@@ -46,4 +43,15 @@ export function parseHostPort(text: string): { host: string; port: number } | un
   const port = m[2] ? Number(m[2]) : 443;
   if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return { host: m[1]!, port };
+}
+
+/**
+ * The URL a probe of a URL kind (ocsp, crl) asks: the plan sets it from the line's target (it is
+ * no catalog option), so a spec built elsewhere may lack it.
+ */
+export type UrlOption = { url?: string };
+
+/** The scheme of a probe's URL target (`options.url`): what a proxy would see. */
+export function urlScheme(spec: { options: UrlOption }): 'http' | 'https' {
+  return (spec.options.url ?? '').startsWith('https:') ? 'https' : 'http';
 }

@@ -33,19 +33,3 @@ export function atDeadline(deadlineMs: number, fn: () => void): () => void {
     if (timer) clearTimeout(timer);
   };
 }
-
-/** Resolve at `deadlineMs`, or early (with `false`) when `signal` aborts. */
-export function sleepUntil(deadlineMs: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = (): void => {
-      cancel();
-      resolve(false);
-    };
-    const cancel = atDeadline(deadlineMs, () => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -2,6 +2,9 @@ import { UsageError } from '../errors.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** JSON Schema pattern of a duration in a catalog (`3s`, `12m`, `1m30s`): what {@link parseDuration} accepts. */
+export const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h))+$';
+
 /**
  * Parse a duration with a unit (`500ms`, `3s`, `1.5s`, `12m`, `1h`, `1m30s`) into milliseconds.
  * A bare number is refused: on a command line a unit-less duration is a guess.

@@ -11,16 +11,6 @@ export interface Cidr {
   text: string;
 }
 
-/** Why a string is not a valid address/CIDR; `undefined` when it is. */
-export function cidrProblem(text: string): string | undefined {
-  try {
-    parseCidr(text);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
 export function ipToBigInt(addr: string): { family: 4 | 6; value: bigint } {
   const parsed = ipaddr.parse(addr);
   const bytes = parsed.toByteArray();
@@ -66,10 +56,6 @@ export function parseCidr(text: string): Cidr {
     throw new Error(`'${text}' has host bits set; did you mean ${base}/${prefix}?`);
   }
   return { family, base: value, prefix, size: 1n << hostBits, text: slash < 0 ? addr : `${addr}/${prefix}` };
-}
-
-export function isSingleAddress(c: Cidr): boolean {
-  return c.size === 1n;
 }
 
 export function cidrContains(c: Cidr, addr: string): boolean {
@@ -168,4 +154,23 @@ export function formatPorts(ports: number[]): string {
 export function hostPort(host: string, port?: number): string {
   const h = isIP(host) === 6 ? `[${host}]` : host;
   return port === undefined ? h : `${h}:${port}`;
+}
+
+/** Is this IP literal a loopback address (127.0.0.0/8, ::1, or IPv4-mapped 127.x)? False for names and garbage. */
+export function isLoopbackAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let a = ipaddr.parse(address);
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
+  return a.range() === 'loopback';
+}
+
+/** Is this host (a name, an address, `[v6]`, a trailing dot) this machine's loopback? `localhost` and `*.localhost` are (RFC 6761). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || isLoopbackAddress(h);
+}
+
+/** The SNI name to send for a host: the name itself; none for an IP literal (RFC 6066 allows names only). */
+export function sniName(host: string): string | undefined {
+  return isIP(host) === 0 ? host : undefined;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCatalog } from '../../src/catalog/load.js';
-import { CHECK_OPTION_SCHEMAS } from '../../src/catalog/schema.js';
+import { CHECK_OPTION_SCHEMAS } from '../../src/probers/index.js';
 import { CatalogError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 

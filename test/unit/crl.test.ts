@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup } from '../../src/engine/run.js';
 import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
-import { proxySettings } from '../../src/util/proxy.js';
+import { proxySettings } from '../../src/net/proxy.js';
 import { Pki, osslTime, type Issued } from '../helpers/pki.js';
 import { blockingProxy, routeServer, stallServer, type Closeable } from '../helpers/trust-servers.js';
 import { runCli } from '../helpers/cli.js';
@@ -202,6 +202,20 @@ describe('crl through a proxy that cannot reach the server', () => {
     const o = await probe('/fresh.crl', {}, 4000, { proxy });
     expect(o.reason).toBe('PROXY_UPSTREAM_FAILED');
     expect((o.data as any).level).toBe(1);
+    expect((o.data as any).route).toBe('proxy');
+  });
+});
+
+describe('crl through a forward proxy that is down', () => {
+  it('is the proxy’s failure (PROXY_CONNECT_FAILED, level 0), as for the http kind: the server was never asked', async () => {
+    const gone = createServer();
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', () => r()));
+    const port = (gone.address() as AddressInfo).port;
+    await new Promise<void>((r) => gone.close(() => r()));
+    const proxy = proxySettings(`http://127.0.0.1:${port}`, {})!;
+    const o = await probe('/fresh.crl', {}, 4000, { proxy });
+    expect([o.status, o.reason]).toEqual(['refused', 'PROXY_CONNECT_FAILED']);
+    expect((o.data as any).level).toBe(0);
     expect((o.data as any).route).toBe('proxy');
   });
 });

@@ -34,6 +34,11 @@ describe('input checks agree across commands (issue 11)', () => {
     await refused(['run', '--catalog', local, '--no-control', '--dns-server', '[::1]:70000'], /port 70000 is out of range/);
   });
 
+  it("probe's kind flags go through the catalog schema, as a catalog's options do (issue 13: probers rely on it)", async () => {
+    await refused(['probe', 'http', '127.0.0.1:9', '--path', 'health'], /^netcheck: target '127\.0\.0\.1:9': string "health" is not a request path; start it with \/, e\.g\. \/health$/);
+    await refused(['probe', 'ws-hold', '127.0.0.1:9', '--path', 'x'], /is not a request path/);
+  });
+
   it('a negative duration says it is negative (it used to be "Unknown arguments: 5, s")', async () => {
     await refused(['probe', 'tcp', '127.0.0.1:9', '--timeout', '-5s'], /^netcheck: --timeout: '-5s' is negative; a duration is a length of time/);
     await refused(['plan', local, '--timeout', '-5s'], /^netcheck: --timeout: '-5s' is negative/);

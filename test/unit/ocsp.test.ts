@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup } from '../../src/engine/run.js';
 import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
 import type { ProbeContext, ProbeOutcome, ProbeSpec } from '../../src/types.js';
-import { proxySettings } from '../../src/util/proxy.js';
+import { proxySettings } from '../../src/net/proxy.js';
 import { Pki, startOcspResponder, type Issued } from '../helpers/pki.js';
 import { forwardProxy, routeServer, tlsServer, type Closeable } from '../helpers/trust-servers.js';
 import { runCli } from '../helpers/cli.js';

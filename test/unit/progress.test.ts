@@ -13,7 +13,7 @@ import { canRedraw, estimateLeftMs, makeProgress } from '../../src/cli/progress.
 import { defaultColor } from '../../src/cli/options.js';
 import { makeTimerProgress } from '../../src/cli/timers.js';
 import { makeLookup, runOne } from '../../src/engine/run.js';
-import { idleDeadlineMs } from '../../src/probers/idle-common.js';
+import { kindDeadlineMs as idleDeadlineMs } from '../../src/probers/index.js';
 import { startReflector } from '../../src/reflector/server.js';
 import type { ProbeProgress, ProbeResult } from '../../src/types.js';
 import { BIN, ROOT } from '../helpers/cli.js';

@@ -14,7 +14,7 @@ import { WebSocketServer } from 'ws';
 import { makeLookup } from '../../src/engine/run.js';
 import { createLab, labSupport, statefulRuleset, type Lab } from '../../src/lab/netns.js';
 import { KINDS, PROBERS, loadProbers } from '../../src/probers/index.js';
-import { noProxyMatches, parseProxyUrl, proxyFor, proxySettings, redactText } from '../../src/util/proxy.js';
+import { noProxyMatches, parseProxyUrl, proxyFor, proxySettings, redactText } from '../../src/net/proxy.js';
 import { readyPort } from '../helpers/wait.js';
 import { Pki, type Issued } from '../helpers/pki.js';
 import { blockingProxy, forwardProxy, routeServer, tlsServer, type Closeable } from '../helpers/trust-servers.js';

@@ -10,7 +10,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REASONS } from '../../src/probers/reasons.js';
+import { REASONS } from '../../src/reasons.js';
 import type { Report } from '../../src/types.js';
 import { writeCatalog } from '../helpers/catalog.js';
 import { cliEnv, ROOT, runCli } from '../helpers/cli.js';
@@ -324,8 +324,8 @@ describe('reason codes are stable and documented', () => {
     const readme = readFileSync(`${ROOT}README.md`, 'utf8');
     const missing = Object.keys(REASONS).filter((code) => !readme.includes(`\`${code}\``));
     expect(missing).toEqual([]);
-    // Literal reasons in the probers, the trust stack and the engine (reason: 'X' / reason = 'X').
-    const src = execFileSync('grep', ['-rhoE', "reason(:|\\s*=)\\s*'[A-Z][A-Z0-9_]+'", 'src/probers', 'src/trust', 'src/util', 'src/engine', 'src/path', 'src/media'], { cwd: ROOT, encoding: 'utf8' });
+    // Literal reasons in the probers, the trust stack and the engine (reason: 'X' / reason = 'X' / because('X')).
+    const src = execFileSync('grep', ['-rhoE', "(reason(:|\\s*=)\\s*|because\\()'[A-Z][A-Z0-9_]+'", 'src/probers', 'src/net', 'src/trust', 'src/util', 'src/engine', 'src/path', 'src/media'], { cwd: ROOT, encoding: 'utf8' });
     const named = [...new Set(src.split('\n').map((l) => /'([A-Z0-9_]+)'/.exec(l)?.[1]).filter((x): x is string => !!x))];
     expect(named.length).toBeGreaterThan(50);
     expect(named.filter((c) => !(c in REASONS))).toEqual([]);

@@ -17,6 +17,7 @@ import { ipRangesFromArgv } from '../ipRanges.js';
 import { checkRunOptions, paramsFromArgv, expandOptionsFromArgv } from '../options.js';
 import { interrupts } from '../signals.js';
 import { addTimerChecks, timerPlanFromArgv } from '../timers.js';
+import { isLoopbackHost } from '../../util/ip.js';
 
 /** Defaults of the daemon flags (also shown by --help). */
 export const DAEMON_DEFAULTS = { every: '15m', listen: '127.0.0.1:9469', keep: 10, webhookTimeout: '5s', webhookRetries: 4, webhookBackoff: '2s' } as const;
@@ -62,11 +63,6 @@ function webConfigFileOf(argv: Record<string, unknown>): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !v) throw new UsageError('--web.config.file needs a file (e.g. --web.config.file /etc/netcheck/web.yml; see docs/daemon.md)');
   return v;
-}
-
-/** Loopback: only this machine can connect. */
-export function isLoopbackHost(host: string): boolean {
-  return /^127\./.test(host) || host === '::1' || /^::ffff:127\./.test(host) || host === 'localhost';
 }
 
 /**

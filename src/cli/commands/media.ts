@@ -9,7 +9,7 @@ import { CATALOG_SCHEMA_ID, type CatalogDef, type CheckDef, type LineDef } from 
 import { runCheck } from '../../engine/check.js';
 import { UsageError } from '../../errors.js';
 import { MEDIA_MAX_BYTES, MEDIA_MIN_BYTES } from '../../media/packet.js';
-import { MEDIA_DEFAULTS } from '../../media/options.js';
+import { MEDIA_DEFAULTS, type MediaProbeOptions } from '../../media/options.js';
 import { MEDIA_THRESHOLDS } from '../../media/quality.js';
 import { REFLECTOR_DEFAULTS } from '../../reflector/protocol.js';
 import { formatDuration, parseDuration } from '../../util/duration.js';
@@ -67,7 +67,8 @@ export async function mediaCommand({ argv }: { argv: Record<string, unknown> }):
   const secret = typeof argv.secret === 'string' ? argv.secret : process.env.NETCHECK_REFLECTOR_SECRET;
 
   // --timeout bounds each set-up exchange (greeting, session, counters), each re-sent up to 3 times.
-  const check: CheckDef = { kind: 'media', pps, size, durationMs, maxLoss, maxRttMs, maxJitterMs, ...(o.timeoutMs !== undefined ? { setupMs: o.timeoutMs } : {}) };
+  // Not through the catalog validator (milliseconds are no catalog keys): typed by the prober's options instead.
+  const check: CheckDef & MediaProbeOptions = { kind: 'media', pps, size, durationMs, maxLoss, maxRttMs, maxJitterMs, ...(o.timeoutMs !== undefined ? { setupMs: o.timeoutMs } : {}) };
   const lines: LineDef[] = [
     {
       id: 'media',

@@ -1,18 +1,18 @@
 import { isIP } from 'node:net';
+import type { Argv } from 'yargs';
 import { expandCatalog } from '../../catalog/expand.js';
 import { parseCatalog } from '../../catalog/load.js';
 import { CATALOG_SCHEMA_ID, type CatalogDef, type CheckDef } from '../../catalog/schema.js';
 import { runCheck } from '../../engine/check.js';
 import { CatalogError, UsageError } from '../../errors.js';
-import { KINDS } from '../../probers/index.js';
-import { parseDuration } from '../../util/duration.js';
+import { KINDS, kindOf, PROBE_FLAGS, type KindDescriptor } from '../../probers/index.js';
+import { parseUrlTarget } from '../../trust/url.js';
 import { parsePorts } from '../../util/ip.js';
 import { checkRunOptions, positiveInt } from '../options.js';
 import { reflectorCredentials } from '../timers.js';
 import { emitReport, exitCodeFor, interruptControllers } from '../output.js';
 import { pathOptionsFromArgv } from '../path-options.js';
 import { makeProgress, startInfo } from '../progress.js';
-import { trustProbeInput } from './probe-trust.js';
 
 /** Split `host:ports`, `[v6]:ports`, `cidr:ports`; a bare name or address has no ports. */
 export function parseProbeTarget(target: string): { host: string; ports?: string } {
@@ -24,57 +24,54 @@ export function parseProbeTarget(target: string): { host: string; ports?: string
   return { host: target.slice(0, i), ports: target.slice(i + 1) };
 }
 
-/** Which kinds each kind-specific flag of `probe` belongs to; given to another kind, it is an error. */
-const FLAG_KINDS: Record<string, string[]> = {
-  servername: ['tls'],
-  ca: ['tls'],
-  'expect-issuer': ['tls'],
-  cert: ['ocsp'],
-  'cert-from': ['ocsp'],
-  issuer: ['ocsp', 'crl'],
-  'max-bytes': ['ocsp', 'crl'],
-  hold: ['ws-hold'],
-  'ping-every': ['ws-hold'],
-  'pong-timeout': ['ws-hold'],
-  wss: ['ws-hold'],
-};
-
-function checkFlagKinds(kind: string, argv: Record<string, unknown>): void {
-  for (const [flag, kinds] of Object.entries(FLAG_KINDS)) {
-    const v = argv[flag];
-    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
-    if (!kinds.includes(kind)) throw new UsageError(`--${flag} applies to ${kinds.join(' and ')} probes, not ${kind} (e.g. netcheck probe ${kinds[0]} …  --${flag} …)`);
+/**
+ * The kind-specific flags of `probe` (each kind's description declares its own) → check options,
+ * each checked here so a bad value or a flag given to another kind is a usage error naming the
+ * flag, before anything is sent.
+ */
+async function flagOptions(kind: KindDescriptor, argv: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const given = PROBE_FLAGS.filter((f) => {
+    const v = argv[f.name];
+    return v !== undefined && !(Array.isArray(v) && v.length === 0);
+  });
+  for (const f of given) {
+    if (!f.kinds.includes(kind.name)) throw new UsageError(`--${f.name} applies to ${f.kinds.join(' and ')} probes, not ${kind.name} (e.g. netcheck probe ${f.kinds[0]} …  --${f.name} …)`);
   }
+  kind.checkFlags?.(argv);
+  const options: Record<string, unknown> = {};
+  for (const f of given) options[f.option] = f.parse ? await f.parse(argv[f.name]) : argv[f.name];
+  return options;
 }
 
-/** `probe ws-hold` flags → check options; each checked here so a bad value names its flag. */
-function wsHoldOptions(argv: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const flags = { hold: 'hold', 'ping-every': 'pingEvery', 'pong-timeout': 'pongTimeout' } as const;
-  for (const [flag, key] of Object.entries(flags)) {
-    const v = argv[flag];
-    if (v === undefined) continue;
-    if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} needs a duration (e.g. --${flag} 2m)`);
-    try {
-      parseDuration(v, `--${flag}`);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    out[key] = v;
+/** The `probe` flags of every kind, for yargs: help text names the kinds each applies to. */
+export function kindFlags<T>(y: Argv<T>): Argv<T> {
+  let out = y;
+  for (const f of PROBE_FLAGS) {
+    out = out.option(f.name, {
+      ...(f.choices ? { choices: [...f.choices] } : { type: f.type }),
+      ...(f.array ? { array: true } : {}),
+      describe: `${f.kinds.join('/')}: ${f.describe}`,
+    });
   }
-  if (argv.wss !== undefined) out.tls = argv.wss === true;
   return out;
+}
+
+/** A URL kind's target (ocsp, crl), normalised. */
+function urlTarget(kind: string, target: string): string {
+  const u = parseUrlTarget(target);
+  if ('error' in u) throw new UsageError(`target: ${u.error} (e.g. netcheck probe ${kind} http://${kind}.example.com)`);
+  return u.url;
 }
 
 /** `netcheck probe <kind> <target>`: an ad-hoc check through the same engine and statuses. */
 export async function probeCommand({ kind, target, argv }: { kind: string; target: string; argv: Record<string, unknown> }): Promise<number> {
-  if (!KINDS.includes(kind)) throw new UsageError(`unknown probe kind '${kind}'; kinds: ${KINDS.join(', ')}`);
+  const k = kindOf(kind);
+  if (!k) throw new UsageError(`unknown probe kind '${kind}'; kinds: ${KINDS.join(', ')}`);
   const o = checkRunOptions({ ...argv, control: argv.control ?? false });
-  // Trust-path kinds (tls, ocsp, crl): flags checked here; ocsp/crl targets are URLs.
-  checkFlagKinds(kind, argv);
-  const trust = await trustProbeInput(kind, target, argv);
-  const { host, ports } = trust.url ? { host: trust.url, ports: undefined } : parseProbeTarget(target);
-  if (kind !== 'dns' && !trust.url && ports === undefined) throw new UsageError(`${kind} needs a port: ${kind} HOST:PORT (e.g. netcheck probe ${kind} ${host}:443)`);
+  const flagged = await flagOptions(k, argv);
+  const url = k.target === 'url' ? urlTarget(kind, target) : undefined;
+  const { host, ports } = url ? { host: url, ports: undefined } : parseProbeTarget(target);
+  if (!url && k.target !== 'host' && ports === undefined) throw new UsageError(`${kind} needs a port: ${kind} HOST:PORT (e.g. netcheck probe ${kind} ${host}:443)`);
   if (ports !== undefined) {
     try {
       parsePorts(ports);
@@ -82,10 +79,7 @@ export async function probeCommand({ kind, target, argv }: { kind: string; targe
       throw new UsageError(`target '${target}': ${(err as Error).message}`);
     }
   }
-  const check: CheckDef = { kind };
-  for (const k of ['payload', 'expect', 'scheme', 'path', 'method'] as const) if (argv[k] !== undefined) check[k] = argv[k];
-  if (Array.isArray(argv.type)) check.types = (argv.type as string[]).map((t) => t.toUpperCase());
-  Object.assign(check, trust.options, wsHoldOptions(argv));
+  const check: CheckDef = { kind, ...flagged };
   const def: CatalogDef = {
     schema: CATALOG_SCHEMA_ID,
     id: 'probe',

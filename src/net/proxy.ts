@@ -7,38 +7,13 @@
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { UsageError } from '../errors.js';
-import { classify, errorCode } from '../probers/classify.js';
-import type { ProbeOutcome, ProbeSpec } from '../types.js';
-import { cidrContains, parseCidr } from './ip.js';
-import { absorbErrors } from './sockets.js';
+import { classify, errorCode } from './classify.js';
+import type { ProbeOutcome, ProbeSpec, ProxyEndpoint, ProxySettings } from '../types.js';
+import { cidrContains, isLoopbackHost, parseCidr } from '../util/ip.js';
+import { absorbErrors } from '../util/sockets.js';
+import { because } from '../reasons.js';
 
-/** One proxy server. */
-export interface ProxyEndpoint {
-  host: string;
-  port: number;
-  /** `Basic …` when the URL carried credentials. Never print or log it. */
-  authorization?: string;
-  /** `http://host:port`, with `***@` where credentials were: safe to print. */
-  display: string;
-}
-
-/** The proxy configuration of a run. */
-export interface ProxySettings {
-  http?: ProxyEndpoint;
-  https?: ProxyEndpoint;
-  /** NO_PROXY entries: names, `.suffix`, IPs, CIDR ranges, optional `:port`, or `*`. */
-  noProxy: string[];
-  /** Where the settings came from, for the report. */
-  source: 'flag' | 'env';
-  /** Also run each proxiable probe directly and attach that outcome as `data.direct`. */
-  compareDirect?: boolean;
-}
-
-/** Loopback destinations: a proxy cannot reach this machine's loopback, so variables never apply to them. */
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
-  return h === 'localhost' || h.endsWith('.localhost') || /^127\./.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
-}
+export type { ProxyEndpoint, ProxySettings } from '../types.js';
 
 /** Parse a proxy URL (`http://[user:pass@]host[:port]`). `what` names the flag or variable in errors. */
 export function parseProxyUrl(text: string, what: string): ProxyEndpoint {
@@ -147,26 +122,6 @@ function ipEquals(a: string, b: string): boolean {
   }
 }
 
-/** The scheme a proxy would see for a probe: `https` (CONNECT) or `http` (absolute-form), or none. */
-export function proxySchemeOf(spec: ProbeSpec): 'http' | 'https' | undefined {
-  switch (spec.kind) {
-    case 'tls':
-    case 'ws':
-    case 'ws-hold':
-    case 'ws-idle':
-      return 'https';
-    case 'http':
-      return spec.options.scheme === 'https' || (spec.options.scheme === undefined && spec.port === 443) ? 'https' : 'http';
-    case 'ocsp':
-    case 'crl': {
-      const url = typeof spec.options.url === 'string' ? spec.options.url : '';
-      return url.startsWith('https:') ? 'https' : 'http';
-    }
-    default:
-      return undefined;
-  }
-}
-
 /** The proxy a destination goes through, or undefined for direct. */
 export function proxyFor(settings: ProxySettings | undefined, scheme: 'http' | 'https' | undefined, host: string, port?: number): ProxyEndpoint | undefined {
   if (!settings || !scheme) return undefined;
@@ -174,7 +129,8 @@ export function proxyFor(settings: ProxySettings | undefined, scheme: 'http' | '
   if (!ep) return undefined;
   if (noProxyMatches(settings.noProxy, host, port)) return undefined;
   // As Go's net/http does: proxy variables are not for loopback (an explicit --proxy still is).
-  if (settings.source === 'env' && isLoopback(host)) return undefined;
+  // A proxy cannot reach this machine's loopback.
+  if (settings.source === 'env' && isLoopbackHost(host)) return undefined;
   return ep;
 }
 
@@ -226,8 +182,8 @@ export function openTunnel(ep: ProxyEndpoint, host: string, port: number, signal
         ok: false,
         outcome:
           connectMs === undefined
-            ? { status: 'filtered', reason: 'PROXY_CONNECT_TIMEOUT', detail: `the proxy ${ep.display} did not accept a connection within ${timeoutMs}ms`, ...base }
-            : { status: 'timeout', reason: 'PROXY_TIMEOUT', detail: `the proxy ${ep.display} accepted the connection but did not answer CONNECT within ${timeoutMs}ms`, ...base },
+            ? { ...because('PROXY_CONNECT_TIMEOUT'), detail: `the proxy ${ep.display} did not accept a connection within ${timeoutMs}ms`, ...base }
+            : { ...because('PROXY_TIMEOUT'), detail: `the proxy ${ep.display} accepted the connection but did not answer CONNECT within ${timeoutMs}ms`, ...base },
       });
     };
     const onError = (err: Error): void => {
@@ -236,11 +192,11 @@ export function openTunnel(ep: ProxyEndpoint, host: string, port: number, signal
         const o = classify(code, 'connect');
         finish({ ok: false, outcome: { status: o.status, reason: 'PROXY_CONNECT_FAILED', detail: `cannot connect to the proxy ${ep.display}: ${o.detail}`, ...base, data: { ...base.data, proxyError: code ?? 'UNKNOWN' } } });
       } else {
-        finish({ ok: false, outcome: { status: 'refused', reason: 'PROXY_CLOSED', detail: `the proxy ${ep.display} dropped the connection before answering CONNECT (${code ?? 'error'})`, ...base } });
+        finish({ ok: false, outcome: { ...because('PROXY_CLOSED'), detail: `the proxy ${ep.display} dropped the connection before answering CONNECT (${code ?? 'error'})`, ...base } });
       }
     };
     const onEnd = (): void => {
-      finish({ ok: false, outcome: { status: 'refused', reason: 'PROXY_CLOSED', detail: `the proxy ${ep.display} closed the connection without answering CONNECT`, ...base } });
+      finish({ ok: false, outcome: { ...because('PROXY_CLOSED'), detail: `the proxy ${ep.display} closed the connection without answering CONNECT`, ...base } });
     };
     let buf = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -248,14 +204,14 @@ export function openTunnel(ep: ProxyEndpoint, host: string, port: number, signal
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) {
         if (buf.length > MAX_HEAD_BYTES) {
-          finish({ ok: false, outcome: { status: 'error', reason: 'PROXY_BAD_RESPONSE', detail: `the proxy ${ep.display} sent more than ${MAX_HEAD_BYTES} bytes without ending its answer`, ...base } });
+          finish({ ok: false, outcome: { ...because('PROXY_BAD_RESPONSE'), detail: `the proxy ${ep.display} sent more than ${MAX_HEAD_BYTES} bytes without ending its answer`, ...base } });
         }
         return;
       }
       const head = parseHead(buf.subarray(0, end).toString('latin1'));
       const rest = buf.subarray(end + 4);
       if (!head) {
-        finish({ ok: false, outcome: { status: 'error', reason: 'PROXY_BAD_RESPONSE', detail: `the proxy ${ep.display} did not answer CONNECT in HTTP`, ...base } });
+        finish({ ok: false, outcome: { ...because('PROXY_BAD_RESPONSE'), detail: `the proxy ${ep.display} did not answer CONNECT in HTTP`, ...base } });
         return;
       }
       if (head.statusCode >= 200 && head.statusCode < 300) {
@@ -314,8 +270,7 @@ export function proxyRefusal(ep: ProxyEndpoint | undefined, head: { statusCode: 
   if (s === 407) {
     const sent = !!ep?.authorization;
     return {
-      status: 'refused',
-      reason: 'PROXY_AUTH_REQUIRED',
+      ...because('PROXY_AUTH_REQUIRED'),
       detail: sent
         ? `${by} rejected the credentials given for ${what} (407)`
         : `${by} requires authentication for ${what} (407${hv('proxy-authenticate') ? `, ${hv('proxy-authenticate')!.split(' ')[0]}` : ''}); give credentials, e.g. --proxy http://USER:PASS@host:port`,
@@ -323,12 +278,12 @@ export function proxyRefusal(ep: ProxyEndpoint | undefined, head: { statusCode: 
     };
   }
   if (s === 403 || s === 451) {
-    return { status: 'refused', reason: 'PROXY_FORBIDDEN', detail: `${by} forbids ${what} (${s}${data.blockPage ? ', block page' : ''}): ask for this destination to be allowed through the proxy`, data };
+    return { ...because('PROXY_FORBIDDEN'), detail: `${by} forbids ${what} (${s}${data.blockPage ? ', block page' : ''}): ask for this destination to be allowed through the proxy`, data };
   }
   if (s >= 500 || s === 404) {
-    return { status: 'error', reason: 'PROXY_UPSTREAM_FAILED', detail: `${by} could not reach the destination of ${what} (${s})`, data };
+    return { ...because('PROXY_UPSTREAM_FAILED'), detail: `${by} could not reach the destination of ${what} (${s})`, data };
   }
-  return { status: 'refused', reason: 'PROXY_REFUSED', detail: `${by} answered ${what} with ${s}`, data };
+  return { ...because('PROXY_REFUSED'), detail: `${by} answered ${what} with ${s}`, data };
 }
 
 /** Does a body look like an HTML page (a block page, captive portal or proxy error)? */

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { ProbeOutcome } from '../types.js';
 import { openTunnel, type ProxyEndpoint } from './proxy.js';
-import { absorbErrors } from './sockets.js';
+import { absorbErrors } from '../util/sockets.js';
 
 export interface TunnelAgentOptions {
   proxy: ProxyEndpoint;

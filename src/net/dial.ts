@@ -3,10 +3,10 @@
  * an AbortSignal. Shared by the probers that can go through a proxy (tls, http over TLS, ws).
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { classify, errorCode } from '../probers/classify.js';
+import { classify, errorCode, synTimeout } from './classify.js';
 import type { ProbeOutcome } from '../types.js';
 import { openTunnel, type ProxyEndpoint } from './proxy.js';
-import { absorbErrors } from './sockets.js';
+import { absorbErrors } from '../util/sockets.js';
 
 export type DialResult =
   | { ok: true; socket: Socket; connectMs: number; tunnelMs?: number; via?: string }
@@ -40,7 +40,7 @@ export function dial(o: DialOptions): Promise<DialResult> {
       resolve(r);
     };
     const onAbort = (): void =>
-      finish({ ok: false, outcome: { status: 'filtered', reason: 'SYN_TIMEOUT', detail: `no answer to the connection request within ${o.timeoutMs}ms (SYN dropped by a firewall, or no host)` } });
+      finish({ ok: false, outcome: synTimeout(o.timeoutMs) });
     const onError = (err: Error): void => finish({ ok: false, outcome: { ...classify(errorCode(err), 'connect'), phases: { connectMs: performance.now() - t0 } } });
     if (o.signal.aborted) return onAbort();
     o.signal.addEventListener('abort', onAbort, { once: true });

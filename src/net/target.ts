@@ -2,6 +2,7 @@ import { getServers } from 'node:dns';
 import { isIP } from 'node:net';
 import type { ProbeContext, ProbeOutcome, ProbeSpec, ResolvedAddress } from '../types.js';
 import { classify, errorCode } from './classify.js';
+import { because } from '../reasons.js';
 
 /** The address a probe should use, or the outcome that explains why there is none. */
 export type Target =
@@ -66,8 +67,7 @@ export async function resolveTarget(spec: ProbeSpec, ctx: ProbeContext): Promise
       return {
         ok: false,
         outcome: {
-          status: 'skipped',
-          reason: 'NO_ADDRESS_IN_FAMILY',
+          ...because('NO_ADDRESS_IN_FAMILY'),
           detail: `${spec.host} has no IPv${ctx.family} address`,
           phases: { resolveMs },
         },
