@@ -6,25 +6,21 @@
  *      given, names that issuer and carries its valid signature.
  * Downloads stop at a size cap (`maxBytes`, default 20 MiB).
  */
+// Static: this module is imported by the registry only for runs with crl probes, before any
+// deadline starts, so the X.509 stack stays out of start-up and its import (over a second on a
+// loaded machine) is never counted against a probe (it made a silent TLS peer read as a dropped
+// SYN). Not a top-level await: the single-file executables are bundled as CommonJS.
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import type * as Pkijs from 'pkijs';
 import { TRUST_LIMITS } from '../constants.js';
-import type { LoadedCert } from '../trust/certfile.js';
+import { loadCertFile, pemOrDer, type LoadedCert } from '../trust/certfile.js';
 import { fetchCapped } from '../trust/fetch.js';
 import { parseUrlTarget } from '../trust/url.js';
-import { x509Stack, type X509Stack } from '../trust/x509.js';
 import type { CrlOptions } from '../kinds/crl.js';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { because } from '../reasons.js';
 
-// Bound when this module loads, which the registry does for runs with crl probes only, before any
-// deadline starts: the X.509 stack stays out of start-up, and its import (over a second on a loaded
-// machine) is never counted against a probe (it made a silent TLS peer read as a dropped SYN).
-let asn1js: X509Stack['asn1js'];
-let pkijs: X509Stack['pkijs'];
-let loadCertFile: X509Stack['certfile']['loadCertFile'];
-let pemOrDer: X509Stack['certfile']['pemOrDer'];
-
-({ asn1js, pkijs, certfile: { loadCertFile, pemOrDer } } = await x509Stack());
 
 export const crl: Prober<CrlOptions> = async (spec, ctx) => {
   const u = spec.options.url !== undefined ? parseUrlTarget(spec.options.url) : { error: 'a crl probe needs a URL target' };

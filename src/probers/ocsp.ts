@@ -7,28 +7,23 @@
  * `unauthorized`) proves level 2, and the outcome says level 3 needs a certificate.
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+// Static: this module is imported by the registry only for runs with ocsp probes, before any
+// deadline starts, so the X.509 stack stays out of start-up and its import (over a second on a
+// loaded machine) is never counted against a probe (it made a silent TLS peer read as a dropped
+// SYN). Not a top-level await: the single-file executables are bundled as CommonJS.
+import * as asn1js from 'asn1js';
 import type * as Asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import type * as Pkijs from 'pkijs';
 import { TRUST_LIMITS } from '../constants.js';
-import type { LoadedCert } from '../trust/certfile.js';
+import { ab, loadCertFile, parseCert, type LoadedCert } from '../trust/certfile.js';
 import { fetchPeerChain, parseHostPort } from '../trust/handshake.js';
 import { fetchCapped } from '../trust/fetch.js';
 import { parseUrlTarget } from '../trust/url.js';
-import { x509Stack, type X509Stack } from '../trust/x509.js';
 import type { OcspOptions } from '../kinds/ocsp.js';
 import type { Prober, ProbeOutcome } from '../types.js';
 import { because } from '../reasons.js';
 
-// Bound when this module loads, which the registry does for runs with ocsp probes only, before any
-// deadline starts: the X.509 stack stays out of start-up, and its import (over a second on a loaded
-// machine) is never counted against a probe (it made a silent TLS peer read as a dropped SYN).
-let asn1js: X509Stack['asn1js'];
-let pkijs: X509Stack['pkijs'];
-let ab: X509Stack['certfile']['ab'];
-let loadCertFile: X509Stack['certfile']['loadCertFile'];
-let parseCert: X509Stack['certfile']['parseCert'];
-
-({ asn1js, pkijs, certfile: { ab, loadCertFile, parseCert } } = await x509Stack());
 
 const OID_NONCE = '1.3.6.1.5.5.7.48.1.2';
 const OID_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
