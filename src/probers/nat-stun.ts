@@ -19,19 +19,15 @@ import { networkInterfaces } from 'node:os';
 import type { ProbeOutcome } from '../types.js';
 import { formatDuration } from '../util/duration.js';
 import { classify, errorCode } from '../net/classify.js';
-import { STUN_MAGIC_COOKIE } from './stun.js';
-
-const BINDING_REQUEST = 0x0001;
-const BINDING_SUCCESS = 0x0101;
-const ATTR_MAPPED_ADDRESS = 0x0001;
-const ATTR_CHANGE_REQUEST = 0x0003;
-const ATTR_CHANGED_ADDRESS = 0x0005;
-const ATTR_XOR_MAPPED_ADDRESS = 0x0020;
-const ATTR_RESPONSE_ORIGIN = 0x802b;
-const ATTR_OTHER_ADDRESS = 0x802c;
-
+import { ATTR_MAPPED_ADDRESS, ATTR_XOR_MAPPED_ADDRESS, BINDING_REQUEST, BINDING_SUCCESS, STUN_MAGIC_COOKIE } from './stun.js';
 import type { NatData, NatFiltering as Filtering, NatMapping as Mapping } from '../types.js';
 import { because } from '../reasons.js';
+
+// RFC 5780 attributes the plain stun kind does not use.
+const ATTR_CHANGE_REQUEST = 0x0003;
+const ATTR_CHANGED_ADDRESS = 0x0005;
+const ATTR_RESPONSE_ORIGIN = 0x802b;
+const ATTR_OTHER_ADDRESS = 0x802c;
 
 interface Endpoint {
   address: string;

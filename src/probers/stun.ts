@@ -16,11 +16,11 @@ import { because } from '../reasons.js';
 
 /** RFC 5389 §6: the fixed magic cookie in every message. */
 export const STUN_MAGIC_COOKIE = 0x2112a442;
-const BINDING_REQUEST = 0x0001;
-const BINDING_SUCCESS = 0x0101;
+export const BINDING_REQUEST = 0x0001;
+export const BINDING_SUCCESS = 0x0101;
 const BINDING_ERROR = 0x0111;
-const ATTR_MAPPED_ADDRESS = 0x0001;
-const ATTR_XOR_MAPPED_ADDRESS = 0x0020;
+export const ATTR_MAPPED_ADDRESS = 0x0001;
+export const ATTR_XOR_MAPPED_ADDRESS = 0x0020;
 const ATTR_ERROR_CODE = 0x0009;
 const ATTR_SOFTWARE = 0x8022;
 /** RFC 5389 §7.2.1 initial retransmission timeout. */
