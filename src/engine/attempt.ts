@@ -15,7 +15,7 @@ import { bugStack, STACK_TRACES_ENV } from './stacks.js';
  * probes outside a run's workers (the control probe, UDP rechecks): the same deadline, watchdog
  * and hard stop as a worker's attempts, from a slot of its own.
  */
-export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' | 'timeoutMs'>, hardSignal?: AbortSignal): Promise<ProbeOutcome & { internal?: boolean }> {
+export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' | 'timeoutMs' | 'onDeadline'>, hardSignal?: AbortSignal): Promise<ProbeOutcome & { internal?: boolean }> {
   // Imported before the deadline starts: module loading is not the network's time.
   if (!PROBERS[spec.kind]) await loadProbers([spec.kind]);
   const prober = PROBERS[spec.kind];
@@ -31,7 +31,7 @@ export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' 
   if (hardSignal?.aborted) slot.expire();
   else hardSignal?.addEventListener('abort', onHard, { once: true });
   try {
-    return await slot.run(spec, prober(spec, probeContext(base, ac.signal, spec.timeoutMs)));
+    return await slot.run(spec, prober(spec, probeContext(base, ac.signal, spec.timeoutMs, slot.onDeadline)));
   } catch (err) {
     // A prober that throws before returning its promise has a bug too.
     return internalError(spec, err);
@@ -79,9 +79,10 @@ export function internalError(spec: ProbeSpec, err: unknown): ProbeOutcome & { i
  * The context of one attempt. Every field written out, in one order: a spread of the run's base
  * context cost ~5 µs per probe (a slow-path copy), a tenth of a loopback connect.
  */
-export function probeContext(base: Omit<ProbeContext, 'signal' | 'timeoutMs'>, signal: AbortSignal, timeoutMs: number): ProbeContext {
+export function probeContext(base: Omit<ProbeContext, 'signal' | 'timeoutMs' | 'onDeadline'>, signal: AbortSignal, timeoutMs: number, onDeadline: (fn: () => void) => void): ProbeContext {
   return {
     signal,
+    onDeadline,
     timeoutMs,
     lookup: base.lookup,
     dnsServers: base.dnsServers,
@@ -101,7 +102,16 @@ export function probeContext(base: Omit<ProbeContext, 'signal' | 'timeoutMs'>, s
  * an async wrapper per probe were a visible share of the rest (BENCHMARKS.md, item i).
  */
 export class Slot {
-  ac = new AbortController();
+  /** The current attempt's {@link ProbeContext.onDeadline} callback. */
+  private onExpire: (() => void) | undefined;
+
+  /** {@link ProbeContext.onDeadline} of this slot's attempts: a field, no listener per attempt. */
+  readonly onDeadline = (fn: () => void): void => {
+    if (this.ac.signal.aborted) queueMicrotask(fn);
+    else this.onExpire = fn;
+  };
+
+  ac = this.fresh();
   /** The controller the deadline timer aborts; undefined between attempts. */
   private armed: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -117,8 +127,24 @@ export class Slot {
    * listener on its signal, so no probe ever sees another's abort.
    */
   controller(): AbortController {
-    if (this.ac.signal.aborted || getEventListeners(this.ac.signal, 'abort').length > 0) this.ac = new AbortController();
+    // One listener is the slot's own (see fresh()); a second was left by a prober.
+    if (this.ac.signal.aborted || getEventListeners(this.ac.signal, 'abort').length > 1) this.ac = this.fresh();
     return this.ac;
+  }
+
+  /**
+   * A controller with the slot's one listener, added once for all the attempts that reuse it: it
+   * passes the abort, whoever aborts (the deadline, an adaptive deadline, a second Ctrl-C), to the
+   * current attempt's {@link onDeadline} callback.
+   */
+  private fresh(): AbortController {
+    const ac = new AbortController();
+    ac.signal.addEventListener('abort', () => {
+      const onExpire = this.onExpire;
+      this.onExpire = undefined;
+      onExpire?.();
+    });
+    return ac;
   }
 
   /** Bumped by every arm(): a deferred abort of an earlier attempt must not reach a later one. */
@@ -188,6 +214,7 @@ export class Slot {
   /** The attempt settled: a later firing of the timers aborts nothing. */
   disarm(): void {
     this.armed = undefined;
+    this.onExpire = undefined;
     this.bail = undefined;
     this.spec = undefined;
   }

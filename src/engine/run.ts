@@ -125,7 +125,7 @@ async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: En
   if (!(concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, not ${concurrency}`);
   const perHost = hostLimiters(probes, opts.perHostConcurrency ?? DEFAULTS.perHostConcurrency);
   const lookup = makeLookup(opts.dnsServers);
-  const base: Omit<ProbeContext, 'signal' | 'timeoutMs'> = {
+  const base: Omit<ProbeContext, 'signal' | 'timeoutMs' | 'onDeadline'> = {
     lookup,
     ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     ...(opts.family ? { family: opts.family } : {}),
@@ -322,7 +322,7 @@ function toResult(spec: ProbeSpec, o: ProbeOutcome & { internal?: boolean; local
 async function udpRecheck(
   probes: ProbeSpec[],
   results: Map<string, ProbeResult>,
-  base: Omit<ProbeContext, 'signal' | 'timeoutMs'>,
+  base: Omit<ProbeContext, 'signal' | 'timeoutMs' | 'onDeadline'>,
   opts: EngineOptions,
 ): Promise<void> {
   const interval = opts.udpRecheckIntervalMs ?? DEFAULTS.udpRecheckIntervalMs;

@@ -12,7 +12,7 @@ import { because, FD_REASONS, RETRYABLE_REASONS } from '../reasons.js';
 
 /** What every probe of a run is sent with. */
 export interface SendEnv {
-  base: Omit<ProbeContext, 'signal' | 'timeoutMs'>;
+  base: Omit<ProbeContext, 'signal' | 'timeoutMs' | 'onDeadline'>;
   retries: number;
   adaptive: AdaptiveDeadlines;
   fd: FdThrottle;
@@ -54,7 +54,7 @@ export class ProbeSender {
       const generation = fd.generation;
       slot.arm(spec.timeoutMs);
       try {
-        outcome = await slot.run(spec, prober(spec, probeContext(base, ac.signal, spec.timeoutMs)));
+        outcome = await slot.run(spec, prober(spec, probeContext(base, ac.signal, spec.timeoutMs, slot.onDeadline)));
       } catch (err) {
         outcome = internalError(spec, err);
       } finally {

@@ -3,7 +3,7 @@
  * handshake completed (ok), RST (refused), ICMP unreachable (unreachable), silence (filtered).
  *
  * This is the prober a sweep runs thousands of times, so its path for an IP literal is kept to
- * one promise, one socket and one abort listener (BENCHMARKS.md, item i).
+ * one promise, one socket and one deadline callback (BENCHMARKS.md, item i).
  */
 import { connect, isIP, type Socket } from 'node:net';
 import type { Phases, ProbeContext, ProbeOutcome, ProbeSpec, Prober } from '../types.js';
@@ -30,7 +30,7 @@ function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs:
     const settle = (o: ProbeOutcome, connectMs: number | undefined): void => {
       if (settled) return;
       settled = true;
-      signal.removeEventListener('abort', onAbort);
+      if (!ctx.onDeadline) signal.removeEventListener('abort', onAbort);
       // RST instead of FIN: a sweep must not leave thousands of sockets in TIME_WAIT.
       if (!s.destroyed) {
         if (s.readyState === 'open') s.resetAndDestroy();
@@ -40,7 +40,9 @@ function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs:
     };
     const onAbort = (): void =>
       settle(synTimeout(spec.timeoutMs, { address }), undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
+    // The engine's onDeadline is a field, not an EventTarget listener (see ProbeContext).
+    if (ctx.onDeadline) ctx.onDeadline(onAbort);
+    else signal.addEventListener('abort', onAbort, { once: true });
     s.once('connect', () => settle({ ...because('CONNECTED'), detail: 'TCP handshake completed', address }, ms(performance.now() - t0)));
     s.once('error', (err: Error) => {
       const c = classify(errorCode(err), 'connect');

@@ -11,7 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup, runOne, runProbes } from '../../src/engine/run.js';
 import { PROBERS } from '../../src/probers/index.js';
-import type { ProbeSpec } from '../../src/types.js';
+import type { Prober, ProbeSpec } from '../../src/types.js';
+import { perAddress } from '../../src/probers/paths.js';
 import { runCli } from '../helpers/cli.js';
 import { closedTcpPort, tcpServer } from '../helpers/servers.js';
 
@@ -40,10 +41,22 @@ beforeAll(() => {
   };
   // A prober with the bug issue 11 found in several: it ignores its deadline and never returns.
   PROBERS['test-hang'] = () => new Promise(() => undefined);
+  // Hears its deadline as the tcp prober does: through ctx.onDeadline, no abort listener.
+  PROBERS['test-deadline'] = waitOnDeadline;
+  // ... and for every address of a name, side by side, as the registry wraps connection kinds.
+  PROBERS['test-deadline-fanout'] = perAddress(waitOnDeadline, undefined);
 });
 afterAll(() => {
-  for (const k of ['test-wait', 'test-leaky', 'test-throw', 'test-block', 'test-hang']) delete PROBERS[k];
+  for (const k of ['test-wait', 'test-leaky', 'test-throw', 'test-block', 'test-hang', 'test-deadline', 'test-deadline-fanout']) delete PROBERS[k];
 });
+
+const waitOnDeadline: Prober = (spec, ctx) =>
+  new Promise((resolve) => {
+    const t0 = performance.now();
+    const done = (): void => resolve({ status: 'filtered', reason: 'WAITED', detail: `deadline after ${Math.round(performance.now() - t0)}ms`, address: spec.host });
+    if (ctx.onDeadline) ctx.onDeadline(done);
+    else ctx.signal.addEventListener('abort', done, { once: true });
+  });
 
 const spec = (id: string, kind: string, timeoutMs: number, host = '127.0.0.1'): ProbeSpec => ({ id, line: 'l', kind, host, port: 1, options: {}, timeoutMs });
 
@@ -72,6 +85,35 @@ describe('engine: reused controllers and timers', () => {
     expect(results[3]!.status).toBe('skipped'); // cut by the second Ctrl-C, and said so
     // w1's deadline and the hard abort reached only the probes running at the time.
     expect(lateAborts).toEqual([]);
+  });
+
+  it('ctx.onDeadline: every probe of a worker hears its own deadline, and no earlier probe’s', async () => {
+    const probes = [spec('d1', 'test-deadline', 150), spec('d2', 'test-deadline', 150), spec('d3', 'test-deadline', 250)];
+    const { results } = await runProbes(probes, new Map(), { concurrency: 1 });
+    expect(results.map((r) => [r.status, r.reason, r.attempts])).toEqual([
+      ['filtered', 'WAITED', 1],
+      ['filtered', 'WAITED', 1],
+      ['filtered', 'WAITED', 1],
+    ]);
+    expect(results[0]!.durationMs).toBeGreaterThanOrEqual(145);
+    expect(results[1]!.durationMs).toBeGreaterThanOrEqual(145);
+    expect(results[2]!.durationMs).toBeGreaterThanOrEqual(245);
+  });
+
+  it('ctx.onDeadline: the addresses of a name, probed side by side, each hear the deadline (none is left to the watchdog)', async () => {
+    const addresses = [{ address: '127.0.0.1', family: 4 as const }, { address: '127.0.0.2', family: 4 as const }];
+    const t0 = performance.now();
+    const o = await runOne(spec('f', 'test-deadline-fanout', 200, 'two.example'), { lookup: async () => addresses });
+    const took = performance.now() - t0;
+    // With one callback slot shared by both attempts, the first would never hear its deadline: the
+    // probe would end as PROBE_OVERRAN after the 2.2 s grace.
+    expect([o.status, o.reason]).toEqual(['filtered', 'WAITED']);
+    const per = (o.data as { perAddress: { address: string; status: string }[] }).perAddress;
+    expect(per.map((x) => [x.address, x.status])).toEqual([
+      ['127.0.0.1', 'filtered'],
+      ['127.0.0.2', 'filtered'],
+    ]);
+    expect(took).toBeLessThan(2000);
   });
 
   it('a prober that throws is an internal error and the run goes on', async () => {
