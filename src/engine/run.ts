@@ -175,7 +175,13 @@ async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: En
     opts.onResult?.(r, done, total);
   };
 
+  /** Send `spec` unless the run was stopped (also after waiting for its destination's limit). */
   const execute = async (spec: ProbeSpec, slot: Slot): Promise<void> => {
+    if (opts.stopSignal?.aborted) {
+      interrupted = true;
+      return;
+    }
+    opts.onStart?.(spec);
     const t0 = performance.now();
     const prober = PROBERS[spec.kind];
     if (!prober) {
@@ -196,15 +202,6 @@ async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: En
     else runnable.push(spec);
   }
   let next = 0;
-  /** Start `spec` unless the run was stopped (also after waiting for its destination's limit). */
-  const start = async (spec: ProbeSpec, slot: Slot): Promise<void> => {
-    if (opts.stopSignal?.aborted) {
-      interrupted = true;
-      return;
-    }
-    opts.onStart?.(spec);
-    await execute(spec, slot);
-  };
   let live = 0;
   const worker = async (): Promise<void> => {
     const slot = new Slot();
@@ -216,7 +213,7 @@ async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: En
         if (live > fd.cap) break;
         const spec = runnable[next++]!;
         const limit = perHost.get(spec.host);
-        await (limit ? limit(() => start(spec, slot)) : start(spec, slot));
+        await (limit ? limit(() => execute(spec, slot)) : execute(spec, slot));
       }
       if (next < runnable.length && opts.stopSignal?.aborted) interrupted = true;
     } finally {
