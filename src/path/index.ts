@@ -5,7 +5,7 @@
  * functions.
  */
 import type { Plan } from '../catalog/expand.js';
-import type { ProbeResult, ResolvedAddress } from '../types.js';
+import type { ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
 import { markIntercepted, runLevelFindings, type Expectation, type Findings } from './findings.js';
 import { pathPhase } from './phase.js';
 import type { ReflectorTarget } from './pmtu.js';
@@ -52,10 +52,12 @@ export function startFindings(o: PathCheckOptions, ctx: Context): Promise<Findin
 export async function afterProbes(plan: Plan, results: ProbeResult[], interrupted: boolean, findings: Findings | undefined, o: PathCheckOptions, ctx: Context): Promise<void> {
   if (findings?.dns) markIntercepted(results, findings.dns);
   if (interrupted || ctx.stopSignal?.aborted) return;
+  let specs: Map<string, ProbeSpec> | undefined;
   await pathPhase(results, {
     ...(o.trace ? { trace: true } : {}),
     ...(o.reflector ? { reflector: o.reflector } : {}),
-    specs: new Map(plan.probes.map((p) => [p.id, p])),
+    // Built only when a stalled probe needs its spec: a sweep of 65,534 probes has none.
+    specOf: (id) => (specs ??= new Map(plan.probes.map((p) => [p.id, p]))).get(id),
     lookup: ctx.lookup,
     ...(ctx.stopSignal ? { signal: ctx.stopSignal } : {}),
     ...(o.onNotice ? { onNotice: o.onNotice } : {}),

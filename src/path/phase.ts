@@ -21,8 +21,8 @@ export interface PathPhaseOptions {
   traceMax?: number;
   /** A netcheck reflector, for the path-MTU test of stalled connections. */
   reflector?: ReflectorTarget;
-  /** The run's probes by id (a stalled probe's options: scheme, path). */
-  specs?: ReadonlyMap<string, ProbeSpec>;
+  /** The run's probe of an id (a stalled probe's options: scheme, path). */
+  specOf?: (id: string) => ProbeSpec | undefined;
   /** The run's resolver (for a reflector given by name). */
   lookup?: (host: string) => Promise<ResolvedAddress[]>;
   /** Stop early (Ctrl-C): no new traces. */
@@ -42,7 +42,7 @@ export async function pathPhase(results: ProbeResult[], o: PathPhaseOptions): Pr
   const jobs: (() => Promise<void>)[] = [];
   if (o.trace) jobs.push(...traceJobs(results, o));
   const stalls = results.filter((r) => r.status === 'timeout' && STALL_REASONS.has(r.reason) && r.address && !isLoopbackAddress(r.address));
-  for (const r of stalls) jobs.push(() => diagnoseStall(r, o.specs?.get(r.id), o.reflector, o.lookup, o.signal));
+  for (const r of stalls) jobs.push(() => diagnoseStall(r, o.specOf?.(r.id), o.reflector, o.lookup, o.signal));
   if (!jobs.length || o.signal?.aborted) return;
   o.onNotice?.(`netcheck: looking for where ${jobs.length === 1 ? 'a failure happens' : `${jobs.length} failures happen`} (path trace${stalls.length ? ', path-MTU test' : ''})…\n`);
   let next = 0;
