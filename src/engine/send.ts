@@ -54,7 +54,7 @@ export class ProbeSender {
       const generation = fd.generation;
       slot.arm(spec.timeoutMs);
       try {
-        outcome = await slot.run(spec, prober(spec, probeContext(base, ac.signal, spec.timeoutMs, slot.onDeadline)));
+        outcome = await slot.run(spec, prober(spec, probeContext(base, slot, spec.timeoutMs)));
       } catch (err) {
         outcome = internalError(spec, err);
       } finally {

@@ -18,33 +18,37 @@ export const tcp: Prober = (spec, ctx) => {
 };
 
 function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs: number | undefined, addresses: string[] | undefined): Promise<ProbeOutcome> {
-  if (ctx.signal.aborted) {
-    return Promise.resolve(outcome(synTimeout('deadline passed before the connection attempt', { address }), resolveMs, undefined, addresses));
-  }
-  return new Promise<ProbeOutcome>((resolve) => {
-    const { signal } = ctx;
+  const late = (): Promise<ProbeOutcome> => Promise.resolve(outcome(synTimeout('deadline passed before the connection attempt', { address }), resolveMs, undefined, addresses));
+  // With the engine's onDeadline the signal is never read (see ProbeContext.onDeadline).
+  const { onDeadline } = ctx;
+  const signal = onDeadline ? undefined : ctx.signal;
+  if (signal?.aborted) return late();
+  let s: Socket | undefined;
+  let settled = false;
+  let resolve!: (o: ProbeOutcome) => void;
+  const settle = (o: ProbeOutcome, connectMs: number | undefined): void => {
+    if (settled) return;
+    settled = true;
+    signal?.removeEventListener('abort', onAbort);
+    // RST instead of FIN: a sweep must not leave thousands of sockets in TIME_WAIT.
+    if (s && !s.destroyed) {
+      if (s.readyState === 'open') s.resetAndDestroy();
+      else s.destroy();
+    }
+    resolve(outcome(o, resolveMs, connectMs, addresses));
+  };
+  const onAbort = (): void => settle(synTimeout(spec.timeoutMs, { address }), undefined);
+  // Registered before the connect: no SYN leaves once the deadline has passed.
+  if (onDeadline && !onDeadline(onAbort)) return late();
+  return new Promise<ProbeOutcome>((res) => {
+    resolve = res;
     const t0 = performance.now();
     // No noDelay: nothing is ever written, and it would cost a setsockopt per probe.
-    const s: Socket = connect({ host: address, port: spec.port! });
-    let settled = false;
-    const settle = (o: ProbeOutcome, connectMs: number | undefined): void => {
-      if (settled) return;
-      settled = true;
-      if (!ctx.onDeadline) signal.removeEventListener('abort', onAbort);
-      // RST instead of FIN: a sweep must not leave thousands of sockets in TIME_WAIT.
-      if (!s.destroyed) {
-        if (s.readyState === 'open') s.resetAndDestroy();
-        else s.destroy();
-      }
-      resolve(outcome(o, resolveMs, connectMs, addresses));
-    };
-    const onAbort = (): void =>
-      settle(synTimeout(spec.timeoutMs, { address }), undefined);
-    // The engine's onDeadline is a field, not an EventTarget listener (see ProbeContext).
-    if (ctx.onDeadline) ctx.onDeadline(onAbort);
-    else signal.addEventListener('abort', onAbort, { once: true });
-    s.once('connect', () => settle({ ...because('CONNECTED'), detail: 'TCP handshake completed', address }, ms(performance.now() - t0)));
-    s.once('error', (err: Error) => {
+    const sock: Socket = connect({ host: address, port: spec.port! });
+    s = sock;
+    signal?.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', () => settle({ ...because('CONNECTED'), detail: 'TCP handshake completed', address }, ms(performance.now() - t0)));
+    sock.once('error', (err: Error) => {
       const c = classify(errorCode(err), 'connect');
       settle({ status: c.status, reason: c.reason, detail: c.detail, address }, ms(performance.now() - t0));
     });
