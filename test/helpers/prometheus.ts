@@ -46,8 +46,10 @@ export async function startPrometheus(bin: string, config: string, files: Record
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
   try {
-    // Prometheus logs the port it got, then that it is ready (both at level info).
-    const m = await waitForOutput(child, /msg="Listening on" address=127\.0\.0\.1:(\d+)[\s\S]*Server is ready to receive web requests/, 'prometheus', 30_000);
+    // Prometheus logs the port it got and that it is ready (both at level info), in either order:
+    // a fresh-clone run saw "Server is ready" 10 ms before "Listening on", and waited 30 s for the
+    // other order. (An earlier line says `address=127.0.0.1:0`: that is the flag, not the port.)
+    const m = await waitForOutput(child, /^(?=[\s\S]*Server is ready to receive web requests)[\s\S]*msg="Listening on" address=127\.0\.0\.1:([1-9]\d*)/, 'prometheus', 30_000);
     const port = Number(m[1]);
     const base = `http://127.0.0.1:${port}`;
     return {
