@@ -122,8 +122,8 @@ export class Control {
       return;
     }
     const r = this.media.open(peer.ip, peer.seen, id, pps, bytes, dur);
-    if (r !== 'ok') return this.refuse(peer, r, size);
-    this.stats.mediaSessions++;
+    if (r !== 'ok' && r !== 'again') return this.refuse(peer, r, size);
+    if (r === 'ok') this.stats.mediaSessions++;
     this.answer(peer, ok, size);
   }
 

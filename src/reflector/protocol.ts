@@ -75,7 +75,7 @@ export type ReflectorErrorCode =
   | 'gap' // gap missing, not a number, or above the reflector's maximum
   | 'flows' // too many armed flows (globally or for this source)
   | 'flow' // BACK for a flow the reflector does not know
-  | 'dup' // ARM for a flow id already armed (or MEDIA for a session already open)
+  | 'dup' // ARM for a flow id already armed (or MEDIA for a session already open with other parameters; the same MEDIA again is answered again)
   | 'media' // MEDIA asking for more than the reflector allows (rate, size, duration), or MSTAT for an unknown session
   | 'port'; // NATF naming a port the reflector does not serve
 

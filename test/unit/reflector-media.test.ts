@@ -82,6 +82,30 @@ async function openSession(c: Client, port: number, f: { pps?: number; dur?: num
   return { sid, t, reply: msg(r?.b) };
 }
 
+describe('reflector media sessions: a request sent again', () => {
+  it('a MEDIA sent again (its MEDIAOK lost on the way down) is answered MEDIAOK again and opens nothing more; other parameters are still a duplicate', async () => {
+    const r = await reflector();
+    const c = await udpClient();
+    const port = r.udp[0]!;
+    try {
+      const t = await token(c, port);
+      const id = randomBytes(8).toString('hex');
+      const req = encode('MEDIA', { t, id, pps: 50, dur: 2000, size: 172 }, PAD);
+      const [first] = await exchange(c, port, req);
+      // The client never saw that MEDIAOK (dropped on the way down) and sends the same request again.
+      const [again] = await exchange(c, port, req);
+      expect([msg(first?.b).verb, msg(again?.b).verb]).toEqual(['MEDIAOK', 'MEDIAOK']);
+      expect(msg(again?.b).fields.id).toBe(id);
+      expect(r.stats().mediaSessions).toBe(1);
+      expect(r.stats().refused.dup ?? 0).toBe(0);
+      const [other] = await exchange(c, port, encode('MEDIA', { t, id, pps: 50, dur: 3000, size: 172 }, PAD));
+      expect(msg(other?.b).fields.code).toBe('dup');
+    } finally {
+      c.close();
+    }
+  });
+});
+
 describe('reflector media sessions: safety', () => {
   it('every reply is no larger than its request; an echo is exactly as long as the datagram', async () => {
     const r = await reflector();
@@ -98,7 +122,7 @@ describe('reflector media sessions: safety', () => {
       };
       await check([
         Buffer.from(`NCR1 MEDIA t=${t} id=${id} pps=50 dur=1000 size=172`), // unpadded
-        encode('MEDIA', { t, id, pps: 50, dur: 1000, size: 172 }, PAD),
+        encode('MEDIA', { t, id, pps: 50, dur: 2000, size: 172 }, PAD), // same id, other duration
         encode('MEDIA', { t: 'forged.token', id, pps: 50, dur: 1000, size: 172 }, PAD),
         encode('MEDIA', { t, id: randomBytes(8).toString('hex'), pps: 5000, dur: 1000, size: 172 }, PAD),
       ]);
@@ -118,7 +142,8 @@ describe('reflector media sessions: safety', () => {
         Buffer.from(`NCR1 NATF t=${t} via=${r.udp[1]}`),
       ]);
       // The unpadded MSTAT was not answered (its MSTATS would be larger); the unpadded MEDIA was
-      // small enough for its MEDIAOK, so the padded one with the same id is a duplicate.
+      // small enough for its MEDIAOK, so the padded one with the same id and another duration is a
+      // duplicate.
       expect(r.stats().suppressed).toBeGreaterThanOrEqual(1);
       expect(r.stats().mediaSessions).toBe(1);
       expect(r.stats().refused.dup).toBe(1);
