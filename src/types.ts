@@ -102,8 +102,8 @@ export interface ProbeContext {
   /**
    * Calls `fn` once when `signal` aborts, without an EventTarget listener: for the probers a sweep
    * runs thousands of times (tcp), where adding and removing an abort listener cost ~6 µs per probe,
-   * a tenth of a loopback connect. One callback per attempt (a second call replaces the first); it
-   * is dropped when the attempt settles. Returns false, and never calls `fn`, when the deadline has
+   * a tenth of a loopback connect. Every callback registered during an attempt is called (attempts
+   * run side by side within one probe each register one); they are dropped when the attempt settles. Returns false, and never calls `fn`, when the deadline has
    * already passed. The engine always sets it; without it, use `signal`. A prober that uses it and
    * never reads `signal` also spares the engine its check for listeners left on the signal.
    */

@@ -114,7 +114,15 @@ export class Slot {
   /** {@link ProbeContext.onDeadline} of this slot's attempts: a field, no listener per attempt. */
   readonly onDeadline = (fn: () => void): boolean => {
     if (this.ac.signal.aborted) return false;
-    this.onExpire = fn;
+    // Attempts run side by side within one probe (the addresses of a name, --compare-direct) each
+    // register: the callbacks are chained, so every one hears the deadline.
+    const before = this.onExpire;
+    this.onExpire = before
+      ? () => {
+          before();
+          fn();
+        }
+      : fn;
     return true;
   };
 

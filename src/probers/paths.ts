@@ -92,16 +92,6 @@ export function perAddress(inner: Prober, schemeOf: SchemeOf): Prober {
   };
 }
 
-/**
- * The context of one of several attempts run side by side within one probe: without
- * `onDeadline`, which holds one callback per attempt (a second would replace the first, and the
- * first attempt would never hear its deadline); they listen on the shared signal instead.
- */
-function side(ctx: ProbeContext): ProbeContext {
-  const { onDeadline: _, ...rest } = ctx;
-  return rest;
-}
-
 function perName(inner: Prober): Prober {
   return async (spec, ctx) => {
     const t0 = performance.now();
@@ -125,7 +115,7 @@ function perName(inner: Prober): Prober {
     const probed = usable.slice(0, MAX_ADDRESSES_PER_NAME);
     const outs = await Promise.all(
       probed.map(async (a) => {
-        const one: ProbeContext = { ...side(ctx), lookup: (h) => (h === spec.host ? Promise.resolve([a]) : ctx.lookup(h)) };
+        const one: ProbeContext = { ...ctx, lookup: (h) => (h === spec.host ? Promise.resolve([a]) : ctx.lookup(h)) };
         return { a, o: noIpv6Route(await inner(spec, one), a.address) };
       }),
     );
@@ -157,7 +147,7 @@ function perName(inner: Prober): Prober {
 export function compareDirect(inner: Prober, schemeOf: NonNullable<SchemeOf>): Prober {
   return async (spec, ctx) => {
     if (!ctx.proxy?.compareDirect || !proxyFor(ctx.proxy, schemeOf(spec), spec.host, spec.port)) return noteRoute(await inner(spec, ctx));
-    const [via, direct] = await Promise.all([inner(spec, side(ctx)).then(noteRoute), inner(spec, { ...side(ctx), proxy: undefined })]);
+    const [via, direct] = await Promise.all([inner(spec, ctx).then(noteRoute), inner(spec, { ...ctx, proxy: undefined })]);
     const d = direct.data ?? {};
     return {
       ...via,

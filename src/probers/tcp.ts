@@ -18,11 +18,10 @@ export const tcp: Prober = (spec, ctx) => {
 };
 
 function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs: number | undefined, addresses: string[] | undefined): Promise<ProbeOutcome> {
-  const late = (): Promise<ProbeOutcome> => Promise.resolve(outcome(synTimeout('deadline passed before the connection attempt', { address }), resolveMs, undefined, addresses));
   // With the engine's onDeadline the signal is never read (see ProbeContext.onDeadline).
   const { onDeadline } = ctx;
   const signal = onDeadline ? undefined : ctx.signal;
-  if (signal?.aborted) return late();
+  if (signal?.aborted) return late(address, resolveMs, addresses);
   let s: Socket | undefined;
   let settled = false;
   let resolve!: (o: ProbeOutcome) => void;
@@ -39,7 +38,7 @@ function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs:
   };
   const onAbort = (): void => settle(synTimeout(spec.timeoutMs, { address }), undefined);
   // Registered before the connect: no SYN leaves once the deadline has passed.
-  if (onDeadline && !onDeadline(onAbort)) return late();
+  if (onDeadline && !onDeadline(onAbort)) return late(address, resolveMs, addresses);
   return new Promise<ProbeOutcome>((res) => {
     resolve = res;
     const t0 = performance.now();
@@ -53,6 +52,11 @@ function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs:
       settle({ status: c.status, reason: c.reason, detail: c.detail, address }, ms(performance.now() - t0));
     });
   });
+}
+
+/** The outcome of an attempt whose deadline passed before its connect: no SYN was sent. */
+function late(address: string, resolveMs: number | undefined, addresses: string[] | undefined): Promise<ProbeOutcome> {
+  return Promise.resolve(outcome(synTimeout('deadline passed before the connection attempt', { address }), resolveMs, undefined, addresses));
 }
 
 /** Add the phases (and the addresses of a name) to an outcome. */

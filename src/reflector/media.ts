@@ -84,7 +84,7 @@ export class MediaSessions {
     // The same request again from the same source (its MEDIAOK was lost, or came after the client
     // had sent it again): answered again, opening nothing. Refusing it as a duplicate turned a lost
     // MEDIAOK on a lossy path into an error of the probe (lab: 5 % dropped on the way down).
-    if (open) return !open.released && open.ip === ip && open.pps === pps && open.size === size && open.durMs === durMs ? 'again' : 'dup';
+    if (open) return !open.released && open.pps === pps && open.size === size && open.durMs === durMs ? 'again' : 'dup';
     const mine = this.perIp.get(ip) ?? { n: 0, bps: 0 };
     if (this.sessions.size >= this.limits.maxSessions || mine.n >= this.limits.sessionsPerSource || mine.bps + pps * size > this.limits.bytesPerSecondPerSource) return 'flows';
     const now = nowMs();

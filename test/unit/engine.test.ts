@@ -105,8 +105,8 @@ describe('engine: reused controllers and timers', () => {
     const t0 = performance.now();
     const o = await runOne(spec('f', 'test-deadline-fanout', 200, 'two.example'), { lookup: async () => addresses });
     const took = performance.now() - t0;
-    // With one callback slot shared by both attempts, the first would never hear its deadline: the
-    // probe would end as PROBE_OVERRAN after the 2.2 s grace.
+    // Both attempts register a callback on the one slot: if the second replaced the first, the first
+    // would never hear its deadline, and the probe would end as PROBE_OVERRAN after the 2.2 s grace.
     expect([o.status, o.reason]).toEqual(['filtered', 'WAITED']);
     const per = (o.data as { perAddress: { address: string; status: string }[] }).perAddress;
     expect(per.map((x) => [x.address, x.status])).toEqual([

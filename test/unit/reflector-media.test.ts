@@ -88,13 +88,11 @@ describe('reflector media sessions: a request sent again', () => {
     const c = await udpClient();
     const port = r.udp[0]!;
     try {
-      const t = await token(c, port);
-      const id = randomBytes(8).toString('hex');
-      const req = encode('MEDIA', { t, id, pps: 50, dur: 2000, size: 172 }, PAD);
-      const [first] = await exchange(c, port, req);
+      const { sid, t, reply: first } = await openSession(c, port, { dur: 2000 });
+      const id = sid.toString('hex');
       // The client never saw that MEDIAOK (dropped on the way down) and sends the same request again.
-      const [again] = await exchange(c, port, req);
-      expect([msg(first?.b).verb, msg(again?.b).verb]).toEqual(['MEDIAOK', 'MEDIAOK']);
+      const [again] = await exchange(c, port, encode('MEDIA', { t, id, pps: 50, dur: 2000, size: 172 }, PAD));
+      expect([first.verb, msg(again?.b).verb]).toEqual(['MEDIAOK', 'MEDIAOK']);
       expect(msg(again?.b).fields.id).toBe(id);
       expect(r.stats().mediaSessions).toBe(1);
       expect(r.stats().refused.dup ?? 0).toBe(0);
