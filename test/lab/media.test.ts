@@ -97,6 +97,20 @@ describe.skipIf(!support.ok)('lab: media quality per direction through a real fi
     expect(d.exceeded[0]).toMatch(/^loss down /);
   });
 
+  it('the firewall drops the first MEDIAOK on the way down: the client asks again, the reflector answers again, and the line is measured (not REFLECTOR_DUP)', async () => {
+    // The raw UDP payload starts "NCR1 MEDIAOK"; numgen counts only the packets that got that far: the first is dropped.
+    const mediaOk = '0x4e435231204d454449414f4b';
+    await lab.nft(statefulRuleset('', { forwardFirst: `ip saddr ${lab.addr.server} udp sport ${port} @ih,0,96 ${mediaOk} numgen inc mod 2 == 0 counter drop` }));
+    const { report, code } = await media(lab, stream());
+    const p = report.probes[0]!;
+    expect([p.status, p.reason], p.detail).toEqual(['ok', 'MEDIA_OK']);
+    expect(dataOf<MediaData>(report, 'media').lossPct).toEqual({ up: 0, down: 0, roundTrip: 0 });
+    expect(code).toBe(0);
+    // The rule did drop one MEDIAOK: the path was not simply clean.
+    const listed = await lab.exec('firewall', ['nft', 'list', 'ruleset']);
+    expect(listed.stdout).toMatch(/numgen inc mod 2 (== )?0 counter packets 1 /);
+  });
+
   it('a clean path: within every threshold, MOS of G.711 (≈ 4.4), exit 0', async () => {
     await lab.nft(statefulRuleset());
     const { report, code } = await media(lab, stream());
