@@ -166,7 +166,7 @@ export const REASONS = {
   REFLECTOR_GAP: { status: 'error', meaning: 'the gap is longer than the reflector allows' },
   REFLECTOR_FLOWS: { status: 'error', meaning: 'the reflector holds too many flows' },
   REFLECTOR_FLOW: { status: 'error', meaning: 'the reflector does not know the flow' },
-  REFLECTOR_DUP: { status: 'error', meaning: 'the flow id is already armed at the reflector' },
+  REFLECTOR_DUP: { status: 'error', meaning: 'the flow id is already armed at the reflector (or a media session id is already open with other parameters)' },
   REFLECTOR_ERROR: { status: 'error', meaning: 'the reflector refused without a code' },
   STARTING: { status: null, meaning: 'the flow has not started' },
   WAITING: { status: null, meaning: 'the flow is idle, waiting for its gap to end' },
