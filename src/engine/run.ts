@@ -14,7 +14,7 @@ import { FdThrottle } from './fd-throttle.js';
 import { ProbeSender } from './send.js';
 import { capHeapGrowth } from './heap.js';
 import { quietStacks } from './stacks.js';
-import type { FdShortage, ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, ResolvedAddress } from '../types.js';
+import type { FdShortage, ProbeContext, ProbeOutcome, ProbeProgress, ProbeResult, ProbeSpec, Prober, ResolvedAddress } from '../types.js';
 import { because, FD_REASONS } from '../reasons.js';
 
 export type { FdShortage } from '../types.js';
@@ -175,19 +175,25 @@ async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: En
     opts.onResult?.(r, done, total);
   };
 
-  /** Send `spec` unless the run was stopped (also after waiting for its destination's limit). */
-  const execute = async (spec: ProbeSpec, slot: Slot): Promise<void> => {
+  /**
+   * The prober for `spec`, or undefined when the run was stopped (also after waiting for its
+   * destination's limit) or its kind is unknown (recorded as such).
+   */
+  const admit = (spec: ProbeSpec): Prober | undefined => {
     if (opts.stopSignal?.aborted) {
       interrupted = true;
-      return;
+      return undefined;
     }
     opts.onStart?.(spec);
-    const t0 = performance.now();
     const prober = PROBERS[spec.kind];
-    if (!prober) {
-      record(toResult(spec, unknownKind(spec), startedAtOf(t0), 0, 0));
-      return;
-    }
+    if (!prober) record(toResult(spec, unknownKind(spec), startedAtOf(performance.now()), 0, 0));
+    return prober;
+  };
+  /** Send `spec` and record its result: for a destination held to its limit (the common path is inlined in worker()). */
+  const execute = async (spec: ProbeSpec, slot: Slot): Promise<void> => {
+    const prober = admit(spec);
+    if (!prober) return;
+    const t0 = performance.now();
     const { outcome, attempts } = await sender.send(spec, prober, slot);
     record(toResult(spec, outcome, startedAtOf(t0), performance.now() - t0, attempts));
   };
@@ -212,8 +218,17 @@ async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: En
         // Out of file descriptors: workers above the lowered limit stop taking probes.
         if (live > fd.cap) break;
         const spec = runnable[next++]!;
-        const limit = perHost.get(spec.host);
-        await (limit ? limit(() => execute(spec, slot)) : execute(spec, slot));
+        const limit = perHost.size === 0 ? undefined : perHost.get(spec.host);
+        if (limit) {
+          await limit(() => execute(spec, slot));
+          continue;
+        }
+        // execute(), inline: one async frame and one promise fewer per probe of a sweep.
+        const prober = admit(spec);
+        if (!prober) continue;
+        const t0 = performance.now();
+        const { outcome, attempts } = await sender.send(spec, prober, slot);
+        record(toResult(spec, outcome, startedAtOf(t0), performance.now() - t0, attempts));
       }
       if (next < runnable.length && opts.stopSignal?.aborted) interrupted = true;
     } finally {
@@ -278,6 +293,8 @@ async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: En
  */
 function hostLimiters(probes: ProbeSpec[], perHostMax: number): Map<string, LimitFunction> {
   const perHost = new Map<string, LimitFunction>();
+  // No destination can have more probes than the run has.
+  if (probes.length <= perHostMax) return perHost;
   const perHostCount = new Map<string, number>();
   for (const p of probes) perHostCount.set(p.host, (perHostCount.get(p.host) ?? 0) + 1);
   for (const [h, n] of perHostCount) if (n > perHostMax) perHost.set(h, pLimit(perHostMax));

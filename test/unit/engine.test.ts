@@ -8,6 +8,8 @@
  * signal aborts) and `test-leaky` (settles at once but leaves a listener on its signal, as a buggy
  * prober might). Real sockets are used where the kind is real (tcp to a closed loopback port).
  */
+import { addAbortListener, once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLookup, runOne, runProbes } from '../../src/engine/run.js';
 import { PROBERS } from '../../src/probers/index.js';
@@ -26,6 +28,23 @@ beforeAll(() => {
     });
   PROBERS['test-leaky'] = async (spec, ctx) => {
     ctx.signal.addEventListener('abort', () => lateAborts.push(spec.id));
+    return { status: 'ok', reason: 'DONE' };
+  };
+  // The same bug through each other way Node offers to listen to a signal.
+  PROBERS['test-leaky-onabort'] = async (spec, ctx) => {
+    ctx.signal.onabort = () => lateAborts.push(spec.id);
+    return { status: 'ok', reason: 'DONE' };
+  };
+  PROBERS['test-leaky-addabortlistener'] = async (spec, ctx) => {
+    addAbortListener(ctx.signal, () => lateAborts.push(spec.id));
+    return { status: 'ok', reason: 'DONE' };
+  };
+  PROBERS['test-leaky-once'] = async (spec, ctx) => {
+    void once(ctx.signal, 'abort').then(() => lateAborts.push(spec.id));
+    return { status: 'ok', reason: 'DONE' };
+  };
+  PROBERS['test-leaky-timer'] = async (spec, ctx) => {
+    sleep(60_000, undefined, { signal: ctx.signal, ref: false }).catch(() => lateAborts.push(spec.id));
     return { status: 'ok', reason: 'DONE' };
   };
   PROBERS['test-throw'] = async () => {
@@ -47,7 +66,7 @@ beforeAll(() => {
   PROBERS['test-deadline-fanout'] = perAddress(waitOnDeadline, undefined);
 });
 afterAll(() => {
-  for (const k of ['test-wait', 'test-leaky', 'test-throw', 'test-block', 'test-hang', 'test-deadline', 'test-deadline-fanout']) delete PROBERS[k];
+  for (const k of ['test-wait', 'test-leaky', 'test-leaky-onabort', 'test-leaky-addabortlistener', 'test-leaky-once', 'test-leaky-timer', 'test-throw', 'test-block', 'test-hang', 'test-deadline', 'test-deadline-fanout']) delete PROBERS[k];
 });
 
 const waitOnDeadline: Prober = (spec, ctx) =>
@@ -84,6 +103,25 @@ describe('engine: reused controllers and timers', () => {
     expect(results[1]!.reason).toBe('WAITED');
     expect(results[3]!.status).toBe('skipped'); // cut by the second Ctrl-C, and said so
     // w1's deadline and the hard abort reached only the probes running at the time.
+    expect(lateAborts).toEqual([]);
+  });
+
+  // The worker reuses its controller until someone adds a listener to its signal: every way of
+  // adding one must be noticed (src/engine/attempt.ts, Slot.fresh).
+  it.each(['onabort', 'addabortlistener', 'once', 'timer'])('a listener left through %s never fires for a later probe’s deadline or a second Ctrl-C', async (how) => {
+    lateAborts.length = 0;
+    const hard = new AbortController();
+    const kind = `test-leaky-${how}`;
+    const probes = [spec('leak1', kind, 100), spec('w1', 'test-wait', 120), spec('leak2', kind, 100), spec('w2', 'test-wait', 5000)];
+    const { results } = await runProbes(probes, new Map(), { concurrency: 1, hardSignal: hard.signal, onStart: (s) => void (s.id === 'w2' && setImmediate(() => hard.abort())) });
+    expect(results.map((r) => [r.id, r.reason])).toEqual([
+      ['leak1', 'DONE'],
+      ['w1', 'WAITED'],
+      ['leak2', 'DONE'],
+      ['w2', 'INTERRUPTED'],
+    ]);
+    // Aborts are delivered synchronously and promise reactions within the same turn: give both a turn.
+    await new Promise((r) => setImmediate(r));
     expect(lateAborts).toEqual([]);
   });
 
