@@ -13,7 +13,8 @@
 // `--only scale` (in the default set too) is issue 14's scaling item (bench/scale.mjs): 1k–65k
 // loopback targets, netcheck vs the raw node:net loop vs nmap -sT (process wall, sweep, peak RSS,
 // CPU per probe, under GNU time), and the LivePerson --sweep shape vs nmap -sT -T4. Its options:
-// --scale-prefixes 22,20,18,16, --scale-runs 3, --no-liveperson, --scale-ablate (also netcheck with
+// --scale-prefixes 22,20,18,16, --scale-runs 3 (the fewest rounds per size: shorter sweeps get more,
+// up to 25, see roundsFor in bench/scale.mjs), --no-liveperson, --scale-ablate (also netcheck with
 // NETCHECK_STACK_TRACES=1).
 //
 // Prints a Markdown summary on stdout (BENCHMARKS.md quotes it) and writes every measurement to
