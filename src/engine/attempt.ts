@@ -24,7 +24,6 @@ export async function runOne(spec: ProbeSpec, base: Omit<ProbeContext, 'signal' 
   // (nodejs/node#57736). In a 4,096-target sweep through a dropping firewall that left probes
   // waiting ~130 s for the kernel's own SYN timeout instead of their 3 s deadline.
   const slot = new Slot();
-  slot.controller();
   slot.arm(spec.timeoutMs);
   const onHard = (): void => slot.expire();
   if (hardSignal?.aborted) slot.expire();

@@ -137,8 +137,9 @@ async function sweep(probes: ProbeSpec[], skipped: Map<string, string>, opts: En
     ...(opts.reflectorFingerprint !== undefined ? { reflectorFingerprint: opts.reflectorFingerprint } : {}),
   };
   const retries = opts.retries ?? DEFAULTS.retries;
-  // The run's probers, with their libraries, before the first deadline starts.
-  await loadProbers(probes.map((p) => p.kind));
+  // The run's probers, with their libraries, before the first deadline starts. runCheck has
+  // imported them before its clock started: then this is one pass over the probes, and no await.
+  if (probes.some((p) => !PROBERS[p.kind])) await loadProbers(probes.map((p) => p.kind));
   const adaptive = new AdaptiveDeadlines(opts.adaptiveDeadlines === false ? [] : probes);
   // Each worker reuses one controller and one timer (Slot). A second Ctrl-C aborts every
   // worker's current controller.

@@ -18,7 +18,7 @@ export const tcp: Prober = (spec, ctx) => {
 };
 
 function attempt(spec: ProbeSpec, ctx: ProbeContext, address: string, resolveMs: number | undefined, addresses: string[] | undefined): Promise<ProbeOutcome> {
-  // With the engine's onDeadline the signal is never read (see ProbeContext.onDeadline).
+  // With the engine's onDeadline, no listener on the signal (see ProbeContext.onDeadline).
   const { onDeadline } = ctx;
   const signal = onDeadline ? undefined : ctx.signal;
   if (signal?.aborted) return late(address, resolveMs, addresses);
